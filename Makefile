@@ -1,0 +1,37 @@
+# Two commands set everything up: `make demo` and `make test`. Both need only python3 and pip.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench lint constraints clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt torch==2.13.0
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[test,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/wit demo --out demo-out
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Re-pin constraints.txt from a fresh resolution (run by hand when dependencies change).
+constraints:
+	rm -rf /tmp/wit-pin && $(PYTHON) -m venv /tmp/wit-pin
+	/tmp/wit-pin/bin/python -m pip install --quiet torch==2.13.0
+	/tmp/wit-pin/bin/python -m pip install --quiet -e '.[test,bench]'
+	/tmp/wit-pin/bin/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt
+
+clean:
+	rm -rf $(VENV) demo-out bench-out

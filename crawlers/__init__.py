@@ -1,0 +1,1 @@
+"""Crawlers and importers that turn the web (HTML, WARC/WAT, URL lists) into manifests."""

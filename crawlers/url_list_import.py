@@ -1,0 +1,194 @@
+"""``wit import``: URL lists (csv/tsv/jsonl/parquet) → a partitioned manifest.
+
+One task per input file streams it block by block; each block becomes one manifest part
+(``rows_per_part`` rows), so memory stays bounded whatever the file size. Columns are mapped
+to ``url``/``caption`` (explicitly, or by the names LAION and img2dataset use); every other
+column is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyarrow as pa
+from distributed import Client
+
+from crawlers.url_list_readers import FORMATS, RawBlock, detect_format, read_blocks
+from wit_pipeline.errors import WitError
+from wit_pipeline.manifest import ManifestLimits
+from wit_pipeline.manifest_validation import validate_rows
+from wit_pipeline.runtime import Chunk, run_job
+from wit_pipeline.runtime.results import StageCounters, with_reasons
+
+STAGE = "import"
+URL_NAMES = ("url", "image_url", "img_url", "imageurl", "src", "link")
+CAPTION_NAMES = ("caption", "text", "alt", "alt_text", "alttext", "title", "description")
+PAGE_URL_NAMES = ("page_url", "pageurl", "page")
+HINT_NAMES = {"width": ("width",), "height": ("height",)}
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read and map the input lists."""
+
+    format: str | None = None
+    url_col: str | None = None
+    caption_col: str | None = None
+    rows_per_part: int = 100_000
+    limits: ManifestLimits = ManifestLimits()
+
+
+def map_columns(names: Sequence[str], options: ImportOptions, path: str) -> dict[str, str]:
+    """Input column name -> manifest name for url, caption and page_url."""
+    mapping = {}
+    for target, explicit, candidates, flag in (
+        ("url", options.url_col, URL_NAMES, "--url-col"),
+        ("caption", options.caption_col, CAPTION_NAMES, "--caption-col"),
+        ("page_url", None, PAGE_URL_NAMES, None),
+    ):
+        found = _find_column(names, explicit, candidates)
+        if explicit and found is None:
+            raise WitError(f"{path}: no column '{explicit}' for {flag} (columns: {', '.join(names)})")
+        if found is None and flag:
+            raise WitError(
+                f"{path}: no {target} column (looked for {', '.join(candidates)}; columns: "
+                f"{', '.join(names) or 'none'}); pass {flag} NAME"
+            )
+        if found is not None:
+            mapping[found] = target
+    for target, candidates in HINT_NAMES.items():
+        found = _find_column(names, None, candidates)
+        if found is not None and found not in mapping:
+            mapping[found] = target
+    return mapping
+
+
+def _find_column(names: Sequence[str], explicit: str | None, candidates: Sequence[str]) -> str | None:
+    if explicit:
+        return explicit if explicit in names else None
+    lowered = {n.lower(): n for n in reversed(list(names))}
+    for c in candidates:
+        if c in lowered:
+            return lowered[c]
+    return None
+
+
+@dataclass(frozen=True)
+class ImportTask:
+    """Import one URL-list file; yields one chunk per block of ``rows_per_part`` rows."""
+
+    task_id: str
+    path: str
+    options: ImportOptions
+
+    def run(self) -> Iterator[Chunk]:
+        fmt = detect_format(self.path, self.options.format)
+        mapping: dict[str, str] | None = None
+        produced = False
+        for block in read_blocks(self.path, fmt, self.options.rows_per_part):
+            if mapping is None:
+                mapping = map_columns(block.table.column_names, self.options, self.path)
+            elif fmt == "jsonl" and not set(mapping) <= set(block.table.column_names):
+                mapping = map_columns(block.table.column_names, self.options, self.path)
+            produced = True
+            yield self._chunk(block, mapping)
+        if not produced:
+            yield Chunk(kept=_empty_manifest(), rejected=None, counters=[StageCounters(stage=STAGE)])
+
+    def _chunk(self, block: RawBlock, mapping: dict[str, str]) -> Chunk:
+        table = block.table
+        for name in mapping.values():
+            if name in table.column_names and name not in mapping:
+                table = table.rename_columns([f"input_{c}" if c == name else c for c in table.column_names])
+        table = table.rename_columns([mapping.get(c, c) for c in table.column_names])
+        for name in ("url", "caption"):
+            if name not in table.column_names:
+                table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+        result = validate_rows(
+            table,
+            stage=STAGE,
+            source=STAGE,
+            limits=self.options.limits,
+            reject_extra={
+                "input_file": [self.path] * table.num_rows,
+                "input_row": block.rows,
+            },
+        )
+        rejected = result.rejected
+        if block.broken:
+            broken = with_reasons(
+                pa.table(
+                    {
+                        "input_file": [self.path] * len(block.broken),
+                        "input_row": [b[0] for b in block.broken],
+                        "raw": [b[2] for b in block.broken],
+                    }
+                ),
+                STAGE,
+                [b[1] for b in block.broken],
+            )
+            rejected = pa.concat_tables([rejected, broken], promote_options="permissive")
+            for _, reason, _ in block.broken:
+                result.counters.rejected[reason] += 1
+            result.counters.rows_in += len(block.broken)
+        return Chunk(kept=result.kept, rejected=rejected, counters=[result.counters])
+
+
+def _empty_manifest() -> pa.Table:
+    from wit_pipeline.manifest import MANIFEST_SCHEMA
+
+    return MANIFEST_SCHEMA.empty_table()
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[str]:
+    """Input paths as files: a directory stands for the list files directly inside it."""
+    files: list[str] = []
+    for item in inputs:
+        p = Path(item)
+        if "://" in item:
+            files.append(item)
+        elif p.is_dir():
+            found = sorted(str(f) for f in p.iterdir() if f.is_file() and _looks_like_list(f.name))
+            if not found:
+                raise WitError(f"{p}: directory holds no csv/tsv/jsonl/parquet files")
+            files.extend(found)
+        elif p.is_file():
+            files.append(str(p.resolve()))
+        else:
+            raise WitError(f"{p}: no such file or directory")
+    return files
+
+
+def _looks_like_list(name: str) -> bool:
+    try:
+        detect_format(name)
+        return True
+    except WitError:
+        return False
+
+
+def import_lists(
+    inputs: Sequence[str],
+    out_dir: str | Path,
+    options: ImportOptions = ImportOptions(),
+    client: Client | None = None,
+    progress: bool = True,
+) -> dict:
+    """Import URL lists into the manifest directory ``out_dir``; returns its stats."""
+    if options.rows_per_part < 1:
+        raise WitError(f"rows_per_part must be at least 1, got {options.rows_per_part}")
+    if options.format and options.format not in FORMATS:
+        raise WitError(f"--format: unsupported format '{options.format}' (expected {', '.join(FORMATS)})")
+    files = expand_inputs(inputs)
+    for f in files:
+        detect_format(f, options.format)
+    tasks = [ImportTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
+    fingerprint = {"inputs": [_identity(f) for f in files], "options": asdict(options)}
+    return run_job(tasks, out_dir, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+
+
+def _identity(path: str) -> list:
+    p = Path(path)
+    return [path, p.stat().st_size] if p.exists() else [path, None]

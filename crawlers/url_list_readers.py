@@ -1,0 +1,199 @@
+"""Stream URL-list files (csv, tsv, jsonl, parquet; compressed or not) as raw Arrow blocks.
+
+Every reader yields ``RawBlock``s of at most ``block_rows`` rows, never the whole file, so a
+file of any size is read in bounded memory. Text columns of csv/tsv come back as binary so
+invalid UTF-8 can be rejected per row instead of failing the whole file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import fsspec
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from wit_pipeline.errors import WitError
+
+FORMATS = ("csv", "tsv", "jsonl", "parquet")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst"}
+
+
+@dataclass
+class RawBlock:
+    """Rows as read (``table``), their 1-based line/row numbers, and rows unreadable as rows."""
+
+    table: pa.Table
+    rows: list[int]
+    broken: list[tuple[int, str, str]] = field(default_factory=list)  # (row, reason, raw text)
+
+
+def detect_format(path: str, declared: str | None = None) -> str:
+    """The list format of ``path``: ``declared`` if given, else from its extension."""
+    if declared:
+        if declared not in FORMATS:
+            raise WitError(f"{path}: unsupported format '{declared}' (expected one of {', '.join(FORMATS)})")
+        return declared
+    suffixes = [s.lower() for s in PurePosixPath(path).suffixes]
+    while suffixes and suffixes[-1] in _COMPRESSIONS:
+        suffixes.pop()
+    fmt = _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        ext = "".join(PurePosixPath(path).suffixes) or "(none)"
+        raise WitError(
+            f"{path}: unsupported file type '{ext}' (expected .csv, .tsv, .jsonl or .parquet, "
+            "optionally .gz; or pass --format)"
+        )
+    return fmt
+
+
+def read_blocks(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
+    """Yield ``RawBlock``s of ``path`` in file order."""
+    readers = {"csv": _read_delimited, "tsv": _read_delimited, "jsonl": _read_jsonl, "parquet": _read_parquet}
+    yield from readers[fmt](path, fmt, block_rows)
+
+
+def _read_parquet(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
+    try:
+        with fsspec.open(path, "rb") as fh:
+            pf = pq.ParquetFile(fh)
+            row = 1
+            for batch in pf.iter_batches(batch_size=block_rows):
+                table = pa.Table.from_batches([batch])
+                yield RawBlock(table, list(range(row, row + table.num_rows)))
+                row += table.num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise WitError(f"{path}: unreadable parquet file ({_one_line(exc)})") from None
+
+
+def _read_delimited(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
+    delimiter = "\t" if fmt == "tsv" else ","
+    broken: list[tuple[int, str, str]] = []
+
+    def on_invalid(row: pa_csv.InvalidRow) -> str:
+        reason = f"csv_expected_{row.expected_columns}_fields_got_{row.actual_columns}"
+        broken.append((row.number if row.number and row.number > 0 else -1, reason, row.text or ""))
+        return "skip"
+
+    header = _csv_header(path, delimiter)
+    parse = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
+    convert = pa_csv.ConvertOptions(column_types={name: pa.binary() for name in header}, strings_can_be_null=False)
+    read = pa_csv.ReadOptions(block_size=1 << 22, use_threads=True)
+    row = 1  # the header is line 1
+    try:
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            reader = pa_csv.open_csv(fh, read_options=read, parse_options=parse, convert_options=convert)
+            pending: list[pa.RecordBatch] = []
+            pending_rows = 0
+            for batch in reader:
+                pending.append(batch)
+                pending_rows += batch.num_rows
+                while pending_rows >= block_rows:
+                    table = pa.Table.from_batches(pending)
+                    head, rest = table.slice(0, block_rows), table.slice(block_rows)
+                    yield RawBlock(head, list(range(row + 1, row + 1 + head.num_rows)), _take(broken))
+                    row += head.num_rows
+                    pending, pending_rows = rest.to_batches(), rest.num_rows
+            if pending_rows or broken:
+                table = pa.Table.from_batches(pending, schema=reader.schema)
+                yield RawBlock(table, list(range(row + 1, row + 1 + table.num_rows)), _take(broken))
+    except (OSError, EOFError, pa.ArrowException) as exc:
+        raise WitError(f"{path}: unreadable {fmt} file ({_one_line(exc)})") from None
+
+
+def _csv_header(path: str, delimiter: str) -> list[str]:
+    """Column names from the first block, read as text; a clear error for an empty file."""
+    try:
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            reader = pa_csv.open_csv(
+                fh,
+                read_options=pa_csv.ReadOptions(block_size=1 << 20),
+                parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda r: "skip"),
+                convert_options=pa_csv.ConvertOptions(include_columns=[]),
+            )
+            names = reader.schema.names
+    except (OSError, EOFError, pa.ArrowException) as exc:
+        raise WitError(f"{path}: unreadable file ({_one_line(exc)})") from None
+    if not names:
+        raise WitError(f"{path}: empty file (expected a header row with column names)")
+    return names
+
+
+def _read_jsonl(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
+    rows: list[dict] = []
+    numbers: list[int] = []
+    broken: list[tuple[int, str, str]] = []
+    try:
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                record, reason = _parse_json_line(line)
+                if reason:
+                    broken.append((number, reason, line[:2000].decode("utf-8", "replace")))
+                else:
+                    rows.append(record)
+                    numbers.append(number)
+                if len(rows) >= block_rows:
+                    yield RawBlock(_records_to_table(rows), numbers, _take(broken))
+                    rows, numbers = [], []
+    except (OSError, EOFError) as exc:
+        raise WitError(f"{path}: unreadable jsonl file ({_one_line(exc)})") from None
+    if rows or broken:
+        yield RawBlock(_records_to_table(rows), numbers, _take(broken))
+
+
+def _parse_json_line(line: bytes) -> tuple[dict | None, str | None]:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "invalid_utf8"
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None, "invalid_json"
+    if not isinstance(record, dict):
+        return None, "json_not_an_object"
+    return record, None
+
+
+def _records_to_table(records: list[dict]) -> pa.Table:
+    """Arrow table of JSON records; a column of mixed types is kept as JSON text."""
+    names: dict[str, None] = {}
+    for r in records:
+        names.update(dict.fromkeys(r))
+    columns = {}
+    for name in names:
+        values = [r.get(name) for r in records]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[name] = pa.array(
+                [v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string()
+            )
+    return pa.table(columns) if columns else pa.table({"url": pa.array([], pa.string())})
+
+
+def _take(items: list) -> list:
+    taken = list(items)
+    items.clear()
+    return taken
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -1,0 +1,1 @@
+"""Filters over manifests: dedup, language, caption quality, WIT query matching and balancing."""

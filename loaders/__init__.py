@@ -1,0 +1,1 @@
+"""Streaming webdataset loaders, image transforms and tokenizers."""

@@ -1,0 +1,44 @@
+"""Options every command shares, and turning flags into config overrides."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from wit_pipeline.config import BuildConfig, apply_overrides, load_config
+
+SUPPRESS = argparse.SUPPRESS
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """--config, --scheduler, --workers, --seed, --quiet."""
+    group = parser.add_argument_group("runtime")
+    group.add_argument("--config", metavar="FILE", help="TOML config file (flags override its values)")
+    group.add_argument(
+        "--scheduler",
+        dest="runtime.scheduler",
+        metavar="ADDRESS",
+        default=os.environ.get("WIT_SCHEDULER"),
+        help="address of an existing dask scheduler (default: $WIT_SCHEDULER, else a local cluster)",
+    )
+    group.add_argument(
+        "--workers",
+        dest="runtime.workers",
+        type=int,
+        metavar="N",
+        help="local cluster worker processes (default: cores)",
+    )
+    group.add_argument("--seed", dest="runtime.seed", type=int, help="seed for every random choice (default 0)")
+    group.add_argument("--quiet", action="store_true", help="no progress bars or cluster banner")
+
+
+def resolve_config(args: argparse.Namespace, config_path: str | None = None) -> BuildConfig:
+    """Config file (``config_path`` or --config) with every dotted-key flag applied over it."""
+    config = load_config(config_path or getattr(args, "config", None))
+    overrides = {k: v for k, v in vars(args).items() if "." in k}
+    return apply_overrides(config, overrides, origin="command line")
+
+
+def out_path(value: str) -> Path:
+    return Path(value).expanduser()

@@ -1,0 +1,59 @@
+"""``wit import FILE... --out DIR``: URL lists → manifest."""
+
+from __future__ import annotations
+
+import argparse
+
+from crawlers.url_list_import import ImportOptions, import_lists
+from crawlers.url_list_readers import FORMATS
+from wit_pipeline.cli.common import add_common, out_path, resolve_config
+from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.errors import WitError
+from wit_pipeline.manifest import ManifestLimits
+from wit_pipeline.runtime import open_client
+from wit_pipeline.runtime.funnel import format_funnel, read_funnel
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import csv/tsv/jsonl/parquet URL lists into a manifest",
+        description="Import URL lists (csv, tsv, jsonl, parquet; .gz too) into a partitioned manifest. "
+        "Columns url/caption are found by name (url, URL, image_url / caption, TEXT, alt ...) "
+        "or given with --url-col/--caption-col; other columns are kept.",
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="list files or directories (default: [sources] lists)")
+    p.add_argument("--out", required=True, type=out_path, help="output manifest directory")
+    p.add_argument("--format", dest="sources.format", choices=FORMATS, help="input format (default: by extension)")
+    p.add_argument("--url-col", dest="sources.url_col", metavar="NAME", help="column holding the image URL")
+    p.add_argument("--caption-col", dest="sources.caption_col", metavar="NAME", help="column holding the caption")
+    p.add_argument(
+        "--rows-per-part", dest="sources.rows_per_part", type=int, metavar="N", help="rows per manifest part"
+    )
+    add_common(p)
+    p.set_defaults(run=run)
+
+
+def import_options(config: BuildConfig) -> ImportOptions:
+    s = config.sources
+    return ImportOptions(
+        format=s.format,
+        url_col=s.url_col,
+        caption_col=s.caption_col,
+        rows_per_part=s.rows_per_part,
+        limits=ManifestLimits(max_url_length=s.max_url_length, max_caption_length=s.max_caption_length),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    config = resolve_config(args)
+    files = args.files or config.sources.lists
+    if not files:
+        raise WitError("no input files: give FILE arguments or [sources] lists in --config")
+    options = import_options(config)
+    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+        stats = import_lists(files, args.out, options, client=client, progress=not args.quiet)
+    write_resolved(config, args.out)
+    print(format_funnel(read_funnel(args.out)))
+    print(f"wit import: {stats['rows_out']} rows in {stats['parts']} part(s) -> {args.out}")
+    return 0

@@ -1,0 +1,209 @@
+"""Build configuration: one TOML file loaded strictly into typed dataclasses.
+
+Unknown keys and wrong types are errors naming the file and the key. CLI flags override
+file values through dotted keys (``sources.url_col``). The resolved config is written next
+to every output so a run can be reproduced.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from wit_pipeline.errors import WitError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+RESOLVED_CONFIG = "_config.toml"
+
+
+@dataclass
+class RuntimeConfig:
+    """Where and how the dask stages run."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    seed: int = 0
+
+
+@dataclass
+class SourcesConfig:
+    """Inputs of a build: URL lists to import, and how rows become manifest parts."""
+
+    lists: list[str] = field(default_factory=list)
+    format: str | None = None
+    url_col: str | None = None
+    caption_col: str | None = None
+    rows_per_part: int = 100_000
+    max_url_length: int = 2048
+    max_caption_length: int = 10_000
+
+
+@dataclass
+class FiltersConfig:
+    """Dedup, language, caption rules and query balancing settings."""
+
+    dedup_key: str = "url"
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    min_words: int = 3
+    min_chars: int = 6
+    query_cap: int = 20_000
+
+
+@dataclass
+class DownloadConfig:
+    """Image download settings passed to img2dataset."""
+
+    image_size: int = 256
+    resize_mode: str = "center_crop"
+    encode_format: str = "jpg"
+    timeout: int = 10
+    retries: int = 0
+
+
+@dataclass
+class ShardsConfig:
+    """Webdataset shard layout."""
+
+    samples_per_shard: int = 10_000
+
+
+@dataclass
+class TrainConfig:
+    """Contrastive training settings."""
+
+    model: str = "tiny"
+    epochs: int = 1
+    batch_size: int = 256
+    lr: float = 5e-4
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation settings."""
+
+    data: str | None = None
+    templates: str | None = None
+
+
+@dataclass
+class BuildConfig:
+    """A whole build: one section per part of the flow."""
+
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    filters: FiltersConfig = field(default_factory=FiltersConfig)
+    download: DownloadConfig = field(default_factory=DownloadConfig)
+    shards: ShardsConfig = field(default_factory=ShardsConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def load_config(path: str | Path | None) -> BuildConfig:
+    """Load ``path`` (or the defaults when None) into a ``BuildConfig``."""
+    if path is None:
+        return BuildConfig()
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WitError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WitError(f"{p}: cannot read config file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise WitError(f"{p}: invalid TOML ({exc})") from None
+    return _build(BuildConfig, data, str(p), prefix="")
+
+
+def apply_overrides(config: BuildConfig, overrides: dict[str, Any], origin: str = "flag") -> BuildConfig:
+    """Return ``config`` with dotted-key overrides applied; None values are ignored."""
+    data = to_dict(config)
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        section, _, key = dotted.partition(".")
+        if section not in data or key not in data[section]:
+            raise WitError(f"{origin}: unknown config key '{dotted}'")
+        data[section][key] = value
+    return _build(BuildConfig, data, origin, prefix="")
+
+
+def to_dict(config: Any) -> dict:
+    """A plain nested dict of a config dataclass."""
+    return dataclasses.asdict(config)
+
+
+def to_toml(config: BuildConfig) -> str:
+    """TOML text of the resolved config (None values are left out: they mean 'default')."""
+
+    def strip(d: dict) -> dict:
+        return {k: strip(v) if isinstance(v, dict) else v for k, v in d.items() if v is not None}
+
+    return tomli_w.dumps(strip(to_dict(config)))
+
+
+def write_resolved(config: BuildConfig, out_dir: str | Path) -> Path:
+    """Write the resolved config into ``out_dir`` and return its path."""
+    from wit_pipeline.runtime.atomic import write_text
+
+    path = Path(out_dir) / RESOLVED_CONFIG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, to_toml(config))
+    return path
+
+
+def _build(cls: type, data: Any, origin: str, prefix: str) -> Any:
+    where = prefix.rstrip(".") or "top level"
+    if not isinstance(data, dict):
+        raise WitError(f"{origin}: '{where}' must be a table, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise WitError(f"{origin}: unknown config key '{prefix}{unknown[0]}' (known: {', '.join(sorted(names))})")
+    values = {}
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value, origin, prefix=f"{key}.")
+        else:
+            values[name] = _check(value, hint, origin, key)
+    return cls(**values)
+
+
+def _check(value: Any, hint: Any, origin: str, key: str) -> Any:
+    """Validate ``value`` against a type hint (int, float, str, bool, list[T], T | None)."""
+    origin_type = typing.get_origin(hint)
+    if origin_type in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _check(value, inner[0], origin, key)
+    if origin_type is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise WitError(f"{origin}: '{key}' must be a list, got {type(value).__name__} {value!r}")
+        return [_check(v, item, origin, f"{key}[{i}]") for i, v in enumerate(value)]
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        str: isinstance(value, str),
+    }.get(hint)
+    if ok is None:
+        raise TypeError(f"unsupported config type {hint!r} for {key}")
+    if not ok:
+        raise WitError(f"{origin}: '{key}' must be {hint.__name__}, got {type(value).__name__} {value!r}")
+    return float(value) if hint is float else value

@@ -1,0 +1,72 @@
+"""Validation of raw rows into manifest rows, shared by every manifest producer.
+
+Crawlers and importers hand over raw (url, caption, ...) rows; this is where rows that
+cannot become manifest rows are rejected with a reason instead of silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+
+from wit_pipeline.manifest import (
+    ManifestLimits,
+    caption_problem,
+    compute_uid,
+    conform,
+    decode_utf8_column,
+    is_text_type,
+    url_problem,
+)
+from wit_pipeline.runtime.results import StageCounters, StageResult, with_reasons
+
+
+def validate_rows(
+    table: pa.Table, *, stage: str, source: str, limits: ManifestLimits, reject_extra: dict | None = None
+) -> StageResult:
+    """Turn raw rows (url, caption, optional page_url and extras) into manifest rows.
+
+    Rows that are not valid UTF-8, lack a usable http(s) URL or a caption, or exceed the
+    field caps are rejected with a reason; kept rows get ``uid`` and ``source``.
+    ``reject_extra`` maps column name -> array of values added to the rejects only
+    (e.g. the input file and row number, so a reject can be traced to its origin).
+    """
+    n = table.num_rows
+    bad_utf8 = [False] * n
+    for name in table.column_names:
+        col = table[name]
+        if is_text_type(col.type):
+            decoded, bad = decode_utf8_column(col)
+            table = table.set_column(table.column_names.index(name), name, decoded)
+            bad_utf8 = [a or b for a, b in zip(bad_utf8, bad)]
+    if "page_url" not in table.column_names:
+        table = table.append_column("page_url", pa.nulls(n, pa.string()))
+    urls = table["url"].to_pylist()
+    captions = table["caption"].to_pylist()
+    reasons: list[str | None] = []
+    uids: list[str | None] = []
+    for bad, url, caption in zip(bad_utf8, urls, captions):
+        reason = "invalid_utf8" if bad else url_problem(url, limits) or caption_problem(caption, limits)
+        reasons.append(reason)
+        uids.append(None if reason else compute_uid(url, caption))
+    stripped = pa.array([u.strip() if u else u for u in urls], pa.string())
+    table = table.set_column(table.column_names.index("url"), "url", stripped)
+    for name in ("uid", "source"):
+        if name in table.column_names:
+            table = table.rename_columns([f"input_{c}" if c == name else c for c in table.column_names])
+    table = table.append_column("uid", pa.array(uids, pa.string()))
+    table = table.append_column("source", pa.array([source] * n, pa.string()))
+    keep_idx = [i for i, r in enumerate(reasons) if r is None]
+    reject_idx = [i for i, r in enumerate(reasons) if r is not None]
+    kept = conform(table.take(keep_idx))
+    rejected = table.take(reject_idx)
+    for name, values in (reject_extra or {}).items():
+        rejected = rejected.append_column(name, pa.array(values).take(reject_idx))
+    return StageResult(
+        kept=kept,
+        rejected=with_reasons(rejected, stage, [reasons[i] for i in reject_idx]),
+        counters=StageCounters(
+            stage=stage, rows_in=n, kept=len(keep_idx), rejected=Counter(reasons[i] for i in reject_idx)
+        ),
+    )

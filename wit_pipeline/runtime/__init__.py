@@ -1,0 +1,18 @@
+"""The dask stage runtime: map stages over partitions, atomically, resumably, with a funnel."""
+
+from wit_pipeline.runtime.cluster import open_client
+from wit_pipeline.runtime.executor import run_job
+from wit_pipeline.runtime.results import Chunk, StageCounters, StageResult, split_rows
+from wit_pipeline.runtime.stage import PartitionTask, Stage, apply_stages
+
+__all__ = [
+    "Chunk",
+    "PartitionTask",
+    "Stage",
+    "StageCounters",
+    "StageResult",
+    "apply_stages",
+    "open_client",
+    "run_job",
+    "split_rows",
+]

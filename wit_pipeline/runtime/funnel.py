@@ -1,0 +1,54 @@
+"""The funnel in ``stats.json``: rows in, kept and rejected per reason, for every stage so far."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from wit_pipeline.errors import WitError
+from wit_pipeline.runtime.atomic import write_json
+from wit_pipeline.runtime.results import StageCounters
+
+STATS_FILE = "stats.json"
+
+
+def merge_counters(groups: Iterable[Iterable[StageCounters]]) -> list[StageCounters]:
+    """Sum counters of the same stage across partitions, keeping first-seen stage order."""
+    merged: dict[str, StageCounters] = {}
+    for group in groups:
+        for c in group:
+            merged.setdefault(c.stage, StageCounters(stage=c.stage)).add(c)
+    return list(merged.values())
+
+
+def read_funnel(directory: str | Path) -> list[StageCounters]:
+    """The funnel recorded in ``directory/stats.json``; empty if the directory has none."""
+    path = Path(directory) / STATS_FILE
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [StageCounters.from_dict(s) for s in data["funnel"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WitError(f"{path}: not a wit stats file ({exc})") from None
+
+
+def write_stats(out_dir: Path, stages: list[StageCounters], upstream: list[StageCounters], info: dict) -> dict:
+    """Write ``stats.json`` with the upstream funnel followed by this job's stages."""
+    data = {
+        "funnel": [s.to_dict() for s in upstream + stages],
+        "rows_out": stages[-1].kept if stages else (upstream[-1].kept if upstream else 0),
+        **info,
+    }
+    write_json(out_dir / STATS_FILE, data)
+    return data
+
+
+def format_funnel(stages: list[StageCounters]) -> str:
+    """A short human-readable funnel table for CLI summaries."""
+    lines = [f"{'stage':<18}{'in':>10}{'kept':>10}{'rejected':>10}  reasons"]
+    for s in stages:
+        reasons = ", ".join(f"{k}={v}" for k, v in s.rejected.most_common())
+        lines.append(f"{s.stage:<18}{s.rows_in:>10}{s.kept:>10}{s.rejected_total:>10}  {reasons}")
+    return "\n".join(lines)
