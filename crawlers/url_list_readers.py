@@ -92,7 +92,7 @@ def _read_delimited(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
     header = _csv_header(path, delimiter)
     parse = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid)
     convert = pa_csv.ConvertOptions(column_types={name: pa.binary() for name in header}, strings_can_be_null=False)
-    read = pa_csv.ReadOptions(block_size=1 << 22, use_threads=True)
+    read = pa_csv.ReadOptions(block_size=1 << 22, use_threads=False)
     row = 1  # the header is line 1
     try:
         with fsspec.open(path, "rb", compression="infer") as fh:
@@ -127,7 +127,10 @@ def _csv_header(path: str, delimiter: str) -> list[str]:
             )
             names = reader.schema.names
     except (OSError, EOFError, pa.ArrowException) as exc:
-        raise WitError(f"{path}: unreadable file ({_one_line(exc)})") from None
+        if "Empty CSV file" in str(exc):
+            names = []
+        else:
+            raise WitError(f"{path}: unreadable file ({_one_line(exc)})") from None
     if not names:
         raise WitError(f"{path}: empty file (expected a header row with column names)")
     return names

@@ -59,10 +59,10 @@ def validate_rows(
     table = table.append_column("source", pa.array([source] * n, pa.string()))
     keep_idx = [i for i, r in enumerate(reasons) if r is None]
     reject_idx = [i for i, r in enumerate(reasons) if r is not None]
-    kept = conform(table.take(keep_idx))
-    rejected = table.take(reject_idx)
+    kept = conform(table.take(pa.array(keep_idx, pa.int64())))
+    rejected = table.take(pa.array(reject_idx, pa.int64()))
     for name, values in (reject_extra or {}).items():
-        rejected = rejected.append_column(name, pa.array(values).take(reject_idx))
+        rejected = rejected.append_column(name, pa.array(values).take(pa.array(reject_idx, pa.int64())))
     return StageResult(
         kept=kept,
         rejected=with_reasons(rejected, stage, [reasons[i] for i in reject_idx]),

@@ -46,7 +46,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None, quiet:
         threads_per_worker=1,
         processes=True,
         dashboard_address=":0",
-        silence_logs=logging.ERROR,
+        silence_logs=logging.CRITICAL,
     )
     client = Client(cluster)
     _announce(client, f"local dask cluster, {n} worker process(es)", quiet)

@@ -70,7 +70,7 @@ def run_job(
     pending = [t for t in tasks if not task_done(out, t.task_id)]
     if client is None:
         for t in _track(pending, job, progress):
-            execute_task(t, str(out))
+            _raise_user_error(execute_task(t, str(out)))
     else:
         _run_on_dask(client, pending, out, job, progress)
     return _publish(out, ids, job, upstream)
@@ -80,16 +80,28 @@ def task_done(out: Path, task_id: str) -> bool:
     return (out / TASKS_DIR / task_id / DONE).exists()
 
 
-def execute_task(task: Task, out_dir: str) -> str:
+def execute_task(task: Task, out_dir: str) -> str | None:
+    """Run one task; return None on success or the one-line message of a user error.
+
+    Module-level so dask can ship it to worker processes. A user error (bad input file) is
+    returned rather than raised, so dask neither retries it nor logs a traceback.
+    """
+    try:
+        _execute(task, Path(out_dir))
+    except WitError as exc:
+        return str(exc)
+    return None
+
+
+def _execute(task: Task, out: Path) -> None:
     """Run one task into a temporary directory and rename it into place; skip if already done.
 
-    Module-level so dask can ship it to worker processes. Two attempts racing (a worker
-    presumed dead that was only slow) cannot both land: the second rename fails and is dropped.
+    Two attempts racing (a worker presumed dead that was only slow) cannot both land: the
+    second rename fails and is dropped.
     """
-    out = Path(out_dir)
     final = out / TASKS_DIR / task.task_id
     if (final / DONE).exists():
-        return task.task_id
+        return
     tmp = final.with_name(f"{final.name}{TMP_MARK}{uuid.uuid4().hex[:12]}")
     tmp.mkdir(parents=True)
     try:
@@ -113,23 +125,27 @@ def execute_task(task: Task, out_dir: str) -> str:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return task.task_id
 
 
 def _claim(out: Path, job: str, fingerprint: dict) -> None:
-    """Record which job owns ``out``; refuse to resume a different job into it."""
+    """Record which job owns ``out``; refuse to resume a different job into finished work.
+
+    A claim with no finished task yet (say, a run that failed on a bad input file) is simply
+    replaced, so fixing the input and rerunning into the same directory works.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    record = {"job": job, "fingerprint": fingerprint}
+    record = json.loads(json.dumps({"job": job, "fingerprint": fingerprint}))
     path = out / JOB_FILE
     if path.exists():
         try:
             existing = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             existing = None
-        if existing != json.loads(json.dumps(record)):
+        if existing == record:
+            return
+        if any((out / TASKS_DIR).glob(f"*/{DONE}")):
             raise WitError(f"{out}: holds the output of a different job or settings; choose another --out or delete it")
-        return
-    if any(p for p in out.iterdir() if not p.name.startswith("_")):
+    elif any(p for p in out.iterdir() if not p.name.startswith("_")):
         raise WitError(f"{out}: output directory is not empty and holds no wit job")
     write_json(path, record)
 
@@ -139,10 +155,15 @@ def _run_on_dask(client: Client, tasks: Sequence[Task], out: Path, job: str, pro
     futures = [client.submit(execute_task, t, str(out), key=f"wit-{job}-{t.task_id}-{token}", retries=1) for t in tasks]
     try:
         for future in _track(as_completed(futures), job, progress, total=len(futures)):
-            future.result()
+            _raise_user_error(future.result())
     finally:
         for f in futures:
             f.cancel()
+
+
+def _raise_user_error(message: str | None) -> None:
+    if message is not None:
+        raise WitError(message)
 
 
 def _track(items, job: str, progress: bool, total: int | None = None):

@@ -76,7 +76,7 @@ def split_rows(table: pa.Table, reasons: Sequence[str | None], stage: str, extra
     keep_mask = pa.array([r is None for r in reasons], pa.bool_())
     kept = table.filter(keep_mask)
     reject_idx = [i for i, r in enumerate(reasons) if r is not None]
-    rejected = with_reasons(table.take(reject_idx), stage, [reasons[i] for i in reject_idx])
+    rejected = with_reasons(table.take(pa.array(reject_idx, pa.int64())), stage, [reasons[i] for i in reject_idx])
     counters = StageCounters(
         stage=stage,
         rows_in=table.num_rows,

@@ -1,0 +1,1 @@
+"""Ratio benchmarks; results are collected in benchmarks/BENCHMARKS.md."""

@@ -1,0 +1,20 @@
+"""Run every benchmark (`make bench`); each updates its section of BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    names = sorted(p.stem for p in Path(__file__).parent.glob("bench_*.py"))
+    for name in names:
+        print(f"== {name}", flush=True)
+        importlib.import_module(f"benchmarks.{name}").main([])
+
+
+if __name__ == "__main__":
+    main()
