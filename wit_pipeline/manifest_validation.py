@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from wit_pipeline.manifest import (
     ManifestLimits,
     caption_problem,
-    compute_uid,
     conform,
     decode_utf8_column,
     is_text_type,
+    normalize_urls,
+    uid_of_normalized,
     url_problem,
 )
 from wit_pipeline.runtime.results import StageCounters, StageResult, with_reasons
@@ -42,16 +44,34 @@ def validate_rows(
             bad_utf8 = [a or b for a, b in zip(bad_utf8, bad)]
     if "page_url" not in table.column_names:
         table = table.append_column("page_url", pa.nulls(n, pa.string()))
-    urls = table["url"].to_pylist()
-    captions = table["caption"].to_pylist()
-    reasons: list[str | None] = []
-    uids: list[str | None] = []
-    for bad, url, caption in zip(bad_utf8, urls, captions):
-        reason = "invalid_utf8" if bad else url_problem(url, limits) or caption_problem(caption, limits)
-        reasons.append(reason)
-        uids.append(None if reason else compute_uid(url, caption))
-    stripped = pa.array([u.strip() if u else u for u in urls], pa.string())
-    table = table.set_column(table.column_names.index("url"), "url", stripped)
+    urls = pc.utf8_trim_whitespace(table["url"].cast(pa.string()))
+    captions = table["caption"].cast(pa.string())
+    normalized = normalize_urls(urls)
+    # Rows that pass every vectorised check are fine; the rest get their reason per row.
+    clean = pc.and_(
+        pc.is_valid(normalized),
+        pc.and_(
+            pc.less_equal(pc.utf8_length(urls), limits.max_url_length),
+            pc.and_(
+                pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(captions)), 0),
+                pc.less_equal(pc.utf8_length(captions), limits.max_caption_length),
+            ),
+        ),
+    )
+    clean = pc.fill_null(clean, False).to_pylist()
+    url_list, caption_list, norm_list = urls.to_pylist(), captions.to_pylist(), normalized.to_pylist()
+    reasons: list[str | None] = [None] * n
+    uids: list[str | None] = [None] * n
+    for i in range(n):
+        if bad_utf8[i]:
+            reasons[i] = "invalid_utf8"
+        elif not clean[i]:
+            reasons[i] = url_problem(url_list[i], limits) or caption_problem(caption_list[i], limits)
+        if reasons[i] is None and norm_list[i] is None:
+            reasons[i] = "malformed_url"
+        elif reasons[i] is None:
+            uids[i] = uid_of_normalized(norm_list[i], caption_list[i])
+    table = table.set_column(table.column_names.index("url"), "url", urls)
     for name in ("uid", "source"):
         if name in table.column_names:
             table = table.rename_columns([f"input_{c}" if c == name else c for c in table.column_names])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import (
@@ -16,6 +20,7 @@ from wit_pipeline.manifest import (
     decode_utf8_column,
     list_parts,
     normalize_url,
+    normalize_urls,
     read_part,
     url_problem,
 )
@@ -99,3 +104,39 @@ def test_list_and_read_parts_errors(tmp_path) -> None:
     bad.write_bytes(bad.read_bytes()[:20])
     with pytest.raises(WitError, match="unreadable parquet file"):
         read_part(bad)
+
+
+URL_PIECES = st.sampled_from(
+    [
+        "http",
+        "HTTPS",
+        "ftp",
+        "://",
+        "a.com",
+        "Ex.AMPLE.org",
+        ":80",
+        ":8080",
+        ":99999",
+        "/",
+        "/p",
+        "?",
+        "?q=1",
+        "#f",
+        "#",
+        " ",
+        "u:p@",
+        "[::1]",
+        "%7E",
+        "é",
+        "..",
+    ]
+)
+
+
+@given(st.lists(URL_PIECES, max_size=8).map("".join))
+def test_vectorised_normalisation_equals_the_scalar_one(url: str) -> None:
+    try:
+        expected = normalize_url(url) if urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
+    except ValueError:
+        expected = None
+    assert normalize_urls(pa.array([url, None])).to_pylist() == [expected, None]
