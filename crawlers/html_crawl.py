@@ -1,0 +1,92 @@
+"""``wit crawl html``: crawl (resumably), then write the collected rows as a manifest.
+
+The crawl runs in the client process and persists everything under ``OUT/_crawl/``; when
+it is over, the page log is cut into tasks of about ``rows_per_part`` image rows and
+written through ``run_job`` like any manifest, with page outcomes (fetched, refused by
+robots.txt, timed out, opted out...) counted in the stage's ``extra``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from distributed import Client
+
+from crawlers.crawl_rows import RowBatch
+from crawlers.crawl_state import CrawlState, iter_pages
+from crawlers.html_crawl_options import CrawlOptions, resolve_options
+from crawlers.html_crawler import HtmlCrawler
+from crawlers.http_fetch import Fetcher
+from crawlers.net_safety import Resolver, system_resolver
+from wit_pipeline.manifest import ManifestLimits
+from wit_pipeline.runtime import Chunk, run_job
+
+STAGE = "crawl_html"
+
+
+@dataclass(frozen=True)
+class PageLogTask:
+    """Turn the page records between two byte offsets of the page log into one chunk."""
+
+    task_id: str
+    path: str
+    start: int
+    end: int
+    limits: ManifestLimits
+
+    def run(self) -> Iterator[Chunk]:
+        batch = RowBatch()
+        for page in iter_pages(Path(self.path), self.start, self.end):
+            batch.extra["urls_handled"] += 1
+            batch.extra["pages_fetched"] += bool(page["fetched"])
+            batch.extra[f"outcome_{page['outcome']}"] += 1
+            batch.extra.update(page.get("counters", {}))
+            batch.add("html", page["rows"], page["url"])
+        yield batch.to_chunk(STAGE, self.limits)
+
+
+def page_log_tasks(path: Path, rows_per_part: int, limits: ManifestLimits) -> list[PageLogTask]:
+    """Cut the page log into tasks of about ``rows_per_part`` rows each (at least one task)."""
+    bounds, start, rows, offset = [], 0, 0, 0
+    with path.open("rb") as fh:
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break
+            offset += len(line)
+            rows += len(json.loads(line)["rows"])
+            if rows >= rows_per_part:
+                bounds.append((start, offset))
+                start, rows = offset, 0
+    if start < offset or not bounds:
+        bounds.append((start, offset))
+    return [PageLogTask(f"{i:05d}", str(path), s, e, limits) for i, (s, e) in enumerate(bounds)]
+
+
+def crawl_html(
+    options: CrawlOptions,
+    out_dir: str | Path,
+    client: Client | None = None,
+    progress: bool = True,
+    resolver: Resolver = system_resolver,
+) -> dict:
+    """Crawl from ``options.seeds`` into the manifest directory ``out_dir``; returns its stats.
+
+    Rerunning the same command after a kill resumes the crawl from ``OUT/_crawl/`` without
+    refetching handled pages, then (re)writes the manifest. ``resolver`` maps a host name to
+    addresses (tests use it to name local servers without DNS).
+    """
+    options = resolve_options(options)
+    state = CrawlState(out_dir, options.identity(), list(options.seeds))
+    try:
+        if not state.finished:
+            fetcher = Fetcher(options.policy, options.fetch, options.user_agent or "", resolver)
+            HtmlCrawler(options, state, fetcher).run(progress)
+            state.finish()
+    finally:
+        state.close()
+    tasks = page_log_tasks(state.pages_path, options.rows_per_part, options.limits)
+    fingerprint = {"crawl": options.identity(), "log_bytes": state.pages_path.stat().st_size}
+    return run_job(tasks, out_dir, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)

@@ -1,0 +1,95 @@
+"""Settings of an HTML crawl, and the checks made on them before anything is fetched."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from urllib.parse import urlsplit
+
+from crawlers.html_extract import DEFAULT_AGENT
+from crawlers.http_fetch import FetchLimits
+from crawlers.net_safety import AddressPolicy
+from wit_pipeline import __version__
+from wit_pipeline.errors import WitError
+from wit_pipeline.manifest import ManifestLimits
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """What to crawl and how politely. ``allowed_domains`` empty means the seeds' hosts."""
+
+    seeds: tuple[str, ...]
+    contact: str | None = None
+    user_agent: str | None = None
+    agent: str = DEFAULT_AGENT
+    allowed_domains: tuple[str, ...] = ()
+    max_pages: int = 1000
+    max_depth: int = 2
+    max_redirects: int = 5
+    concurrency: int = 8
+    per_host_concurrency: int = 1
+    delay: float = 1.0
+    fetch: FetchLimits = field(default_factory=FetchLimits)
+    allow_private_network: bool = False
+    allow_networks: tuple[str, ...] = ()
+    rows_per_part: int = 100_000
+    limits: ManifestLimits = field(default_factory=ManifestLimits)
+
+    @property
+    def policy(self) -> AddressPolicy:
+        return AddressPolicy(self.allow_private_network, self.allow_networks)
+
+    def identity(self) -> dict:
+        """The settings that decide what a crawl fetches: a resumed crawl must match them."""
+        data = asdict(self)
+        for name in ("concurrency", "per_host_concurrency", "delay", "rows_per_part", "limits"):
+            data.pop(name)
+        data["fetch"] = {"max_bytes": self.fetch.max_bytes}
+        return data
+
+
+def resolve_options(options: CrawlOptions) -> CrawlOptions:
+    """Check ``options`` (a ``WitError`` naming the bad field) and fill in derived defaults."""
+    if not options.seeds:
+        raise WitError("no seed URLs: give SEED_URL arguments or [sources] seeds in --config")
+    for seed in options.seeds:
+        try:
+            parts = urlsplit(seed)
+            ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 - raises ValueError on a malformed port
+        except ValueError:
+            ok = False
+        if not ok:
+            raise WitError(f"seed '{seed}': not an absolute http(s) URL")
+    for name in ("max_pages", "concurrency", "per_host_concurrency", "rows_per_part"):
+        if getattr(options, name) < 1:
+            raise WitError(f"{name} must be at least 1, got {getattr(options, name)}")
+    for name in ("max_depth", "max_redirects", "delay"):
+        if getattr(options, name) < 0:
+            raise WitError(f"{name} must not be negative, got {getattr(options, name)}")
+    limits = options.fetch
+    for name in ("connect_timeout", "read_timeout", "total_timeout", "max_bytes"):
+        if getattr(limits, name) <= 0:
+            raise WitError(f"{name} must be positive, got {getattr(limits, name)}")
+    if not options.user_agent and not options.contact:
+        raise WitError("crawl html needs --contact (an email or URL site owners can reach you at) or --user-agent")
+    user_agent = options.user_agent or f"{options.agent}/{__version__} (+{options.contact})"
+    domains = options.allowed_domains or tuple(dict.fromkeys(urlsplit(s).hostname or "" for s in options.seeds))
+    options.policy  # noqa: B018 - validates allow_networks
+    seeds = tuple(dict.fromkeys(_normalize_seed(s) for s in options.seeds))
+    return replace(
+        options, user_agent=user_agent, allowed_domains=tuple(d.lower().strip(".") for d in domains), seeds=seeds
+    )
+
+
+def _normalize_seed(seed: str) -> str:
+    parts = urlsplit(seed.strip())
+    return parts._replace(path=parts.path or "/", fragment="").geturl()
+
+
+def host_allowed(url: str, domains: tuple[str, ...]) -> bool:
+    """Whether ``url``'s host is one of ``domains`` or a subdomain of one."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return any(host == d or host.endswith("." + d) for d in domains)

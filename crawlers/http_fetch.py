@@ -1,0 +1,230 @@
+"""One HTTP(S) GET with the safety a crawler needs: checked addresses, hard time and size caps.
+
+The host is resolved first and every address checked against the ``AddressPolicy``; the
+connection then goes to a checked address (never re-resolved), with the original host in
+``Host``/SNI. Timeouts: ``connect`` per attempt, ``read`` per socket read, and ``total``
+for the whole exchange, enforced by a watchdog that shuts the socket down, so a server
+dripping one byte per second cannot hold a worker. Bodies are capped at ``max_bytes``
+(declared ``Content-Length`` is refused up front; gzip is inflated under the same cap).
+Redirects are not followed here: the 3xx ``location`` is returned so the caller can apply
+its allowlist, robots.txt and address checks to the next hop.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote, urljoin, urlsplit
+
+from crawlers.net_safety import AddressPolicy, AddressRefused, Resolver, checked_addresses, system_resolver
+
+_CHUNK = 64 * 1024
+_SAFE_TARGET = "/%:@!$&'()*+,;=-._~?"
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """Timeouts in seconds and the body size cap in bytes."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass
+class FetchResult:
+    """Outcome of one request: ``error`` is a reason code, or None when a response came back."""
+
+    url: str
+    status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | None = None
+    error: str | None = None
+    location: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first value of response header ``name`` (case-insensitive)."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of response header ``name`` (case-insensitive)."""
+        lowered = name.lower()
+        return [v for k, v in self.headers if k.lower() == lowered]
+
+
+class _Failed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Fetcher:
+    """Makes safe GET requests for one crawl (one policy, one user agent, one set of limits)."""
+
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        limits: FetchLimits,
+        user_agent: str,
+        resolver: Resolver = system_resolver,
+    ) -> None:
+        self.policy = policy
+        self.limits = limits
+        self.user_agent = user_agent
+        self.resolver = resolver
+        self._tls = ssl.create_default_context()
+
+    def fetch(self, url: str, accept: Callable[[str | None], bool] | None = None) -> FetchResult:
+        """GET ``url``; read the body only if ``accept(content_type)`` (default: always).
+
+        Never raises for network trouble: every failure is a ``FetchResult.error`` reason
+        (``address_loopback``, ``connect_timeout``, ``read_timeout``, ``total_timeout``,
+        ``too_large``, ``unwanted_content_type``, ``connection_refused``, ``bad_response``...).
+        """
+        deadline = time.monotonic() + self.limits.total_timeout
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            return FetchResult(url, error="malformed_url")
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not host:
+            return FetchResult(url, error="non_http")
+        port = port or (443 if scheme == "https" else 80)
+        try:
+            addresses = checked_addresses(host, port, self.policy, self.resolver)
+            sock = self._connect(addresses, port, deadline)
+        except AddressRefused as exc:
+            return FetchResult(url, error=exc.reason)
+        except _Failed as exc:
+            return FetchResult(url, error=exc.reason)
+        fired = threading.Event()
+        holder = [sock]
+        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _shutdown, (holder, fired))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            result = self._exchange(url, parts, host, port, scheme, holder, accept)
+            if fired.is_set():  # the watchdog cut the body short: what was read is not the page
+                return FetchResult(url, status=result.status, headers=result.headers, error="total_timeout")
+            return result
+        except Exception as exc:  # noqa: BLE001 - any failure of a hostile server is an outcome
+            return FetchResult(url, error="total_timeout" if fired.is_set() else _reason(exc))
+        finally:
+            watchdog.cancel()
+            holder[0].close()
+
+    def _connect(self, addresses: list[str], port: int, deadline: float) -> socket.socket:
+        reason = "connection_error"
+        for address in addresses:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Failed("total_timeout")
+            try:
+                sock = socket.create_connection((address, port), timeout=min(self.limits.connect_timeout, remaining))
+            except TimeoutError:
+                reason = "connect_timeout"
+                continue
+            except ConnectionRefusedError:
+                reason = "connection_refused"
+                continue
+            except OSError:
+                continue
+            sock.settimeout(self.limits.read_timeout)
+            return sock
+        raise _Failed(reason)
+
+    def _exchange(self, url, parts, host, port, scheme, holder, accept) -> FetchResult:
+        if scheme == "https":
+            holder[0] = self._tls.wrap_socket(holder[0], server_hostname=host)
+            conn: http.client.HTTPConnection = http.client.HTTPSConnection(host, port)
+        else:
+            conn = http.client.HTTPConnection(host, port)
+        conn.sock = holder[0]
+        target = quote(parts.path or "/", safe=_SAFE_TARGET) + (
+            "?" + quote(parts.query, safe=_SAFE_TARGET) if parts.query else ""
+        )
+        conn.putrequest("GET", target, skip_accept_encoding=True)
+        for name, value in (
+            ("User-Agent", self.user_agent),
+            ("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"),
+            ("Accept-Encoding", "gzip"),
+            ("Connection", "close"),
+        ):
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        result = FetchResult(url, status=resp.status, headers=resp.getheaders())
+        location = resp.getheader("Location")
+        if 300 <= resp.status < 400 and location:
+            result.location = urljoin(url, location.strip())
+            return result
+        if resp.status >= 300:
+            return result
+        if accept is not None and not accept(resp.getheader("Content-Type")):
+            result.error = "unwanted_content_type"
+            return result
+        declared = resp.getheader("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > self.limits.max_bytes:
+            result.error = "too_large"
+            return result
+        result.body, result.error = _read_body(resp, self.limits.max_bytes)
+        return result
+
+
+def _read_body(resp: http.client.HTTPResponse, max_bytes: int) -> tuple[bytes | None, str | None]:
+    """The body, inflated if gzip/deflate, or ``(None, 'too_large')`` past ``max_bytes``."""
+    encoding = (resp.getheader("Content-Encoding") or "").strip().lower()
+    inflater = zlib.decompressobj(47) if encoding in ("gzip", "x-gzip", "deflate") else None
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        data = resp.read1(_CHUNK)
+        if not data:
+            break
+        while data:
+            if inflater is not None:
+                out = inflater.decompress(data, max_bytes + 1 - size)
+                data = inflater.unconsumed_tail
+            else:
+                out, data = data, b""
+            size += len(out)
+            if size > max_bytes:
+                return None, "too_large"
+            parts.append(out)
+    if resp.length:  # the connection ended before the declared Content-Length
+        return None, "truncated_response"
+    return b"".join(parts), None
+
+
+def _shutdown(holder: list[socket.socket], fired: threading.Event) -> None:
+    """Watchdog: end a blocked read by shutting the socket down (works for TLS sockets too)."""
+    fired.set()
+    try:
+        socket.socket.shutdown(holder[0], socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "read_timeout"
+    if isinstance(exc, http.client.IncompleteRead):
+        return "truncated_response"
+    if isinstance(exc, http.client.HTTPException):
+        return "bad_response"
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return "tls_error"
+    if isinstance(exc, zlib.error):
+        return "bad_content_encoding"
+    if isinstance(exc, ConnectionResetError):
+        return "connection_reset"
+    return "connection_error"

@@ -1,0 +1,159 @@
+"""``wit crawl warc``: WARC (HTML responses) and WAT (metadata records) files → a manifest.
+
+One task per input file streams it record by record: HTML ``response``/``resource``
+records go through the shared extractor with the record's target URI as base, WAT JSON
+``metadata`` records through the ``IMG@/src`` link reader. Rows are emitted in chunks of
+``rows_per_part`` so memory stays constant per file. Counters per file (records, html pages,
+WAT records, images, with caption, skipped by reason) are in the stage's ``extra`` and, per
+input file, in ``OUT/_files.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from distributed import Client
+
+from crawlers.crawl_rows import RowBatch
+from crawlers.html_extract import DEFAULT_AGENT, extract_page, is_html
+from crawlers.robots_tags import opt_outs
+from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
+from crawlers.wat_reader import wat_image_rows
+from wit_pipeline.errors import WitError
+from wit_pipeline.manifest import ManifestLimits
+from wit_pipeline.runtime import Chunk, run_job
+from wit_pipeline.runtime.atomic import write_json
+from wit_pipeline.runtime.tasks import task_record
+
+STAGE = "crawl_warc"
+FILES_STATS = "_files.json"
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wat", ".wat.gz", ".arc", ".arc.gz")
+
+
+@dataclass(frozen=True)
+class WarcOptions:
+    """How WARC/WAT files become rows."""
+
+    rows_per_part: int = 100_000
+    max_bytes: int = 10 * 1024 * 1024
+    agent: str = DEFAULT_AGENT
+    limits: ManifestLimits = ManifestLimits()
+
+
+def record_kind(rec_type: str, warc_type: str, http_type: str | None) -> str | None:
+    """``html``, ``wat`` or None (ignored): which reader a record goes through."""
+    if rec_type == "response" and is_html(http_type):
+        return "html"
+    if rec_type == "resource" and is_html(warc_type):
+        return "html"
+    if rec_type == "metadata" and warc_type.split(";")[0].strip().lower() == "application/json":
+        return "wat"
+    return None
+
+
+def _wanted(rec_type: str, warc_type: str, http_type: str | None) -> bool:
+    return record_kind(rec_type, warc_type, http_type) is not None
+
+
+@dataclass(frozen=True)
+class WarcFileTask:
+    """Read one WARC/WAT file into manifest chunks of at most ``rows_per_part`` raw rows."""
+
+    task_id: str
+    path: str
+    options: WarcOptions
+
+    def run(self) -> Iterator[Chunk]:
+        batch = RowBatch(trace=("input_file", "record_offset"))
+        for item in read_warc(self.path, _wanted, self.options.max_bytes):
+            if isinstance(item, WarcProblem):
+                batch.extra["records_unreadable"] += 1
+                batch.extra[f"skipped_record_{item.reason}"] += 1
+                continue
+            batch.extra["records"] += 1
+            self._record(item, batch)
+            if len(batch) >= self.options.rows_per_part:
+                yield batch.to_chunk(STAGE, self.options.limits)
+        yield batch.to_chunk(STAGE, self.options.limits)
+
+    def _record(self, record: WarcRecord, batch: RowBatch) -> None:
+        kind = record_kind(record.rec_type, record.content_type, record.http_header("Content-Type"))
+        if kind is None:
+            return
+        trace = {"input_file": self.path, "record_offset": record.offset}
+        batch.extra[f"{kind}_records"] += 1
+        if record.too_large:
+            batch.extra[f"skipped_record_{kind}_too_large"] += 1
+            return
+        if kind == "wat":
+            found = wat_image_rows(record.payload or b"", record.target_uri, self.options.agent)
+            if found.problem:
+                batch.extra[f"skipped_record_{found.problem}"] += 1
+            elif found.opted_out:
+                batch.extra["pages_opted_out_noai"] += 1
+            batch.extra["wat_records_with_images"] += bool(found.rows)
+            batch.add("wat", found.rows, record.target_uri, trace)
+            return
+        if opt_outs(record.http_header_values("X-Robots-Tag"), self.options.agent).no_images:
+            batch.extra["pages_opted_out_noai"] += 1
+            return
+        page = extract_page(
+            record.payload or b"", record.target_uri or "", record.http_header("Content-Type"), agent=self.options.agent
+        )
+        batch.extra["html_pages"] += 1
+        if page.opt_outs.no_images:
+            batch.extra["pages_opted_out_noai"] += 1
+        batch.add("warc", page.rows, record.target_uri, trace)
+
+
+def expand_warc_inputs(inputs: Sequence[str]) -> list[str]:
+    """Input paths as files: a directory stands for the WARC/WAT files directly inside it."""
+    files: list[str] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(
+                str(f.resolve()) for f in p.iterdir() if f.is_file() and f.name.lower().endswith(WARC_SUFFIXES)
+            )
+            if not found:
+                raise WitError(f"{p}: directory holds no .warc/.wat files (.gz or not)")
+            files.extend(found)
+        elif p.is_file():
+            files.append(str(p.resolve()))
+        else:
+            raise WitError(f"{p}: no such file or directory")
+    if not files:
+        raise WitError("no input files: give WARC/WAT FILE arguments or [sources] warc in --config")
+    return files
+
+
+def crawl_warc(
+    inputs: Sequence[str],
+    out_dir: str | Path,
+    options: WarcOptions = WarcOptions(),
+    client: Client | None = None,
+    progress: bool = True,
+) -> dict:
+    """Read WARC/WAT files into the manifest directory ``out_dir``; returns its stats."""
+    if options.rows_per_part < 1:
+        raise WitError(f"rows_per_part must be at least 1, got {options.rows_per_part}")
+    if options.max_bytes < 1:
+        raise WitError(f"max_bytes must be at least 1, got {options.max_bytes}")
+    files = expand_warc_inputs(inputs)
+    tasks = [WarcFileTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
+    fingerprint = {"inputs": [[f, Path(f).stat().st_size] for f in files], "options": asdict(options)}
+    stats = run_job(tasks, out_dir, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+    write_file_stats(Path(out_dir), tasks)
+    return stats
+
+
+def write_file_stats(out: Path, tasks: Sequence[WarcFileTask]) -> list[dict]:
+    """Write ``OUT/_files.json``: each input file's own funnel, from its finished task."""
+    entries = []
+    for task in tasks:
+        counters = task_record(out, task.task_id)["counters"]
+        entries.append({"file": task.path, "task_id": task.task_id, "counters": counters})
+    write_json(out / FILES_STATS, entries)
+    return entries

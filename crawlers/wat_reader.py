@@ -1,0 +1,97 @@
+"""Image links of one WAT metadata record (Common Crawl's JSON summary of a page).
+
+LAION's recipe: the ``Links`` of a response's ``HTML-Metadata`` whose ``path`` is
+``IMG@/src``, with their ``alt`` text, resolved against ``Head.Base`` or the record's target
+URI. Records that cannot hold such a link (no ``IMG@`` anywhere in the bytes) are not
+decoded at all, which is most records of a WAT file (requests, metadata, non-HTML
+responses); the others are decoded in full, so invalid JSON among them is detected and
+counted. ``X-Robots-Tag`` and ``<meta name=robots>`` opt-outs recorded in the WAT apply.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from crawlers.html_extract import DEFAULT_AGENT, normalize_space
+from crawlers.robots_tags import meta_applies, opt_outs
+from crawlers.url_resolve import base_url, resolve, skipped_value
+
+IMAGE_PATH = "IMG@/src"
+_MARKER = b"IMG@"  # JSON may escape the slash ("IMG@\/src"), so the prefilter stops before it
+
+
+@dataclass
+class WatLinks:
+    """Raw image rows of one WAT record (``skip`` reasons included), or why it had none."""
+
+    rows: list[dict] = field(default_factory=list)
+    problem: str | None = None
+    opted_out: bool = False
+    decoded: bool = False
+
+
+def wat_image_rows(payload: bytes, target_uri: str | None, agent: str = DEFAULT_AGENT) -> WatLinks:
+    """The ``IMG@/src`` links of a WAT record payload as raw image rows."""
+    if _MARKER not in payload:
+        return WatLinks()
+    try:
+        doc = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return WatLinks(problem="invalid_json")
+    response = _dig(doc, "Envelope", "Payload-Metadata", "HTTP-Response-Metadata")
+    html = _dig(response, "HTML-Metadata")
+    links = _dig(html, "Links")
+    if not isinstance(links, list):
+        return WatLinks(problem=None if isinstance(doc, dict) else "invalid_json", decoded=True)
+    target = target_uri or _text(_dig(doc, "Envelope", "WARC-Header-Metadata", "WARC-Target-URI")) or ""
+    head = _dig(html, "Head")
+    if _opted_out(_dig(response, "Headers"), _dig(head, "Metas"), agent):
+        return WatLinks(opted_out=True, decoded=True)
+    base = base_url(target, _text(_dig(head, "Base")))
+    rows = [_row(link, base) for link in links if isinstance(link, dict) and link.get("path") == IMAGE_PATH]
+    return WatLinks(rows=rows, decoded=True)
+
+
+def _row(link: dict, base: str) -> dict:
+    raw = _text(link.get("url"))
+    url, reason = resolve(base, raw)
+    alt = normalize_space(_text(link.get("alt")))
+    title = normalize_space(_text(link.get("title")))
+    return {
+        "url": url if reason is None else skipped_value(raw),
+        "caption": alt or title or alt,
+        "alt": alt,
+        "title": title,
+        "figcaption": None,
+        "width": None,
+        "height": None,
+        "skip": reason,
+    }
+
+
+def _opted_out(headers: object, metas: object, agent: str) -> bool:
+    values: list[str] = []
+    if isinstance(headers, dict):
+        for key, value in headers.items():
+            if isinstance(key, str) and key.lower() == "x-robots-tag":
+                values += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    if isinstance(metas, list):
+        values += [
+            _text(m.get("content")) or ""
+            for m in metas
+            if isinstance(m, dict) and meta_applies(_text(m.get("name")), agent)
+        ]
+    return opt_outs(values, agent).no_images
+
+
+def _dig(value: object, *keys: str) -> object:
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

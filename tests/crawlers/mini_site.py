@@ -1,0 +1,184 @@
+"""A small web site served on 127.0.0.1 for crawler tests, with every kind of trouble.
+
+Pages (``/`` links to all of them)::
+
+    /robots.txt            disallows /private/
+    /a, /b                 captioned images; link back to / (a cycle); /a -> /a/deeper -> /a/deeper/deepest
+    /private/secret.html   disallowed by robots.txt (must never be requested)
+    /slow                  answers after 0.3 s (within the limits)
+    /stall                 sends headers, then nothing (read timeout)
+    /drip                  sends one byte per second (total timeout)
+    /missing, /error       404 and 500
+    /doc.pdf               not HTML (body must not be read)
+    /big                   a 50 MB page streamed without Content-Length (size cap)
+    /loop1 <-> /loop2      a redirect loop
+    /redirect-private      302 to http://10.0.0.1/x (must be refused before any connection)
+    /noai                  X-Robots-Tag: noai (images not taken)
+    /latin1                ISO-8859-1 HTML declared in the header only
+    http://offsite.test/   a link off the allowlist
+    silent port            a socket that accepts connections and never answers
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PAGES = {
+    "/a": '<img src="/img/a.png" alt="picture A"><a href="/">home</a> <a href="/a/deeper">deeper</a>',
+    "/b": '<figure><img src="img/b.png"><figcaption>Figure <b>B</b></figcaption></figure><a href="/a">a</a>',
+    "/a/deeper": '<img src="/img/deeper.png" alt="deeper picture"><a href="/a/deeper/deepest">deepest</a>',
+    "/a/deeper/deepest": '<img src="/img/deepest.png" alt="too deep">',
+    "/private/secret.html": '<img src="/img/secret.png" alt="secret">',
+    "/slow": '<img src="/img/slow.png" alt="slow picture">',
+    "/noai": '<img src="/img/noai.png" alt="opted out picture"><a href="/">home</a>',
+}
+BIG_BYTES = 50 * 1024 * 1024
+
+
+class MiniSite:
+    """Serve the site in background threads; ``requests`` lists every path asked for."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.stop = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.silent = socket.socket()
+        self.silent.bind(("127.0.0.1", 0))
+        self.silent.listen(8)
+        self.silent_port = self.silent.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.silent.close()
+
+    def index(self) -> str:
+        links = [
+            "/a",
+            "/b",
+            "/private/secret.html",
+            "/slow",
+            "/stall",
+            "/drip",
+            "/missing",
+            "/error",
+            "/doc.pdf",
+            "/big",
+            "/loop1",
+            "/redirect-private",
+            "/noai",
+            "/latin1",
+            f"http://offsite.test:{self.port}/x",
+            f"http://127.0.0.1:{self.silent_port}/",
+            "/#top",
+        ]
+        anchors = "".join(f'<a href="{h}">{h}</a>' for h in links)
+        return f'<html><body><img src="/img/home.png" alt="home &amp; garden">{anchors}</body></html>'
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                site.requests.append(self.path)
+                route = {
+                    "/": lambda: self._html(site.index()),
+                    "/robots.txt": lambda: self._send(200, "text/plain", b"User-agent: *\nDisallow: /private/\n"),
+                    "/stall": self._stall,
+                    "/drip": self._drip,
+                    "/missing": lambda: self._send(404, "text/html", b"not here"),
+                    "/error": lambda: self._send(500, "text/html", b"broken"),
+                    "/doc.pdf": lambda: self._send(200, "application/pdf", b"%PDF-1.4" + b"0" * 100_000),
+                    "/big": self._big,
+                    "/loop1": lambda: self._redirect("/loop2"),
+                    "/loop2": lambda: self._redirect("/loop1"),
+                    "/redirect-private": lambda: self._redirect("http://10.0.0.1/x"),
+                    "/noai": lambda: self._html(PAGES["/noai"], [("X-Robots-Tag", "noai")]),
+                    "/latin1": lambda: self._send(
+                        200,
+                        "text/html; charset=iso-8859-1",
+                        '<img src="/img/cafe.png" alt="café crème">'.encode("latin-1"),
+                    ),
+                }.get(self.path)
+                if route is not None:
+                    route()
+                elif self.path in PAGES:
+                    if self.path == "/slow":
+                        time.sleep(0.3)
+                    self._html(PAGES[self.path])
+                else:
+                    self._send(404, "text/html", b"not found")
+
+            def _send(self, status: int, ctype: str, body: bytes, headers: list | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers or []:
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _html(self, body: str, headers: list | None = None) -> None:
+                self._send(200, "text/html; charset=utf-8", f"<html><body>{body}</body></html>".encode(), headers)
+
+            def _redirect(self, location: str) -> None:
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def _stall(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                self.wfile.flush()
+                site.stop.wait(10)
+
+            def _drip(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                for _ in range(100):
+                    if site.stop.wait(1.0):
+                        return
+                    try:
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+
+            def _big(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                block = b"<p>" + b"x" * 65_530 + b"</p>"
+                sent = 0
+                try:
+                    while sent < BIG_BYTES and not site.stop.is_set():
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block))
+                        sent += len(block)
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:
+                    return
+
+        return Handler
