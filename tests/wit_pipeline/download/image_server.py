@@ -1,0 +1,128 @@
+"""A local image server (127.0.0.1, ephemeral port) with the misbehaviours downloads must survive."""
+
+from __future__ import annotations
+
+import io
+import socket
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from PIL import Image
+
+COLOURS = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 200, 20), (150, 40, 160), (20, 180, 180)]
+
+
+def jpeg_bytes(index: int, size: tuple[int, int] = (320, 240)) -> bytes:
+    """A distinct JPEG per index: a coloured rectangle on a background, positioned by index."""
+    img = Image.new("RGB", size, COLOURS[(index // 7) % len(COLOURS)])
+    x = (index * 37) % (size[0] - 60)
+    y = (index * 53) % (size[1] - 60)
+    img.paste(COLOURS[index % len(COLOURS)], (x, y, x + 60, y + 60))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def png_bomb_header(width: int = 30000, height: int = 30000) -> bytes:
+    """A PNG that declares ``width`` x ``height`` pixels (a decompression bomb's header)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 4096)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes: /img/N.jpg, /status/CODE, /reset, /stall, /drip, /truncated.jpg, /page.jpg,
+    /bomb.png, /empty.jpg, /noai.jpg, /redirect-private, /redirect/N.jpg."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        return
+
+    def send_bytes(self, body: bytes, ctype: str = "image/jpeg", headers: dict | None = None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self.server.hits.append(self.path)
+        path, _, query = self.path.partition("?")
+        if query.startswith("sleep="):
+            time.sleep(float(query[6:]))
+        if path.startswith("/img/"):
+            self.send_bytes(jpeg_bytes(int(path[5:].split(".")[0])))
+        elif path.startswith("/big/"):
+            self.send_bytes(jpeg_bytes(int(path[5:].split(".")[0]), (1024, 768)))
+        elif path.startswith("/status/"):
+            self.send_response(int(path[8:]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        elif path == "/stall":
+            time.sleep(30)
+        elif path == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            for _ in range(60):
+                try:
+                    self.wfile.write(b"\xff")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.5)
+        elif path == "/truncated.jpg":
+            self.send_bytes(jpeg_bytes(1)[:-200])
+        elif path == "/page.jpg":
+            self.send_bytes(b"<html><body>not an image</body></html>", "text/html")
+        elif path == "/bomb.png":
+            self.send_bytes(png_bomb_header(), "image/png")
+        elif path == "/empty.jpg":
+            self.send_bytes(b"")
+        elif path == "/noai.jpg":
+            self.send_bytes(jpeg_bytes(2), headers={"X-Robots-Tag": "noai, noimageai"})
+        elif path == "/redirect-private":
+            self.send_response(302)
+            self.send_header("Location", "http://10.255.255.1/x.jpg")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path.startswith("/redirect/"):
+            self.send_response(301)
+            self.send_header("Location", "/img/" + path[10:])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+
+@contextmanager
+def image_server() -> Iterator[str]:
+    """Serve on 127.0.0.1:<ephemeral>; yields the base URL (``http://127.0.0.1:PORT``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.hits = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,80 @@
+"""``wit download``: a manifest → img2dataset-compatible webdataset shards, one dask task per shard.
+
+img2dataset distributes shards with multiprocessing, pyspark or ray; this is its dask
+distributor, on wit's runtime: shard files are written to a temporary directory and renamed
+into place, a rerun skips finished shards and redoes partial ones, a dask worker lost
+mid-shard has its shard rescheduled, and failed samples are counted in the funnel.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from distributed import Client
+
+from wit_pipeline import __version__
+from wit_pipeline.download.options import DownloadOptions
+from wit_pipeline.download.plan import plan_shards
+from wit_pipeline.download.shard_task import DownloadShardTask
+from wit_pipeline.errors import WitError
+from wit_pipeline.runtime import run_file_job
+from wit_pipeline.runtime.atomic import write_json
+
+SIZES_FILE = "sizes.json"
+INFO_FILE = "_info.json"
+
+
+def download_manifest(
+    manifest_dir: str | Path,
+    out_dir: str | Path,
+    options: DownloadOptions = DownloadOptions(),
+    client: Client | None = None,
+    progress: bool = True,
+) -> dict:
+    """Download every row of ``manifest_dir`` into shards under ``out_dir``; returns its stats."""
+    specs = plan_shards(manifest_dir, options.samples_per_shard)
+    if not specs:
+        raise WitError(f"{manifest_dir}: manifest has no rows to download")
+    oom_shard_count = max(5, len(str(len(specs) - 1)))
+    tasks = [DownloadShardTask(f"{s.shard_id:05d}", s, options, oom_shard_count) for s in specs]
+    fingerprint = {"manifest": str(Path(manifest_dir).resolve()), "rows": sum(s.rows for s in specs), **asdict(options)}
+
+    def finish(out: Path) -> dict:
+        return write_shard_index(out, {"options": asdict(options), "manifest": str(manifest_dir)})
+
+    return run_file_job(
+        tasks,
+        out_dir,
+        job="download",
+        fingerprint=fingerprint,
+        client=client,
+        upstream=manifest_dir,
+        finish=finish,
+        progress=progress,
+    )
+
+
+def write_shard_index(out: Path, config: dict) -> dict:
+    """Write ``sizes.json`` (successful samples per tar) and ``_info.json`` (totals, config)."""
+    sizes, attempted, statuses = {}, 0, {}
+    for parquet in sorted(out.glob("[0-9]*.parquet")):
+        table = pq.read_table(parquet, columns=["status"])
+        column = table["status"].to_pylist()
+        attempted += len(column)
+        for status in column:
+            statuses[status] = statuses.get(status, 0) + 1
+        sizes[parquet.with_suffix(".tar").name] = column.count("success")
+    write_json(out / SIZES_FILE, sizes)
+    info = {
+        "version": __version__,
+        "shards": len(sizes),
+        "samples": sum(sizes.values()),
+        "attempted": attempted,
+        "status": statuses,
+        "config": config,
+    }
+    write_json(out / INFO_FILE, json.loads(json.dumps(info, default=str)))
+    return {"shards": len(sizes), "samples": info["samples"]}

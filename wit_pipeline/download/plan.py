@@ -1,0 +1,62 @@
+"""Split a manifest into shards of a fixed number of rows, in manifest order.
+
+Shard ``i`` holds global rows ``[i * n, (i + 1) * n)``; a shard may span several manifest
+parts. The plan depends only on the manifest, so a rerun plans the same shards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from wit_pipeline.manifest import list_parts, read_part
+
+
+@dataclass(frozen=True)
+class RowSlice:
+    """``length`` rows of one manifest part starting at ``offset``."""
+
+    path: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    """The rows one shard downloads."""
+
+    shard_id: int
+    slices: tuple[RowSlice, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(s.length for s in self.slices)
+
+    def read(self) -> pa.Table:
+        """The shard's manifest rows, reading only the parts it spans."""
+        tables = [read_part(s.path).slice(s.offset, s.length) for s in self.slices]
+        return pa.concat_tables(tables, promote_options="permissive")
+
+
+def plan_shards(manifest_dir: str | Path, samples_per_shard: int) -> list[ShardSpec]:
+    """Shards of ``samples_per_shard`` rows (the last may be smaller) over the whole manifest."""
+    sizes = [(str(p), pq.ParquetFile(p).metadata.num_rows) for p in list_parts(manifest_dir)]
+    shards: list[ShardSpec] = []
+    current: list[RowSlice] = []
+    room = samples_per_shard
+    for path, rows in sizes:
+        offset = 0
+        while offset < rows:
+            take = min(room, rows - offset)
+            current.append(RowSlice(path, offset, take))
+            offset += take
+            room -= take
+            if room == 0:
+                shards.append(ShardSpec(len(shards), tuple(current)))
+                current, room = [], samples_per_shard
+    if current:
+        shards.append(ShardSpec(len(shards), tuple(current)))
+    return shards

@@ -1,0 +1,225 @@
+"""Download one shard: fetch, check and resize its images and write img2dataset's shard files.
+
+Resizing and encoding are img2dataset's ``Resizer``; the tar + parquet are written by its
+``WebDatasetSampleWriter`` and the ``NNNNN_stats.json`` by its ``write_stats``, so shards are
+exactly what img2dataset writes. What this adds: safe fetching (address checks, byte caps,
+redirect re-checks), a header-only check against decompression bombs before decoding, a
+hard per-shard deadline, and samples written in key order so reruns give identical tars.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import time
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+from img2dataset.downloader import compute_key
+from img2dataset.logger import CappedCounter, write_stats
+from img2dataset.resizer import Resizer
+from img2dataset.writer import WebDatasetSampleWriter
+
+from wit_pipeline.download.image_check import image_problem
+from wit_pipeline.download.image_fetch import ImageFetcher
+from wit_pipeline.download.options import DownloadOptions
+from wit_pipeline.download.plan import ShardSpec
+from wit_pipeline.runtime.results import StageCounters
+
+STAGE = "download"
+SAMPLE_FIELDS = [
+    pa.field("key", pa.string()),
+    pa.field("status", pa.string()),
+    pa.field("error_message", pa.string()),
+    pa.field("width", pa.int32()),
+    pa.field("height", pa.int32()),
+    pa.field("original_width", pa.int32()),
+    pa.field("original_height", pa.int32()),
+    pa.field("sha256", pa.string()),
+]
+# img2dataset's resizer reports these as free text; the funnel wants stable reason codes.
+_RESIZER_REASONS = {
+    "image too small": "image_too_small",
+    "image area too large": "too_many_pixels",
+    "aspect ratio too large": "aspect_ratio_too_large",
+}
+
+
+@dataclass
+class SampleOutcome:
+    """What became of one row: an encoded image, or a status and reason."""
+
+    status: str
+    reason: str | None = None
+    detail: str = ""
+    image: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+    original_width: int | None = None
+    original_height: int | None = None
+    sha256: str | None = None
+
+    @property
+    def error_message(self) -> str | None:
+        if self.reason is None:
+            return None
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
+
+
+def reason_of(error_message: str | None) -> str | None:
+    """The reason code at the front of a shard parquet ``error_message``."""
+    return None if error_message is None else error_message.split(":", 1)[0]
+
+
+def shard_name(shard_id: int, oom_shard_count: int) -> str:
+    return f"{shard_id:0{oom_shard_count}d}"
+
+
+def make_resizer(options: DownloadOptions) -> Resizer:
+    return Resizer(
+        image_size=options.image_size,
+        resize_mode=options.resize_mode,
+        resize_only_if_bigger=options.resize_only_if_bigger,
+        encode_quality=options.encode_quality,
+        encode_format=options.encode_format,
+        min_image_size=options.min_image_size,
+        max_image_area=options.max_pixels,
+        max_aspect_ratio=options.max_aspect_ratio or float("inf"),
+    )
+
+
+@dataclass(frozen=True)
+class DownloadShardTask:
+    """A runtime file task: writes ``NNNNN.tar``, ``NNNNN.parquet`` and ``NNNNN_stats.json``."""
+
+    task_id: str
+    spec: ShardSpec
+    options: DownloadOptions
+    oom_shard_count: int
+
+    def run(self, tmp_dir: Path) -> list[StageCounters]:
+        start = time.time()
+        table = _rename_hints(self.spec.read())
+        rows = table.to_pylist()
+        schema = pa.schema(list(table.schema) + SAMPLE_FIELDS)
+        writer = WebDatasetSampleWriter(
+            self.spec.shard_id, str(tmp_dir), True, self.oom_shard_count, schema, self.options.encode_format
+        )
+        oom_sample = math.ceil(math.log10(max(2, self.options.samples_per_shard)))
+        counters = StageCounters(stage=STAGE, rows_in=len(rows))
+        status_dict = CappedCounter()
+        statuses: Counter = Counter()
+        try:
+            for index, outcome in enumerate(self._outcomes(rows)):
+                row = rows[index]
+                key = compute_key(index, self.spec.shard_id, oom_sample, self.oom_shard_count)
+                meta = {
+                    **row,
+                    "key": key,
+                    "status": outcome.status,
+                    "error_message": outcome.error_message,
+                    "width": outcome.width,
+                    "height": outcome.height,
+                    "original_width": outcome.original_width,
+                    "original_height": outcome.original_height,
+                    "sha256": outcome.sha256,
+                }
+                writer.write(outcome.image, key, row.get("caption"), meta)
+                statuses[outcome.status] += 1
+                status_dict.increment(outcome.reason or "success")
+                if outcome.reason is None:
+                    counters.kept += 1
+                else:
+                    counters.rejected[outcome.reason] += 1
+        finally:
+            writer.close()
+        write_stats(
+            str(tmp_dir),
+            self.spec.shard_id,
+            len(rows),
+            statuses["success"],
+            statuses["failed_to_download"],
+            statuses["failed_to_resize"],
+            start,
+            time.time(),
+            status_dict,
+            self.oom_shard_count,
+        )
+        return [counters]
+
+    def _outcomes(self, rows: list[dict]):
+        """Outcomes in row order; fetching runs ahead in threads, a bounded window at a time."""
+        fetcher = ImageFetcher(self.options)
+        resizer = make_resizer(self.options)
+        deadline = time.monotonic() + self.options.shard_deadline
+        window: deque[Future] = deque()
+        pool = ThreadPoolExecutor(self.options.thread_count, thread_name_prefix=f"shard-{self.spec.shard_id}")
+        pending = iter(rows)
+        expired = False
+        try:
+            for row in _take(pending, 2 * self.options.thread_count):
+                window.append(pool.submit(process_sample, row["url"], fetcher, resizer, self.options, deadline))
+            while window:
+                future = window.popleft()
+                if expired:
+                    future.cancel()
+                    yield SampleOutcome("failed_to_download", "shard_deadline")
+                    continue
+                try:
+                    yield future.result(timeout=max(0.0, deadline - time.monotonic()))
+                except FutureTimeout:
+                    expired = True
+                    future.cancel()
+                    yield SampleOutcome("failed_to_download", "shard_deadline")
+                    continue
+                for row in _take(pending, 1):
+                    window.append(pool.submit(process_sample, row["url"], fetcher, resizer, self.options, deadline))
+            for _ in pending:
+                yield SampleOutcome("failed_to_download", "shard_deadline")
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def process_sample(
+    url: str, fetcher: ImageFetcher, resizer: Resizer, options: DownloadOptions, deadline: float
+) -> SampleOutcome:
+    """Fetch, check and resize one image; never raises."""
+    response = fetcher.get(url, deadline)
+    if response.data is None:
+        return SampleOutcome("failed_to_download", response.reason, response.detail)
+    problem = image_problem(response.data, options.max_pixels)
+    if problem is not None:
+        return SampleOutcome("failed_to_resize", problem[0], problem[1])
+    digest = hashlib.sha256(response.data).hexdigest()
+    image, width, height, original_width, original_height, error = resizer(io.BytesIO(response.data))
+    if error is not None:
+        return SampleOutcome("failed_to_resize", _RESIZER_REASONS.get(error, "decode_error"), error[:200])
+    return SampleOutcome(
+        "success",
+        image=image,
+        width=width,
+        height=height,
+        original_width=original_width,
+        original_height=original_height,
+        sha256=digest,
+    )
+
+
+def _take(iterator, n: int) -> list:
+    out = []
+    for item in iterator:
+        out.append(item)
+        if len(out) == n:
+            break
+    return out
+
+
+def _rename_hints(table: pa.Table) -> pa.Table:
+    """The manifest's width/height hints would clash with img2dataset's own columns."""
+    names = [f"{n}_hint" if n in ("width", "height") else n for n in table.column_names]
+    return table.rename_columns(names)
