@@ -16,7 +16,7 @@ from pathlib import Path
 from distributed import Client
 
 from crawlers.crawl_rows import RowBatch
-from crawlers.crawl_state import CrawlState, iter_pages
+from crawlers.crawl_state import CRAWL_DIR, PAGES, CrawlState, iter_pages
 from crawlers.html_crawl_options import CrawlOptions, resolve_options
 from crawlers.html_crawler import HtmlCrawler
 from crawlers.http_fetch import Fetcher
@@ -78,6 +78,14 @@ def crawl_html(
     refetching handled pages, then (re)writes the manifest. ``resolver`` maps a host name to
     addresses (tests use it to name local servers without DNS).
     """
+    options = run_crawl(options, out_dir, progress, resolver)
+    return write_crawl_manifest(options, out_dir, client, progress)
+
+
+def run_crawl(
+    options: CrawlOptions, out_dir: str | Path, progress: bool = True, resolver: Resolver = system_resolver
+) -> CrawlOptions:
+    """The crawl itself (client process, no dask); returns the checked options it ran with."""
     options = resolve_options(options)
     state = CrawlState(out_dir, options.identity(), list(options.seeds))
     try:
@@ -87,6 +95,15 @@ def crawl_html(
             state.finish()
     finally:
         state.close()
-    tasks = page_log_tasks(state.pages_path, options.rows_per_part, options.limits)
-    fingerprint = {"crawl": options.identity(), "log_bytes": state.pages_path.stat().st_size}
+    return options
+
+
+def write_crawl_manifest(
+    options: CrawlOptions, out_dir: str | Path, client: Client | None = None, progress: bool = True
+) -> dict:
+    """Write the rows of a finished crawl in ``out_dir`` as its manifest, through ``run_job``."""
+    options = resolve_options(options)
+    log = Path(out_dir) / CRAWL_DIR / PAGES
+    tasks = page_log_tasks(log, options.rows_per_part, options.limits)
+    fingerprint = {"crawl": options.identity(), "log_bytes": log.stat().st_size}
     return run_job(tasks, out_dir, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)

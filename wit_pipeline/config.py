@@ -38,7 +38,7 @@ class RuntimeConfig:
 
 @dataclass
 class SourcesConfig:
-    """Inputs of a build: URL lists to import, and how rows become manifest parts."""
+    """Inputs of a build: URL lists to import, WARC/WAT files, crawl seeds; how rows become parts."""
 
     lists: list[str] = field(default_factory=list)
     format: str | None = None
@@ -47,6 +47,25 @@ class SourcesConfig:
     rows_per_part: int = 100_000
     max_url_length: int = 2048
     max_caption_length: int = 10_000
+    # wit crawl warc
+    warc: list[str] = field(default_factory=list)
+    # wit crawl html (max_bytes also caps WARC HTML records)
+    seeds: list[str] = field(default_factory=list)
+    allowed_domains: list[str] = field(default_factory=list)
+    max_pages: int = 1000
+    max_depth: int = 2
+    max_redirects: int = 5
+    concurrency: int = 8
+    per_host_concurrency: int = 1
+    delay: float = 1.0
+    contact: str | None = None
+    user_agent: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_bytes: int = 10 * 1024 * 1024
+    allow_private_network: bool = False
+    allow_networks: list[str] = field(default_factory=list)
 
 
 @dataclass
