@@ -81,30 +81,71 @@ class FiltersConfig:
 
 @dataclass
 class DownloadConfig:
-    """Image download settings passed to img2dataset."""
+    """Image download: img2dataset's options plus wit's caps (0 means no limit where noted)."""
 
     image_size: int = 256
     resize_mode: str = "center_crop"
+    resize_only_if_bigger: bool = False
     encode_format: str = "jpg"
-    timeout: int = 10
+    encode_quality: int = 95
+    min_image_size: int = 0
+    max_aspect_ratio: float = 0.0
+    timeout: float = 10.0
     retries: int = 0
+    user_agent_token: str = "wit"
+    disallowed_header_directives: list[str] = field(
+        default_factory=lambda: ["noai", "noimageai", "noindex", "noimageindex"]
+    )
+    thread_count: int = 32
+    shard_deadline: float = 600.0
+    max_bytes: int = 20_000_000
+    max_pixels: int = 89_478_485
+    allow_private_network: bool = False
+    allow_networks: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ShardsConfig:
-    """Webdataset shard layout."""
+    """Shard layout and the image-level dedup and filters applied after download."""
 
     samples_per_shard: int = 10_000
+    exact_dedup: bool = True
+    phash_dedup: bool = True
+    phash_distance: int = 4
+    min_side: int = 0
+    max_aspect_ratio: float = 0.0
+    reshard: bool = False
 
 
 @dataclass
 class TrainConfig:
-    """Contrastive training settings."""
+    """Contrastive training settings (``wit train``); batch_size is per process and micro-batch."""
 
+    data: str | None = None
     model: str = "tiny"
     epochs: int = 1
+    samples: int | None = None
     batch_size: int = 256
+    accum_freq: int = 1
     lr: float = 5e-4
+    warmup: int = 100
+    weight_decay: float = 0.2
+    beta1: float = 0.9
+    beta2: float = 0.98
+    eps: float = 1e-6
+    grad_clip: float = 1.0
+    local_loss: bool = False
+    device: str = "auto"
+    precision: str = "auto"
+    compile: bool = False
+    grad_checkpointing: bool = False
+    deterministic: bool = False
+    loader_workers: int = 2
+    vocab_size: int = 49408
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 2
+    log_every: int = 10
+    tensorboard: bool = False
 
 
 @dataclass

@@ -1,0 +1,28 @@
+"""CLIP models: configs (named sizes or files) and the two-tower model.
+
+>>> from wit_pipeline.model import CLIP, get_model_config
+>>> model = CLIP(get_model_config("tiny"))
+>>> image_features, text_features, logit_scale = model(images, tokens)
+"""
+
+from wit_pipeline.model.clip import CLIP
+from wit_pipeline.model.config import (
+    MODEL_CONFIGS,
+    ModelConfig,
+    TextConfig,
+    VisionConfig,
+    get_model_config,
+    load_model_config,
+    model_names,
+)
+
+__all__ = [
+    "CLIP",
+    "MODEL_CONFIGS",
+    "ModelConfig",
+    "TextConfig",
+    "VisionConfig",
+    "get_model_config",
+    "load_model_config",
+    "model_names",
+]
