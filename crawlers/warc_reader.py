@@ -85,6 +85,9 @@ def _records_from(fh: BinaryIO, start: int, wanted: Wanted, max_bytes: int):
                 return None
             item.offset = offset
             offset += iterator.get_record_length()
+            if not record.rec_type or record.rec_headers.get_header("Content-Length") is None:
+                yield WarcProblem(item.offset, "malformed_warc_header")  # mandatory fields missing
+                continue
             yield item
     except Exception as exc:  # noqa: BLE001 - damaged archives make warcio raise almost anything
         yield WarcProblem(offset, classify(exc))

@@ -1,0 +1,60 @@
+"""WAT metadata records: IMG@/src links with alt text, Head.Base, opt-outs, bad JSON."""
+
+from __future__ import annotations
+
+import json
+
+from crawlers.wat_reader import wat_image_rows
+from tests.crawlers.warc_factory import wat_document
+
+URI = "https://news.example/story/1"
+
+
+def payload(doc: dict) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def test_image_links_resolved_against_target_and_base() -> None:
+    links = [
+        {"path": "A@/href", "url": "/other", "text": "a link"},
+        {"path": "IMG@/src", "url": "/img/1.jpg", "alt": "  first\n picture "},
+        {"path": "IMG@/src", "url": "//cdn.example/2.png", "title": "title only"},
+        {"path": "IMG@/src", "url": "data:image/png;base64,AAAA", "alt": "inline"},
+        {"path": "IMG@/src", "url": "3.jpg"},
+    ]
+    found = wat_image_rows(payload(wat_document(URI, links)), URI)
+    assert [(r["url"], r["caption"], r["skip"]) for r in found.rows] == [
+        ("https://news.example/img/1.jpg", "first picture", None),
+        ("https://cdn.example/2.png", "title only", None),
+        ("data:image/png;base64,AAAA", "inline", "data_uri"),
+        ("https://news.example/story/3.jpg", None, None),
+    ]
+    based = wat_image_rows(payload(wat_document(URI, links[-1:], base="https://static.example/s/")), None)
+    assert based.rows[0]["url"] == "https://static.example/s/3.jpg"
+
+
+def test_escaped_slash_in_path_is_still_found() -> None:
+    raw = payload(wat_document(URI, [{"path": "IMG@/src", "url": "/a.png", "alt": "a"}])).replace(b"@/src", b"@\\/src")
+    assert [r["url"] for r in wat_image_rows(raw, URI).rows] == ["https://news.example/a.png"]
+
+
+def test_records_without_links_and_invalid_json() -> None:
+    assert wat_image_rows(b'{"Envelope":{}}', URI).rows == []
+    broken = payload(wat_document(URI, [{"path": "IMG@/src", "url": "/a.png", "alt": "a"}]))[:-7]
+    assert wat_image_rows(broken, URI).problem == "invalid_json"
+    assert wat_image_rows(b'["IMG@/src"]', URI).problem == "invalid_json"
+    assert wat_image_rows(b"[" * 100_000 + b'"IMG@"', URI).problem == "invalid_json"
+    assert wat_image_rows(b'\xff\xfe"IMG@', URI).problem == "invalid_json"
+    odd = payload({"Envelope": {"Payload-Metadata": {"HTTP-Response-Metadata": {"HTML-Metadata": {"Links": "IMG@"}}}}})
+    assert wat_image_rows(odd, URI).rows == []
+
+
+def test_opt_outs_in_headers_and_metas() -> None:
+    links = [{"path": "IMG@/src", "url": "/a.png", "alt": "a"}]
+    header = wat_image_rows(payload(wat_document(URI, links, headers={"X-Robots-Tag": "noai"})), URI)
+    assert header.opted_out and header.rows == []
+    doc = wat_document(URI, links)
+    doc["Envelope"]["Payload-Metadata"]["HTTP-Response-Metadata"]["HTML-Metadata"]["Head"]["Metas"] = [
+        {"name": "robots", "content": "noimageai"}
+    ]
+    assert wat_image_rows(payload(doc), URI).opted_out
