@@ -30,11 +30,12 @@ INFO_FILE = "_info.json"
 def download_manifest(
     manifest_dir: str | Path,
     out_dir: str | Path,
-    options: DownloadOptions = DownloadOptions(),
+    options: DownloadOptions | None = None,
     client: Client | None = None,
     progress: bool = True,
 ) -> dict:
     """Download every row of ``manifest_dir`` into shards under ``out_dir``; returns its stats."""
+    options = options or DownloadOptions()
     specs = plan_shards(manifest_dir, options.samples_per_shard)
     if not specs:
         raise WitError(f"{manifest_dir}: manifest has no rows to download")

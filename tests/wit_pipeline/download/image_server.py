@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import socket
 import struct
 import threading
@@ -12,19 +13,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 COLOURS = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 200, 20), (150, 40, 160), (20, 180, 180)]
 
 
-def jpeg_bytes(index: int, size: tuple[int, int] = (320, 240)) -> bytes:
-    """A distinct JPEG per index: a coloured rectangle on a background, positioned by index."""
-    img = Image.new("RGB", size, COLOURS[(index // 7) % len(COLOURS)])
-    x = (index * 37) % (size[0] - 60)
-    y = (index * 53) % (size[1] - 60)
-    img.paste(COLOURS[index % len(COLOURS)], (x, y, x + 60, y + 60))
+def jpeg_bytes(index: int, size: tuple[int, int] = (320, 240), quality: int = 90) -> bytes:
+    """A distinct JPEG per index: random rectangles (seeded by index) on a coloured background."""
+    rng = random.Random(index)
+    img = Image.new("RGB", size, rng.choice(COLOURS))
+    draw = ImageDraw.Draw(img)
+    for _ in range(4):
+        x, y = rng.randrange(size[0] - 40), rng.randrange(size[1] - 40)
+        w, h = rng.randrange(30, size[0] // 2), rng.randrange(30, size[1] // 2)
+        draw.rectangle((x, y, x + w, y + h), fill=tuple(rng.randrange(256) for _ in range(3)))
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
+    img.save(buf, "JPEG", quality=quality)
     return buf.getvalue()
 
 
@@ -64,6 +68,10 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(query[6:]))
         if path.startswith("/img/"):
             self.send_bytes(jpeg_bytes(int(path[5:].split(".")[0])))
+        elif path.startswith("/lowq/"):
+            self.send_bytes(jpeg_bytes(int(path[6:].split(".")[0]), quality=40))
+        elif path.startswith("/wide/"):
+            self.send_bytes(jpeg_bytes(int(path[6:].split(".")[0]), (900, 100)))
         elif path.startswith("/big/"):
             self.send_bytes(jpeg_bytes(int(path[5:].split(".")[0]), (1024, 768)))
         elif path.startswith("/status/"):

@@ -1,0 +1,1 @@
+"""Shard-level work after download: image hashes, dedup and filters, rewriting, resharding."""

@@ -1,0 +1,84 @@
+"""Decide which samples the image stage removes, and why, deterministically.
+
+Rules, in order: an image that does not decode (``undecodable_image``), min side
+(``image_too_small``), aspect ratio (``aspect_ratio``), exact duplicate of an earlier key
+(``exact_duplicate``, same content hash), near duplicate of an earlier kept key
+(``near_duplicate``, pHash Hamming distance <= threshold). "Earlier" is key order, so the
+survivor never depends on scheduling. Exact duplicates are found with a dask groupby; near
+duplicates with a multi-index over pHash bands (pigeonhole: two 64-bit hashes within
+distance d share at least one of d + 1 bands exactly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ImageRules:
+    """Which image-level filters run; 0 turns a numeric rule off."""
+
+    exact_dedup: bool = True
+    phash_dedup: bool = True
+    phash_distance: int = 4
+    min_side: int = 0
+    max_aspect_ratio: float = 0.0
+
+
+def plan_removals(hashes: dd.DataFrame, rules: ImageRules) -> dict[str, str]:
+    """``{key: reason}`` for every sample to remove; ``hashes`` has HASH_SCHEMA columns."""
+    removals: dict[str, str] = {}
+    if rules.exact_dedup:
+        first = hashes.dropna(subset=["sha256"]).groupby("sha256")["key"].min().compute()
+        keep_first = set(first.tolist())
+        exact = hashes.dropna(subset=["sha256"])[["key"]].compute()
+        for key in exact["key"]:
+            if key not in keep_first:
+                removals[key] = "exact_duplicate"
+    local = hashes.compute().sort_values("key", kind="stable")
+    for key, phash, w, h in zip(local["key"], local["phash"], local["original_width"], local["original_height"]):
+        if pd.isna(phash):
+            removals.setdefault(key, "undecodable_image")
+        elif rules.min_side and not pd.isna(w) and min(w, h) < rules.min_side:
+            removals[key] = "image_too_small"
+        elif rules.max_aspect_ratio and not pd.isna(w) and max(w, h) / max(1, min(w, h)) > rules.max_aspect_ratio:
+            removals[key] = "aspect_ratio"
+    if rules.phash_dedup:
+        candidates = local[~local["key"].isin(removals.keys())]
+        phashes = [int(p, 16) for p in candidates["phash"]]
+        removals.update(near_duplicates(candidates["key"].tolist(), phashes, rules.phash_distance))
+    return removals
+
+
+def near_duplicates(keys: list[str], phashes: list[int], distance: int) -> dict[str, str]:
+    """Greedy in key order: drop a sample within ``distance`` bits of an already kept one."""
+    bands = distance + 1
+    widths = [64 // bands + (1 if i < 64 % bands else 0) for i in range(bands)]
+    shifts = np.cumsum([0, *widths[:-1]]).tolist()
+    index: list[dict[int, list[int]]] = [{} for _ in range(bands)]
+    kept: list[int] = []
+    removed: dict[str, str] = {}
+    for key, value in sorted(zip(keys, phashes)):
+        parts = [(value >> s) & ((1 << w) - 1) for s, w in zip(shifts, widths)]
+        seen: set[int] = set()
+        duplicate = False
+        for band, part in enumerate(parts):
+            for other in index[band].get(part, ()):
+                if other not in seen:
+                    seen.add(other)
+                    if (kept[other] ^ value).bit_count() <= distance:
+                        duplicate = True
+                        break
+            if duplicate:
+                break
+        if duplicate:
+            removed[key] = "near_duplicate"
+            continue
+        kept.append(value)
+        for band, part in enumerate(parts):
+            index[band].setdefault(part, []).append(len(kept) - 1)
+    return removed

@@ -1,0 +1,65 @@
+"""The image stage: fingerprint every shard (dask), plan removals globally, rewrite shards.
+
+Exact and perceptual duplicates across all shards, min side and aspect-ratio rules; every
+removal has a reason, counted in the funnel as stage ``image_filter``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import dask
+import dask.dataframe as dd
+import pandas as pd
+from distributed import Client
+
+from wit_pipeline.download.download import write_shard_index
+from wit_pipeline.errors import WitError
+from wit_pipeline.runtime import run_file_job
+from wit_pipeline.shards.dedup_plan import ImageRules, plan_removals
+from wit_pipeline.shards.image_hashes import HASH_COLUMNS, shard_hashes
+from wit_pipeline.shards.rewrite import RewriteShardTask
+
+
+def filter_shards(
+    shard_dir: str | Path,
+    out_dir: str | Path,
+    rules: ImageRules | None = None,
+    client: Client | None = None,
+    progress: bool = True,
+) -> dict:
+    """Write ``shard_dir``'s shards into ``out_dir`` without duplicate or rejected images."""
+    rules = rules or ImageRules()
+    src = Path(shard_dir)
+    tars = sorted(src.glob("[0-9]*.tar"))
+    if not tars:
+        raise WitError(f"{src}: no shard tars (expected NNNNN.tar files)")
+    out = Path(out_dir)
+    if (out / "_SUCCESS").exists():
+        return json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HASH_COLUMNS.items()})
+    frames = dd.from_delayed([dask.delayed(shard_hashes)(str(t)) for t in tars], meta=meta).persist()
+    removals = plan_removals(frames, rules)
+    by_shard: dict[str, list[tuple[str, str]]] = {t.stem: [] for t in tars}
+    for key, reason in sorted(removals.items()):
+        by_shard.setdefault(key_shard(key, tars), []).append((key, reason))
+    tasks = [RewriteShardTask(t.stem, str(src), t.stem, tuple(by_shard[t.stem])) for t in tars]
+    fingerprint = {"shards": str(src.resolve()), "rules": asdict(rules), "removals": len(removals)}
+    return run_file_job(
+        tasks,
+        out,
+        job="image_filter",
+        fingerprint=fingerprint,
+        client=client,
+        upstream=src,
+        finish=lambda o: write_shard_index(o, {"image_rules": asdict(rules)}),
+        progress=progress,
+    )
+
+
+def key_shard(key: str, tars: list[Path]) -> str:
+    """The shard a key lives in: img2dataset keys start with the shard number."""
+    width = len(tars[0].stem)
+    return key[:width]
