@@ -1,0 +1,114 @@
+"""One safe GET against local servers: caps, timeouts, checked addresses, redirects returned."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from crawlers.html_extract import is_html
+from crawlers.http_fetch import Fetcher, FetchLimits
+from crawlers.net_safety import AddressPolicy
+from tests.crawlers.conftest import literal_resolver
+from tests.crawlers.mini_site import MiniSite
+
+LOCAL = AddressPolicy(allow_networks=("127.0.0.1/32",))
+LIMITS = FetchLimits(connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, max_bytes=100_000)
+
+
+def fetcher(limits: FetchLimits = LIMITS, policy: AddressPolicy = LOCAL, calls: list | None = None) -> Fetcher:
+    return Fetcher(policy, limits, "witbot/test (+tests@example.org)", literal_resolver(calls))
+
+
+class Echo(BaseHTTPRequestHandler):
+    """Answers with gzip bodies, a bomb, a short body and a header echo."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path == "/gzip":
+            body, encoding = gzip.compress(b"<p>compressed page</p>"), "gzip"
+        elif self.path == "/bomb":
+            body, encoding = gzip.compress(b"\0" * 5_000_000), "gzip"
+        elif self.path == "/short":
+            body, encoding = b"only this", None
+        else:
+            body, encoding = (self.headers["User-Agent"] + "|" + self.path).encode(), None
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body) + (100 if self.path == "/short" else 0)))
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def echo():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_user_agent_encoding_and_caps(echo: str) -> None:
+    result = fetcher().fetch(echo + "/p?q=a b")
+    assert result.status == 200 and result.body == b"witbot/test (+tests@example.org)|/p?q=a%20b"
+    assert fetcher().fetch(echo + "/gzip").body == b"<p>compressed page</p>"
+    assert fetcher().fetch(echo + "/bomb").error == "too_large"
+    assert fetcher().fetch(echo + "/short").error == "truncated_response"
+
+
+def test_errors_of_the_mini_site(mini_site: MiniSite) -> None:
+    f = fetcher()
+    started = time.monotonic()
+    assert f.fetch(mini_site.url + "stall").error == "read_timeout"
+    assert f.fetch(mini_site.url + "drip", accept=is_html).error == "total_timeout"
+    assert time.monotonic() - started < 5
+    assert f.fetch(mini_site.url + "big").error == "too_large"
+    pdf = f.fetch(mini_site.url + "doc.pdf", accept=is_html)
+    assert (pdf.error, pdf.body) == ("unwanted_content_type", None)
+    redirect = f.fetch(mini_site.url + "loop1")
+    assert (redirect.status, redirect.location) == (302, mini_site.url + "loop2")
+    assert f.fetch(mini_site.url + "missing").status == 404
+    assert f.fetch(f"http://127.0.0.1:{mini_site.silent_port}/").error == "read_timeout"
+
+
+def test_declared_oversize_is_refused_without_reading(mini_site: MiniSite) -> None:
+    small = fetcher(FetchLimits(1.0, 1.0, 2.0, max_bytes=1000))
+    assert small.fetch(mini_site.url + "doc.pdf").error == "too_large"
+
+
+def test_refused_addresses_never_see_a_connection(connect_guard) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    try:
+        assert fetcher(policy=AddressPolicy()).fetch(f"http://127.0.0.1:{port}/").error == "address_loopback"
+        assert fetcher().fetch("http://10.0.0.1/x").error == "address_private"
+        assert fetcher().fetch("http://[fe80::1]/").error == "address_link_local"
+        assert fetcher().fetch("http://named.example/").error == "dns_error"
+    finally:
+        listener.close()
+    assert connect_guard.attempts == []
+
+
+def test_closed_port_and_bad_urls() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    assert fetcher().fetch(f"http://127.0.0.1:{port}/").error == "connection_refused"
+    assert fetcher().fetch("ftp://127.0.0.1/x").error == "non_http"
+    assert fetcher().fetch("http://127.0.0.1:99999/").error == "malformed_url"
