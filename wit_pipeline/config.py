@@ -70,13 +70,29 @@ class SourcesConfig:
 
 @dataclass
 class FiltersConfig:
-    """Dedup, language, caption rules and query balancing settings."""
+    """Dedup, language, caption rules and query balancing settings (``wit filter``)."""
 
-    dedup_key: str = "url"
-    languages: list[str] = field(default_factory=lambda: ["en"])
+    dedup_key: str = "url"  # url | uid (normalised url + caption) | none
+    near_dup: bool = False  # MinHash LSH near-duplicate captions within a page or domain
+    near_dup_scope: str = "page"  # page | domain
+    near_dup_threshold: float = 0.8
+    lang_backend: str = "nb"  # nb (langdetect's model, exact and fast) | langdetect | cld2 | none
+    languages: list[str] = field(default_factory=lambda: ["en"])  # empty: keep every language
+    min_lang_score: float = 0.5
+    undetected_lang: str = "reject"  # reject | keep (labelled "und")
+    caption_rules: bool = True
     min_words: int = 3
     min_chars: int = 6
-    query_cap: int = 20_000
+    max_chars: int = 1000
+    min_letter_ratio: float = 0.4
+    max_repeat_ratio: float = 0.5
+    query_matching: bool = True
+    queries: str = ""  # query list file (lines or JSON array); empty: wordfreq English words
+    extra_queries: str = ""  # more entries (bigrams, titles) appended to the list
+    query_min_zipf: float = 1.5
+    query_case_sensitive: bool = False
+    query_cap: int = 20_000  # 0: no balancing
+    keep_intermediate: bool = False
 
 
 @dataclass

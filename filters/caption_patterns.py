@@ -1,0 +1,105 @@
+"""What non-captions look like: file names, URLs, markup, generic alt text, mixed-script words.
+
+Pure data and small predicates, kept apart from the rule engine so each pattern can be read
+(and tested) on its own. Every predicate takes normalised text (see ``text_normalize``).
+"""
+
+from __future__ import annotations
+
+import re
+
+IMAGE_EXTENSIONS = "jpe?g|jfif|png|gif|webp|bmp|tiff?|svg|heic|heif|avif|ico|raw|cr2|nef|dng|psd"
+_FILENAME = re.compile(rf"[^/\\]{{0,200}}\.(?:{IMAGE_EXTENSIONS})", re.IGNORECASE)
+# Names cameras, phones and screen grabbers give files: IMG_1234, DSC0001, DSCN0042, P1010123, PXL_2021...
+_CAMERA_NAME = re.compile(
+    r"(?:img|image|dsc[nf]?|dcim|pict?|photo|gopr|gopro|mvi|vid|pxl|sam|wp|p|scan|screenshot|screen shot)"
+    r"[\s_\-]*\d{3,}[\w\-]*(?: ?\(\d+\))?",
+    re.IGNORECASE,
+)
+_HASH_NAME = re.compile(r"[0-9a-f]{16,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+_BARE_URL = re.compile(
+    r"(?:(?:https?|ftp)://\S+|www\.\S+|[\w\-]+(?:\.[\w\-]+)*\.[a-z]{2,24}(?::\d+)?(?:/\S*)?)",
+    re.IGNORECASE,
+)
+_MARKUP = re.compile(
+    r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^<>]*)?/?\s*>"  # HTML/XML tags
+    r"|&(?:#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,30});"  # character entities left unescaped
+    r"|\[/?(?:b|i|u|url|img|quote|color|size|center)(?:=[^\]]*)?\]"  # BBCode
+    r"|\{\{|\}\}|\[\[|\]\]|\{%|%\}|\$\{"  # wiki and template syntax
+    r"|!\[[^\]]*\]\([^)]*\)",  # Markdown images
+    re.IGNORECASE,
+)
+_SIZE = re.compile(r"\d+(?:px)?\s*[x×]\s*\d+(?:px)?|\d+(?:px|kb|mb)?", re.IGNORECASE)
+GENERIC_WORDS = frozenset(
+    """
+    image images img imgs photo photos photograph pic pics picture pictures logo logos icon icons
+    thumbnail thumbnails thumb thumbs banner banners placeholder untitled spacer blank avatar loading
+    click here tap view larger enlarge zoom full size fullsize preview gallery slideshow slide button
+    screenshot graphic graphics figure fig file jpg jpeg png gif webp svg alt text default no
+    available this that the a an of to for and in on at see more read link download px x
+    """.split()
+)
+_WORD = re.compile(r"\w+")
+_LATIN = "a-zA-Z\u00c0-\u024f"
+_GREEK = "\u0370-\u03ff"
+_CYRILLIC = "\u0400-\u04ff"
+# A word holding letters of two of Latin / Greek / Cyrillic: look-alike spoofing ("Pаypal").
+_MIXED_WORD = re.compile(
+    rf"[{_LATIN}]\w*[{_GREEK}{_CYRILLIC}]|[{_GREEK}]\w*[{_LATIN}{_CYRILLIC}]|[{_CYRILLIC}]\w*[{_LATIN}{_GREEK}]"
+)
+# Scripts written without spaces between words: each character counts as a word.
+_NO_SPACE_SCRIPT = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def is_filename(text: str) -> bool:
+    """An image file name or a camera's default name (``IMG_1234.jpg``, ``DSC0001``, a hash)."""
+    return bool(_FILENAME.fullmatch(text) or _CAMERA_NAME.fullmatch(text) or _HASH_NAME.fullmatch(text))
+
+
+def is_bare_url(text: str) -> bool:
+    """The whole caption is a URL or a domain name."""
+    return " " not in text and bool(_BARE_URL.fullmatch(text))
+
+
+def has_markup(text: str) -> bool:
+    """HTML tags or entities, BBCode, wiki/template syntax or Markdown image syntax left in the text."""
+    return bool(_MARKUP.search(text))
+
+
+def is_generic(text: str) -> bool:
+    """Every word is generic alt-text vocabulary ("image", "click here", "logo") or a number/size."""
+    words = _WORD.findall(text.lower())
+    return bool(words) and all(w in GENERIC_WORDS or _SIZE.fullmatch(w) for w in words)
+
+
+def has_mixed_script_word(text: str) -> bool:
+    """Some word mixes Latin, Greek and Cyrillic letters."""
+    return not text.isascii() and bool(_MIXED_WORD.search(text))
+
+
+def word_count(text: str) -> int:
+    """Whitespace-separated words; in scripts without spaces (CJK, Thai...) each character is a word."""
+    if text.isascii():
+        return len(text.split())
+    dense = len(_NO_SPACE_SCRIPT.findall(text))
+    if not dense:
+        return len(text.split())
+    return dense + len(_NO_SPACE_SCRIPT.sub(" ", text).split())
+
+
+def letter_ratio(text: str) -> float:
+    """Letters over non-space characters (0.0 for text with none)."""
+    visible = len(text) - text.count(" ")
+    return len(_LETTER.findall(text)) / visible if visible else 0.0
+
+
+def repeated_token_ratio(text: str) -> float:
+    """Share of the words taken by the most frequent one (case-insensitive)."""
+    tokens = text.lower().split()
+    distinct = set(tokens)
+    if len(distinct) == len(tokens):
+        return 1.0 / len(tokens) if tokens else 0.0
+    return max(tokens.count(t) for t in distinct) / len(tokens)

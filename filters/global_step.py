@@ -1,0 +1,58 @@
+"""Shared plumbing of the global steps (dedup survivors, per-query counts).
+
+A global step computes small side data with dask's own machinery over every partition, writes it
+to a temporary directory and renames that into place with a ``_SUCCESS`` marker, so a rerun
+either finds the whole step done or redoes it from scratch.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import dask
+from distributed import Client
+
+from wit_pipeline.runtime.atomic import TMP_MARK, write_text
+
+DONE = "_SUCCESS"
+
+
+def compute(collection, client: Client | None):
+    """Compute a dask collection on ``client``, or in this process when there is none (tests)."""
+    if client is None:
+        return dask.compute(collection, scheduler="sync")[0]
+    return client.compute(collection).result()
+
+
+def shuffle_method(client: Client | None) -> str:
+    """Peer-to-peer shuffling (disk-backed, bounded memory) on a cluster; task-based in-process."""
+    return "tasks" if client is None else "p2p"
+
+
+def step_done(directory: Path) -> bool:
+    """Whether the global step writing ``directory`` has completed."""
+    return (directory / DONE).exists()
+
+
+def run_step(directory: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(tmp_dir)`` unless ``directory`` is complete, then move the result into place."""
+    if step_done(directory):
+        return
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    for stale in directory.parent.glob(f"{directory.name}{TMP_MARK}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if directory.exists():
+        shutil.rmtree(directory)
+    tmp = directory.with_name(f"{directory.name}{TMP_MARK}{uuid.uuid4().hex[:12]}")
+    tmp.mkdir()
+    try:
+        write(tmp)
+        write_text(tmp / DONE, "")
+        os.replace(tmp, directory)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

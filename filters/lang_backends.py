@@ -1,0 +1,136 @@
+"""Language identification backends behind one interface: a batch of texts in, detections out.
+
+``nb`` (default): langdetect's profiles scored exactly, see ``lang_nb`` — langdetect's answers at
+~100x its speed. ``langdetect``: the reference, called per caption with ``DetectorFactory.seed = 0``
+so it is deterministic. ``cld2``: Google's CLD2 via pycld2, fastest, but it agrees with langdetect
+less often than the target (see benchmarks/BENCHMARKS.md). Codes follow langdetect's (``he``,
+``zh-cn``, ``zh-tw``); a backend is built once per worker process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import langdetect
+import pycld2
+from langdetect import DetectorFactory
+from langdetect.detector_factory import PROFILES_DIRECTORY
+from langdetect.lang_detect_exception import LangDetectException
+
+from filters.lang_nb import Detection, NaiveBayesDetector
+from wit_pipeline.errors import WitError
+
+DetectorFactory.seed = 0
+BACKENDS = ("nb", "langdetect", "cld2")
+_CLD2_CODES = {"iw": "he", "zh": "zh-cn", "zh-Hant": "zh-tw", "jw": "jv", "un": None}
+_CLD2_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class LangBackend(Protocol):
+    """A language detector: the codes it can answer, and a batch call."""
+
+    name: str
+    languages: frozenset[str]
+
+    def detect(self, texts: Sequence[str]) -> list[Detection]: ...
+
+
+class NaiveBayesBackend:
+    """langdetect's model without its sampling (``lang_nb.NaiveBayesDetector``)."""
+
+    name = "nb"
+
+    def __init__(self) -> None:
+        self._detector = NaiveBayesDetector()
+        self.languages = frozenset(self._detector.languages)
+
+    def detect(self, texts: Sequence[str]) -> list[Detection]:
+        """Batch detection; the posterior of the best language is the score."""
+        return self._detector.detect(texts)
+
+
+class LangdetectBackend:
+    """``langdetect.detect_langs`` per text, seeded; the score is langdetect's probability."""
+
+    name = "langdetect"
+
+    def __init__(self) -> None:
+        self.languages = frozenset(p.name for p in _profile_files())
+
+    def detect(self, texts: Sequence[str]) -> list[Detection]:
+        """One ``detect_langs`` call per text; text without features is undetected."""
+        out = []
+        for text in texts:
+            try:
+                best = langdetect.detect_langs(text)[0]
+                out.append(Detection(best.lang, float(best.prob)))
+            except LangDetectException:
+                out.append(Detection(None, 0.0))
+        return out
+
+
+class Cld2Backend:
+    """pycld2 with ``bestEffort``; the score is the share of text in the top language if reliable, else 0."""
+
+    name = "cld2"
+
+    def __init__(self) -> None:
+        self.languages = frozenset(c for c in (_cld2_code(code) for _, code in pycld2.LANGUAGES) if c)
+
+    def detect(self, texts: Sequence[str]) -> list[Detection]:
+        """One pycld2 call per text; characters CLD2 refuses (C0/C1 controls) are dropped first."""
+        out = []
+        for text in texts:
+            result = _cld2_detect(text)
+            if result is None:
+                out.append(Detection(None, 0.0))
+                continue
+            reliable, _, details = result
+            _, code, percent, _ = details[0]
+            lang = _cld2_code(code)
+            out.append(Detection(lang, percent / 100.0 if reliable and lang else 0.0))
+        return out
+
+
+def _cld2_detect(text: str) -> tuple | None:
+    for candidate in (text, _CLD2_UNSAFE.sub(" ", text)):
+        try:
+            return pycld2.detect(candidate, bestEffort=True)
+        except pycld2.error:
+            continue
+    return None
+
+
+def _cld2_code(code: str) -> str | None:
+    return _CLD2_CODES.get(code, code)
+
+
+def _profile_files() -> list[Path]:
+    return [p for p in Path(PROFILES_DIRECTORY).iterdir() if p.is_file() and not p.name.startswith(".")]
+
+
+@functools.cache
+def get_backend(name: str) -> LangBackend:
+    """The process-wide instance of backend ``name`` (profiles load once per worker)."""
+    if name == "nb":
+        return NaiveBayesBackend()
+    if name == "langdetect":
+        return LangdetectBackend()
+    if name == "cld2":
+        return Cld2Backend()
+    raise WitError(f"filters.lang_backend: unknown backend '{name}' (expected one of {', '.join(BACKENDS)})")
+
+
+def check_languages(backend: str, wanted: Sequence[str]) -> None:
+    """Refuse a wanted language the backend can never answer (``--lang an`` with langdetect)."""
+    known = get_backend(backend).languages
+    for code in wanted:
+        if not any(lang == code or lang.startswith(code + "-") for lang in known):
+            raise WitError(
+                f"filters.languages: '{code}' is not a language the {backend} backend detects "
+                f"(it knows: {', '.join(sorted(known))})"
+            )

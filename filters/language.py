@@ -1,0 +1,72 @@
+"""The language stage: detect each caption's language, add ``lang``/``lang_score``, keep wanted ones.
+
+Two explicit rules decide what is dropped:
+
+- ``lang_undetected``: the backend found no language in the text (no letters, a file name) or its
+  best guess scores below ``min_score``. Text in a language the backend does not know (Aragonese
+  for langdetect) is either that, or is labelled as its nearest known language with that
+  language's score; ``undetected="keep"`` keeps such rows instead, labelled ``und``.
+- ``lang_not_wanted``: detected, but not one of ``languages`` (empty = keep every language).
+  A wanted code matches its regional variants: ``zh`` keeps ``zh-cn`` and ``zh-tw``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from filters.lang_backends import get_backend
+from wit_pipeline.manifest import decode_utf8_column
+from wit_pipeline.runtime import StageResult, split_rows
+
+STAGE = "language"
+UNDETERMINED = "und"
+UNDETECTED_RULES = ("reject", "keep")
+
+
+@dataclass(frozen=True)
+class LanguageStage:
+    """Per-partition language detection and filtering."""
+
+    backend: str = "nb"
+    languages: tuple[str, ...] = ("en",)
+    min_score: float = 0.5
+    undetected: str = "reject"
+    name: str = STAGE
+
+    def wanted(self, lang: str) -> bool:
+        """Whether detected ``lang`` is one of the wanted languages (or a regional variant of one)."""
+        return not self.languages or any(lang == w or lang.startswith(w + "-") for w in self.languages)
+
+    def __call__(self, table: pa.Table, partition: int) -> StageResult:
+        """Annotate every row with its language and score; reject by the two rules."""
+        captions, invalid = decode_utf8_column(table["caption"])
+        texts = captions.to_pylist()
+        detections = get_backend(self.backend).detect(["" if t is None or bad else t for t, bad in zip(texts, invalid)])
+        langs: list[str] = []
+        scores: list[float] = []
+        reasons: list[str | None] = []
+        seen: Counter = Counter()
+        for bad, found in zip(invalid, detections):
+            detected = not bad and found.lang is not None and found.score >= self.min_score
+            lang = found.lang if detected else UNDETERMINED
+            seen[f"lang_{lang}"] += 1
+            if bad:
+                reasons.append("invalid_utf8")
+            elif not detected:
+                reasons.append(None if self.undetected == "keep" else "lang_undetected")
+            else:
+                reasons.append(None if self.wanted(lang) else "lang_not_wanted")
+            langs.append(lang)
+            scores.append(found.score)
+        table = _set(table, "lang", pa.array(langs, pa.string()))
+        table = _set(table, "lang_score", pa.array(scores, pa.float32()))
+        return split_rows(table, reasons, self.name, extra=seen)
+
+
+def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    if name in table.column_names:
+        return table.set_column(table.column_names.index(name), name, values)
+    return table.append_column(name, values)

@@ -1,0 +1,78 @@
+"""The last step of ``wit filter``: final stages per partition, every step's rejects gathered, query table.
+
+``FinalTask`` runs the last per-partition stages (balancing) and writes, for partition N, one
+rejects file holding the rows every earlier step rejected from it plus its own, so ``OUT/rejects``
+is complete. ``write_query_table`` writes ``OUT/query_counts.parquet``: each query's text, how
+many rows matched it before balancing, its keep probability, and how many kept rows match it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from distributed import Client
+
+from filters.balance import count_queries, keep_probabilities
+from wit_pipeline.manifest import list_parts, read_part
+from wit_pipeline.runtime import Chunk, Stage, apply_stages
+from wit_pipeline.runtime.atomic import write_parquet
+
+QUERY_TABLE = "query_counts.parquet"
+
+
+@dataclass(frozen=True)
+class FinalTask:
+    """Apply ``stages`` to one part and attach the partition's rejects from earlier steps."""
+
+    task_id: str
+    path: str
+    partition: int
+    stages: tuple[Stage, ...]
+    earlier_rejects: tuple[str, ...]
+
+    def run(self) -> Iterator[Chunk]:
+        """One chunk: kept rows, all rejects of this partition in step order, this step's counters."""
+        chunk = apply_stages(read_part(self.path), self.stages, self.partition)
+        rejects = [pq.read_table(p) for p in self.earlier_rejects if Path(p).exists()]
+        if chunk.rejected is not None:
+            rejects.append(chunk.rejected)
+        rejected = pa.concat_tables(rejects, promote_options="permissive") if rejects else None
+        yield Chunk(kept=chunk.kept, rejected=rejected, counters=chunk.counters)
+
+
+def final_tasks(parts: Sequence[str], stages: Sequence[Stage], reject_dirs: Sequence[Path]) -> list[FinalTask]:
+    """One ``FinalTask`` per part; earlier steps' rejects of part N are ``<dir>/part-N.parquet``."""
+    return [
+        FinalTask(
+            task_id=f"{i:05d}",
+            path=str(p),
+            partition=i,
+            stages=tuple(stages),
+            earlier_rejects=tuple(str(d / f"part-{i:05d}.parquet") for d in reject_dirs),
+        )
+        for i, p in enumerate(parts)
+    ]
+
+
+def write_query_table(
+    out: Path, queries: Sequence[str], matched_path: Path | None, cap: int, client: Client | None
+) -> None:
+    """Write the per-query table: matched before balancing (when balanced), probability, kept after."""
+    parts = [str(p) for p in list_parts(out)]
+    kept = count_queries(parts, len(queries), client)
+    matched = np.load(matched_path) if matched_path is not None else kept
+    table = pa.table(
+        {
+            "query_id": pa.array(np.arange(len(queries), dtype=np.int32)),
+            "query": pa.array(list(queries), pa.string()),
+            "matched": pa.array(matched),
+            "keep_probability": pa.array(keep_probabilities(matched, cap if matched_path is not None else 0)),
+            "kept": pa.array(kept),
+        }
+    )
+    write_parquet(out / QUERY_TABLE, table)
