@@ -1,0 +1,140 @@
+"""The stream one DataLoader worker produces: planned pieces → shuffle buffer → planned batches → decode.
+
+Each worker follows its ``WorkerPlan`` (see ``loaders.split``), so the batches it yields, their number and
+their content depend only on (seed, epoch, rank, worker), never on timing. A bad sample is counted and
+left out of its batch (the batch is one smaller), so a rank always yields its planned number of batches.
+To resume at batch ``k`` of an epoch, DataLoader worker ``i`` plays planned worker ``(i + k) % n`` (torch
+collects batches from workers round-robin starting at worker 0) and drops its batches before ``k`` without
+decoding them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice
+
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+from webdataset import filters
+
+from loaders.shard_source import ShardList
+from loaders.skips import CountingHandler, Handler, SampleError, SkipCounter
+from loaders.split import (
+    WorkerPlan,
+    batches_before,
+    plan_rank,
+    plan_rank_resampled,
+    resampled_batches,
+    seeded_rng,
+    step_sizes,
+)
+from loaders.tar_reader import RawSample, read_piece
+from loaders.tokenizer import Tokenizer
+from loaders.transforms import ImageTransform, normalize_on_device
+
+Slot = tuple[int, RawSample]  # (position in the worker's stream, sample)
+
+
+@dataclass
+class PlannedBatches(IterableDataset):
+    """An IterableDataset yielding whole ``(images, tokens)`` batches of one rank, as planned for its epoch."""
+
+    shards: ShardList
+    transform: ImageTransform
+    tokenizer: Tokenizer
+    batch_size: int
+    seed: int
+    rank: int
+    world_size: int
+    workers: int  # planned workers per rank: DataLoader num_workers, or 1 without worker processes
+    drop_last: bool
+    shuffle: bool
+    shuffle_buffer: int
+    resampled: bool
+    samples: int
+    uint8: bool
+    counter: SkipCounter
+    handler: Handler | None = None
+    epoch: int = 0
+    start_batch: int = 0
+    _sizes: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sizes = list(self.shards.sizes)
+
+    @property
+    def num_batches(self) -> int:
+        """Batches every rank yields per epoch."""
+        if self.resampled:
+            return resampled_batches(self.samples, self.world_size, self.batch_size, self.drop_last)
+        return len(step_sizes(self.shards.num_samples, self.world_size, self.batch_size, self.drop_last))
+
+    @property
+    def num_samples(self) -> int:
+        """Samples per epoch across all ranks (before any skipped as bad)."""
+        if self.resampled:
+            return self.num_batches * self.world_size * self.batch_size
+        return sum(step_sizes(self.shards.num_samples, self.world_size, self.batch_size, self.drop_last))
+
+    def plans(self, epoch: int) -> list[WorkerPlan]:
+        """This rank's worker plans for ``epoch``."""
+        common = dict(epoch=epoch, rank=self.rank, world_size=self.world_size, num_workers=self.workers)
+        common.update(seed=self.seed, batch_size=self.batch_size, drop_last=self.drop_last)
+        if self.resampled:
+            return plan_rank_resampled(self._sizes, samples=self.samples, **common)
+        return plan_rank(self._sizes, shuffle=self.shuffle, **common)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        info = get_worker_info()
+        worker = ((info.id if info else 0) + self.start_batch) % self.workers
+        plan = self.plans(self.epoch)[worker]
+        skip = batches_before(self.start_batch, self.workers, worker)
+        handler = CountingHandler(self.counter, worker, self.handler)
+        slots = self._slots(plan, handler)
+        if self.shuffle and self.shuffle_buffer > 1:
+            rng = seeded_rng(self.seed, self.epoch, self.rank, worker, "buffer")
+            slots = filters.shuffle(self.shuffle_buffer, self.shuffle_buffer, rng=rng)(slots)
+        for number, size in enumerate(plan.batch_sizes):
+            group = list(islice(slots, size))
+            if number >= skip:
+                yield self._collate(group, worker, handler)
+
+    def _slots(self, plan: WorkerPlan, handler: CountingHandler) -> Iterator[Slot]:
+        pieces = (read_piece(self.shards.paths[p.shard], p.shard, p.start, p.stop, handler.skip) for p in plan.pieces)
+        return enumerate(chain.from_iterable(pieces))
+
+    def _collate(self, group: list[Slot], worker: int, handler: CountingHandler) -> tuple[torch.Tensor, torch.Tensor]:
+        images, texts = [], []
+        for position, raw in group:
+            try:
+                image, text = self._decode(raw, seeded_rng(self.seed, self.epoch, self.rank, worker, position))
+            except SampleError as exn:
+                handler(exn)
+                continue
+            images.append(image)
+            texts.append(text)
+        size = self.transform.size
+        batch = torch.empty((len(images), 3, size, size), dtype=torch.uint8)
+        for i, image in enumerate(images):
+            batch[i].copy_(image)
+        return (batch if self.uint8 else normalize_on_device(batch)), self.tokenizer(texts)
+
+    def _decode(self, raw: RawSample, rng) -> tuple[torch.Tensor, str]:
+        if raw.error is not None:
+            raise SampleError(raw.error, f"shard {self.shards.paths[raw.shard]} sample {raw.index}")
+        if raw.image is None:
+            raise SampleError("missing_image", f"shard {self.shards.paths[raw.shard]} sample {raw.index}")
+        if raw.text is None:
+            raise SampleError("missing_caption", f"shard {self.shards.paths[raw.shard]} sample {raw.index}")
+        try:
+            text = raw.text.decode("utf-8")
+        except UnicodeDecodeError as exn:
+            raise SampleError("bad_caption", str(exn)) from None
+        if not text.strip():
+            raise SampleError("missing_caption", f"shard {self.shards.paths[raw.shard]} sample {raw.index}: empty")
+        try:
+            image = self.transform(raw.image, rng)
+        except Exception as exn:  # any decoder failure on untrusted bytes is a skipped sample
+            raise SampleError("decode_error", f"{type(exn).__name__}: {exn}") from None
+        return image, text

@@ -1,0 +1,122 @@
+"""Resolve a loader's ``source`` into shard paths and their sample counts.
+
+``source`` is a shard directory (local or an fsspec URL; its ``sizes.json`` lists the shards), a brace
+pattern (``shards/{00000..00041}.tar``), a single ``.tar`` path or URL, or a list of them. Sample counts
+come from the ``sizes.json`` beside the shards; a local shard it does not list is counted from its member
+headers, because an exact epoch needs exact counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import fsspec
+from braceexpand import braceexpand
+
+from loaders.tar_reader import count_samples, is_url
+from wit_pipeline.errors import WitError
+
+SIZES_FILE = "sizes.json"
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
+
+
+@dataclass(frozen=True)
+class ShardList:
+    """Shard paths/URLs with their sample counts, and the directory holding them when there is one."""
+
+    paths: tuple[str, ...]
+    sizes: tuple[int, ...]
+    root: str | None
+
+    @property
+    def num_samples(self) -> int:
+        """Samples in all shards together."""
+        return sum(self.sizes)
+
+
+def resolve_source(source: str | os.PathLike | list[str | os.PathLike] | tuple[str | os.PathLike, ...]) -> ShardList:
+    """Turn any accepted ``source`` into a ``ShardList``; bad input raises ``WitError`` naming it."""
+    if isinstance(source, (list, tuple)):
+        if not source:
+            raise WitError("source: empty list of shards (expected .tar paths or URLs)")
+        return _from_paths([os.fspath(p) for p in source])
+    text = os.fspath(source)
+    if "{" in text:
+        return _from_paths(list(braceexpand(text)))
+    if text.endswith(TAR_SUFFIXES):
+        return _from_paths([text])
+    return _from_directory(text)
+
+
+def _join(directory: str, name: str) -> str:
+    return posixpath.join(directory, name) if is_url(directory) else os.path.join(directory, name)
+
+
+def _read_sizes(directory: str) -> dict[str, int] | None:
+    """``sizes.json`` of a directory as ``{name: count}``, None when there is none."""
+    path = _join(directory, SIZES_FILE)
+    try:
+        with fsspec.open(path, "rt", encoding="utf-8") as fh:
+            sizes = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise WitError(f"{path}: cannot read sizes ({exc})") from None
+    if not isinstance(sizes, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0 for k, v in sizes.items()
+    ):
+        raise WitError(f'{path}: expected {{"NNNNN.tar": sample_count, ...}} with counts >= 0')
+    return sizes
+
+
+def _from_directory(directory: str) -> ShardList:
+    sizes = _read_sizes(directory)
+    if sizes is None:
+        if is_url(directory) or not Path(directory).is_dir():
+            raise WitError(f"{directory}: not a shard directory (expected {SIZES_FILE}, or a .tar path or pattern)")
+        names = sorted(p.name for p in Path(directory).iterdir() if p.name.endswith(TAR_SUFFIXES))
+        if not names:
+            raise WitError(f"{directory}: no {SIZES_FILE} and no .tar shards in it")
+        return _from_paths([_join(directory, n) for n in names])
+    names = sorted(sizes)
+    if not names:
+        raise WitError(f"{_join(directory, SIZES_FILE)}: lists no shards")
+    paths = tuple(_join(directory, n) for n in names)
+    if not is_url(directory):
+        missing = [p for p in paths if not os.path.isfile(p)]
+        if missing:
+            raise WitError(f"{missing[0]}: listed in {SIZES_FILE} but missing")
+    return ShardList(paths, tuple(sizes[n] for n in names), directory)
+
+
+def _from_paths(paths: list[str]) -> ShardList:
+    parents = {posixpath.dirname(p) if is_url(p) else os.path.dirname(p) or "." for p in paths}
+    known: dict[str, dict[str, int]] = {}
+    for parent in parents:
+        known[parent] = _read_sizes(parent) or {}
+    sizes = []
+    for path in paths:
+        parent = posixpath.dirname(path) if is_url(path) else os.path.dirname(path) or "."
+        name = posixpath.basename(path) if is_url(path) else os.path.basename(path)
+        if not is_url(path) and not os.path.isfile(path):
+            raise WitError(f"{path}: shard not found (expected a .tar file)")
+        if name in known[parent]:
+            sizes.append(known[parent][name])
+        elif is_url(path):
+            raise WitError(f"{path}: no sample count in {_join(parent, SIZES_FILE)} (needed for an exact epoch)")
+        else:
+            sizes.append(_count(path))
+    root = parents.pop() if len(parents) == 1 else None
+    return ShardList(tuple(paths), tuple(sizes), root)
+
+
+def _count(path: str) -> int:
+    try:
+        return count_samples(path)
+    except (OSError, EOFError, ValueError, tarfile.TarError) as exc:
+        raise WitError(f"{path}: cannot read tar shard ({exc})") from None

@@ -1,0 +1,135 @@
+"""Safe reads of webdataset tar shards: members grouped into samples by key, unsafe members refused.
+
+A sample is a run of consecutive members sharing a key (``KEY.jpg``, ``KEY.txt``, ``KEY.json``), as in
+webdataset; samples are numbered from 0 in tar order, the numbering ``sizes.json`` counts. Members with an
+absolute path or a ``..`` component, and anything that is not a regular file (symlinks, hard links, devices,
+directories), are never read and are reported as skipped. Only image and caption bytes are read; nothing is
+ever unpickled. Local shards are read with seeks (skipped samples cost no I/O), fsspec URLs as a stream.
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import fsspec
+
+IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
+TEXT_EXT = "txt"
+WANTED_EXTS = frozenset((*IMAGE_EXTS, TEXT_EXT))
+_KEY_EXT = re.compile(r"^((?:.*/|)[^./]+)\.([^/]*)$")
+
+
+@dataclass
+class RawSample:
+    """One planned sample slot: its encoded fields, or the reason it could not be read."""
+
+    shard: int
+    index: int
+    image: bytes | None = None
+    text: bytes | None = None
+    error: str | None = None
+
+
+def is_url(path: str) -> bool:
+    """True for fsspec URLs (``s3://…``, ``file://…``), False for plain local paths."""
+    return "://" in path
+
+
+@contextmanager
+def open_shard(path: str) -> Iterator[tarfile.TarFile]:
+    """Open a tar shard for sequential reading: seekable for local files, streaming for URLs."""
+    if is_url(path):
+        with fsspec.open(path, "rb") as fh, tarfile.open(fileobj=fh, mode="r|*") as tar:
+            yield tar
+    else:
+        with open(path, "rb") as fh, tarfile.open(fileobj=fh, mode="r:*") as tar:
+            yield tar
+
+
+def member_problem(info: tarfile.TarInfo) -> str | None:
+    """Why a member must not be read (``non_regular_member`` or ``unsafe_member``), or None if it is fine."""
+    if not info.isreg():
+        return "non_regular_member"
+    name = info.name
+    if name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name):
+        return "unsafe_member"
+    return None
+
+
+def iter_groups(
+    tar: tarfile.TarFile,
+    wanted: Callable[[int], bool],
+    on_skip: Callable[[str], None],
+    exts: frozenset[str] = WANTED_EXTS,
+) -> Iterator[tuple[int, dict[str, bytes]]]:
+    """Yield ``(index, {ext: bytes})`` per sample; bytes of ``exts`` are read only where ``wanted(index)``.
+
+    Refused members are reported through ``on_skip(reason)`` when the sample being read is wanted.
+    """
+    index, key, fields = -1, None, {}
+    while (info := tar.next()) is not None:
+        tar.members = []  # keep memory flat on large shards; members are never revisited
+        problem = member_problem(info)
+        if problem is not None:
+            if wanted(max(index, 0)):
+                on_skip(problem)
+            continue
+        match = _KEY_EXT.match(info.name)
+        if match is None:
+            continue
+        name, ext = match.group(1), match.group(2).lower()
+        if name != key:
+            if key is not None:
+                yield index, fields
+            index, key, fields = index + 1, name, {}
+        if ext in exts and ext not in fields and wanted(index):
+            fields[ext] = tar.extractfile(info).read()
+    if key is not None:
+        yield index, fields
+
+
+def read_piece(path: str, shard: int, start: int, stop: int, on_skip: Callable[[str], None]) -> Iterator[RawSample]:
+    """Exactly ``stop - start`` slots for samples ``start..stop-1`` of a shard, readable or not.
+
+    A slot the shard could not supply carries ``error``: ``read_error`` after an I/O or tar format error,
+    ``missing_sample`` when the shard holds fewer samples than its recorded size.
+    """
+    next_index = start
+    error = "missing_sample"
+    try:
+        with open_shard(path) as tar:
+            for index, fields in iter_groups(tar, lambda i: start <= i < stop, on_skip):
+                if index < start:
+                    continue
+                if index >= stop:
+                    break
+                image = next((fields[ext] for ext in IMAGE_EXTS if ext in fields), None)
+                yield RawSample(shard, index, image, fields.get(TEXT_EXT))
+                next_index = index + 1
+                if next_index == stop:
+                    return
+    except (OSError, EOFError, tarfile.TarError, ValueError):
+        error = "read_error"
+    for index in range(next_index, stop):
+        yield RawSample(shard, index, error=error)
+
+
+def count_samples(path: str) -> int:
+    """Samples in a shard, counted from member headers without reading data."""
+    with open_shard(path) as tar:
+        return sum(1 for _ in iter_groups(tar, lambda _: False, lambda _: None))
+
+
+def iter_captions(path: str) -> Iterator[str]:
+    """Every UTF-8 caption of a shard, in tar order (undecodable ones are left out)."""
+    with open_shard(path) as tar:
+        for _, fields in iter_groups(tar, lambda _: True, lambda _: None, frozenset((TEXT_EXT,))):
+            if TEXT_EXT in fields:
+                try:
+                    yield fields[TEXT_EXT].decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
