@@ -1,0 +1,74 @@
+"""``wit download IN_DIR --out DIR``: manifest → webdataset shards (img2dataset on dask)."""
+
+from __future__ import annotations
+
+import argparse
+
+from wit_pipeline.cli.common import add_common, out_path, resolve_config
+from wit_pipeline.config import write_resolved
+from wit_pipeline.download.options import ENCODE_FORMATS, RESIZE_MODES
+from wit_pipeline.runtime import open_client
+from wit_pipeline.runtime.funnel import format_funnel, read_funnel
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "download",
+        help="download a manifest's images into webdataset shards",
+        description="Split the manifest into shards and download each as one dask task (img2dataset's resizer and "
+        "writer; img2dataset-compatible tars, parquet, _stats.json, sizes.json). Then remove exact and "
+        "near-duplicate images across shards and apply min-side/aspect rules. Rerun to resume.",
+    )
+    p.add_argument("manifest", help="manifest directory (output of import, crawl or filter)")
+    p.add_argument("--out", required=True, type=out_path, help="output shard directory")
+    add = p.add_argument
+    add("--samples-per-shard", dest="shards.samples_per_shard", type=int, metavar="N")
+    add("--image-size", dest="download.image_size", type=int, metavar="PX")
+    add("--resize-mode", dest="download.resize_mode", choices=RESIZE_MODES)
+    add("--encode-format", dest="download.encode_format", choices=ENCODE_FORMATS)
+    add("--encode-quality", dest="download.encode_quality", type=int, metavar="Q")
+    add("--min-image-size", dest="download.min_image_size", type=int, metavar="PX", help="drop smaller images")
+    add("--max-aspect-ratio", dest="download.max_aspect_ratio", type=float, metavar="R")
+    add("--timeout", dest="download.timeout", type=float, metavar="S", help="per request, seconds")
+    add("--retries", dest="download.retries", type=int, metavar="N")
+    add("--user-agent-token", dest="download.user_agent_token", metavar="TOKEN")
+    add(
+        "--disallowed-header-directives",
+        dest="download.disallowed_header_directives",
+        type=lambda v: [x.strip() for x in v.split(",") if x.strip()],
+        metavar="LIST",
+        help="X-Robots-Tag directives that forbid use (default noai,noimageai,noindex,noimageindex)",
+    )
+    add("--thread-count", dest="download.thread_count", type=int, metavar="N", help="fetch threads per shard")
+    add("--shard-deadline", dest="download.shard_deadline", type=float, metavar="S", help="hard limit per shard")
+    add("--max-bytes", dest="download.max_bytes", type=int, metavar="N", help="response size cap")
+    add("--max-pixels", dest="download.max_pixels", type=int, metavar="N", help="decompression-bomb cap")
+    add(
+        "--allow-private-network",
+        dest="download.allow_private_network",
+        action="store_const",
+        const=True,
+        help="allow private/loopback/link-local image hosts (tests, demos, intranets)",
+    )
+    add("--allow-network", dest="download.allow_networks", action="append", metavar="CIDR")
+    add("--phash-distance", dest="shards.phash_distance", type=int, metavar="BITS")
+    add("--min-side", dest="shards.min_side", type=int, metavar="PX", help="image filter: original min side")
+    add("--no-image-dedup", dest="shards.exact_dedup", action="store_const", const=False)
+    add_common(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
+
+    if getattr(args, "shards.exact_dedup", None) is False:
+        setattr(args, "shards.phash_dedup", False)
+    config = resolve_config(args)
+    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+        stats = manifest_to_shards(
+            args.manifest, args.out, download_options(config), image_rules(config), client, progress=not args.quiet
+        )
+    write_resolved(config, args.out)
+    print(format_funnel(read_funnel(args.out)))
+    print(f"wit download: {stats['samples']} samples in {stats['shards']} shard(s) -> {args.out}")
+    return 0
