@@ -1,0 +1,109 @@
+"""Checkpoints that resume exactly and load without unpickling code.
+
+A checkpoint is a directory ``checkpoints/step-NNNNNNN/`` holding:
+
+- ``model.safetensors``: the weights (and BatchNorm buffers);
+- ``train_state.pt``: optimiser, loss-scaler and torch RNG states, only tensors and plain
+  containers, so ``torch.load(weights_only=True)`` reads it;
+- ``state.json``: step, epoch, samples seen, each rank's loader position and Python/NumPy RNG;
+- ``model_config.json`` and ``tokenizer.json``: so the directory alone rebuilds the model.
+
+It is written under a temporary name and renamed into place, then ``checkpoints/latest`` is
+rewritten atomically to name it, so a kill at any moment leaves the previous one usable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from wit_pipeline.errors import WitError
+from wit_pipeline.model import ModelConfig
+from wit_pipeline.runtime.atomic import is_tmp, tmp_name, write_json, write_text
+
+WEIGHTS = "model.safetensors"
+TRAIN_STATE = "train_state.pt"
+STATE = "state.json"
+MODEL_CONFIG = "model_config.json"
+TOKENIZER = "tokenizer.json"
+LATEST = "latest"
+STEP_DIR = re.compile(r"^step-(\d+)$")
+
+
+def save_weights(model: nn.Module, path: Path) -> None:
+    """Write ``model``'s state dict as safetensors, atomically."""
+    tmp = tmp_name(path)
+    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp, metadata={"format": "pt"})
+    os.replace(tmp, path)
+
+
+def load_weights(model: nn.Module, path: Path, device: torch.device | str = "cpu") -> None:
+    """Load safetensors weights into ``model`` (every key must match)."""
+    model.load_state_dict(load_file(path, device=str(device)), strict=True)
+
+
+def save_checkpoint(
+    checkpoints: Path,
+    step: int,
+    model: nn.Module,
+    model_config: ModelConfig,
+    tokenizer_file: Path,
+    tensors: dict[str, Any],
+    state: dict[str, Any],
+) -> Path:
+    """Write checkpoint ``step`` under ``checkpoints`` and point ``latest`` at it; returns its path."""
+    final = checkpoints / f"step-{step:07d}"
+    tmp = tmp_name(final)
+    tmp.mkdir(parents=True)
+    save_weights(model, tmp / WEIGHTS)
+    torch.save(tensors, tmp / TRAIN_STATE)
+    write_json(tmp / STATE, state)
+    write_json(tmp / MODEL_CONFIG, model_config.to_dict())
+    shutil.copyfile(tokenizer_file, tmp / TOKENIZER)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    write_text(checkpoints / LATEST, final.name + "\n")
+    return final
+
+
+def latest_checkpoint(checkpoints: Path) -> Path | None:
+    """The checkpoint ``latest`` names, or None when there is none yet."""
+    pointer = checkpoints / LATEST
+    if not pointer.exists():
+        return None
+    path = checkpoints / pointer.read_text(encoding="utf-8").strip()
+    return path if (path / STATE).exists() else None
+
+
+def read_state(checkpoint: Path) -> dict[str, Any]:
+    """The JSON part of a checkpoint (step, epoch, loader positions, ...)."""
+    try:
+        return json.loads((checkpoint / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WitError(f"{checkpoint}: not a readable checkpoint ({exc})") from None
+
+
+def read_train_state(checkpoint: Path, device: torch.device | str = "cpu") -> dict[str, Any]:
+    """Optimiser/scaler/RNG tensors, loaded with ``weights_only=True`` (no code is unpickled)."""
+    return torch.load(checkpoint / TRAIN_STATE, map_location=device, weights_only=True)
+
+
+def prune_checkpoints(checkpoints: Path, keep: int) -> None:
+    """Delete all but the ``keep`` newest checkpoints (never the latest), and stale temporary ones."""
+    latest = latest_checkpoint(checkpoints)
+    for path in checkpoints.iterdir():
+        if is_tmp(path):
+            shutil.rmtree(path, ignore_errors=True)
+    steps = sorted((p for p in checkpoints.iterdir() if STEP_DIR.match(p.name)), key=lambda p: p.name)
+    for path in steps[: max(0, len(steps) - max(keep, 1))]:
+        if path != latest:
+            shutil.rmtree(path, ignore_errors=True)
