@@ -1,0 +1,92 @@
+"""``wit filter IN_DIR --out DIR``: caption rules, language, dedup, WIT queries + balancing."""
+
+from __future__ import annotations
+
+import argparse
+
+from filters.dedup import KEYS
+from filters.lang_backends import BACKENDS
+from filters.language import UNDETECTED_RULES
+from filters.near_dup import SCOPES
+from filters.pipeline import filter_manifest
+from filters.settings import validate
+from wit_pipeline.cli.common import add_common, out_path, resolve_config
+from wit_pipeline.config import write_resolved
+from wit_pipeline.runtime import open_client
+from wit_pipeline.runtime.funnel import format_funnel, read_funnel
+
+
+def language_list(value: str) -> list[str]:
+    """``en,de`` -> ["en", "de"]; ``all`` (or nothing) keeps every language."""
+    codes = [c.strip() for c in value.split(",") if c.strip()]
+    return [] if codes == ["all"] else codes
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``wit filter`` and its flags (each overrides a ``[filters]`` config key)."""
+    p = sub.add_parser(
+        "filter",
+        help="filter a manifest: caption rules, language, dedup, WIT query matching and balancing",
+        description="Normalise captions and reject non-captions, detect languages and keep the wanted ones, "
+        "drop duplicate URLs across all partitions, match captions against the WIT/MetaCLIP query list and "
+        "cap each query at T rows. Every dropped row lands in OUT/rejects with its stage and reason.",
+    )
+    p.add_argument("input", metavar="IN_DIR", help="manifest directory to filter")
+    p.add_argument("--out", required=True, type=out_path, help="output manifest directory")
+    f = p.add_argument_group("filters")
+    f.add_argument("--dedup-key", dest="filters.dedup_key", choices=KEYS, help="dedup key (default url)")
+    f.add_argument(
+        "--near-dup",
+        dest="filters.near_dup",
+        action="store_const",
+        const=True,
+        help="also drop near-duplicate captions within a page (MinHash LSH)",
+    )
+    f.add_argument("--near-dup-scope", dest="filters.near_dup_scope", choices=SCOPES, help="group near dups by")
+    f.add_argument(
+        "--lang", dest="filters.languages", type=language_list, metavar="CODES", help="languages to keep: en,de or all"
+    )
+    f.add_argument("--lang-backend", dest="filters.lang_backend", choices=(*BACKENDS, "none"), help="default nb")
+    f.add_argument("--min-lang-score", dest="filters.min_lang_score", type=float, metavar="P")
+    f.add_argument("--undetected-lang", dest="filters.undetected_lang", choices=UNDETECTED_RULES)
+    f.add_argument(
+        "--no-caption-rules", dest="filters.caption_rules", action="store_const", const=False, help="skip caption rules"
+    )
+    f.add_argument("--min-words", dest="filters.min_words", type=int, metavar="N", help="default 3 (DataComp: >2)")
+    f.add_argument("--min-chars", dest="filters.min_chars", type=int, metavar="N", help="default 6 (DataComp: >5)")
+    f.add_argument("--max-chars", dest="filters.max_chars", type=int, metavar="N", help="default 1000")
+    f.add_argument(
+        "--queries", dest="filters.queries", metavar="FILE", help="query list (lines or JSON); default wordfreq English"
+    )
+    f.add_argument("--extra-queries", dest="filters.extra_queries", metavar="FILE", help="more entries to match")
+    f.add_argument("--query-cap", dest="filters.query_cap", type=int, metavar="T", help="rows per query (0: no cap)")
+    f.add_argument(
+        "--no-query-matching",
+        dest="filters.query_matching",
+        action="store_const",
+        const=False,
+        help="skip query matching and balancing",
+    )
+    f.add_argument(
+        "--keep-intermediate",
+        dest="filters.keep_intermediate",
+        action="store_const",
+        const=True,
+        help="keep each step's output under OUT/_stages",
+    )
+    add_common(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Filter the manifest and print the funnel."""
+    config = resolve_config(args)
+    validate(config.filters)
+    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+        stats = filter_manifest(
+            args.input, args.out, config.filters, seed=config.runtime.seed, client=client, progress=not args.quiet
+        )
+    write_resolved(config, args.out)
+    print(format_funnel(read_funnel(args.out)))
+    print(f"wit filter: {stats['rows_out']} rows kept in {stats['parts']} part(s) -> {args.out}")
+    return 0
