@@ -9,7 +9,7 @@ from pathlib import Path
 from crawlers.html_crawl import run_crawl, write_crawl_manifest
 from crawlers.html_crawl_options import CrawlOptions
 from crawlers.http_fetch import FetchLimits
-from crawlers.warc_crawl import FILES_STATS, WarcOptions, crawl_warc
+from crawlers.warc_crawl import FILES_STATS, WarcOptions, crawl_warc, expand_warc_inputs
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
 from wit_pipeline.config import BuildConfig, write_resolved
 from wit_pipeline.errors import WitError
@@ -130,6 +130,7 @@ def run_warc(args: argparse.Namespace) -> int:
     files = args.files or config.sources.warc
     if not files:
         raise WitError("no input files: give WARC/WAT FILE arguments or [sources] warc in --config")
+    files = expand_warc_inputs(files)  # a bad path fails before a cluster is started
     s = config.sources
     options = WarcOptions(rows_per_part=s.rows_per_part, max_bytes=s.max_bytes, limits=_limits(config))
     with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
