@@ -92,7 +92,8 @@ def decode_crop(
 
     ``train`` picks CLIP's random square crop (drawn from ``rng``), else the eval center crop. ``decoder`` is
     ``"auto"`` (simplejpeg for JPEG when installed, PIL otherwise) or ``"pil"``. The decoder downscales by the
-    largest DCT factor that still leaves the crop at least ``size`` pixels on each side.
+    largest factor of 2, 4 or 8 (DCT-domain scaling, as PIL's draft mode) that leaves the crop at least
+    ``size`` pixels on each side.
     """
     use_simplejpeg = simplejpeg is not None and decoder == "auto" and data[:2] == JPEG_MAGIC
     if use_simplejpeg:
@@ -110,7 +111,8 @@ def decode_crop(
         if train
         else center_square_box(width, height)
     )
-    min_w, min_h = math.ceil(width * size / box[2]), math.ceil(height * size / box[3])
+    reduce = max((f for f in (8, 4, 2, 1) if box[2] >= size * f and box[3] >= size * f), default=1)
+    min_w, min_h = math.ceil(width / reduce), math.ceil(height / reduce)
     array = None
     if use_simplejpeg:
         try:

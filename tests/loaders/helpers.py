@@ -70,7 +70,9 @@ def write_shards(root: Path, sizes: list[int], image_size: int = 24, seed: int =
     return words
 
 
-def add_member(tar: tarfile.TarFile, name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, link: str = "") -> None:
+def add_member(
+    tar: tarfile.TarFile, name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, link: str = ""
+) -> None:
     """Append one member of any type (regular file, symlink, device, directory…) to an open tar."""
     info = tarfile.TarInfo(name)
     info.type, info.linkname = kind, link
