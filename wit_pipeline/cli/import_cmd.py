@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from crawlers.url_list_import import ImportOptions, import_lists
+from crawlers.url_list_import import import_lists
 from crawlers.url_list_readers import FORMATS
+from wit_pipeline.build.options import import_options
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.config import write_resolved
 from wit_pipeline.errors import WitError
-from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import open_client
 from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
@@ -32,17 +32,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_common(p)
     p.set_defaults(run=run)
-
-
-def import_options(config: BuildConfig) -> ImportOptions:
-    s = config.sources
-    return ImportOptions(
-        format=s.format,
-        url_col=s.url_col,
-        caption_col=s.caption_col,
-        rows_per_part=s.rows_per_part,
-        limits=ManifestLimits(max_url_length=s.max_url_length, max_caption_length=s.max_caption_length),
-    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,10 +7,19 @@ import sys
 from collections.abc import Sequence
 
 from wit_pipeline import __version__
-from wit_pipeline.cli import crawl_cmd, demo_cmd, download_cmd, filter_cmd, import_cmd, inspect_cmd
+from wit_pipeline.cli import (
+    build_cmd,
+    crawl_cmd,
+    demo_cmd,
+    download_cmd,
+    filter_cmd,
+    import_cmd,
+    inspect_cmd,
+    train_cmd,
+)
 from wit_pipeline.errors import WitError
 
-COMMANDS = [import_cmd, crawl_cmd, filter_cmd, download_cmd, inspect_cmd, demo_cmd]
+COMMANDS = [import_cmd, crawl_cmd, filter_cmd, download_cmd, build_cmd, train_cmd, inspect_cmd, demo_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

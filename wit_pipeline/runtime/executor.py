@@ -29,12 +29,13 @@ def run_job(
     job: str,
     fingerprint: dict | None = None,
     client: Client | None = None,
-    upstream: str | Path | None = None,
+    upstream: str | Path | Sequence[str | Path] | None = None,
     progress: bool = True,
 ) -> dict:
     """Run manifest ``tasks`` into ``out_dir`` and return the written stats (the funnel).
 
-    ``upstream`` is the input directory whose funnel is carried over in front of this job's.
+    ``upstream`` is the input directory (or directories, when manifests are merged) whose
+    funnel is carried over in front of this job's.
     """
     out = Path(out_dir)
     ran = run_tasks(tasks, out, job=job, fill=write_chunks, fingerprint=fingerprint, client=client, progress=progress)
@@ -57,7 +58,7 @@ def write_chunks(task: Task, tmp: Path) -> dict:
     return {"chunks": len(totals), "rejects": rejects, "counters": counters}
 
 
-def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | None) -> dict:
+def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Sequence[str | Path] | None) -> dict:
     """Number every task's chunks globally, move them into place, write stats and _SUCCESS."""
     (out / "rejects").mkdir(exist_ok=True)
     index = 0
@@ -71,7 +72,8 @@ def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | No
             if j in meta["rejects"]:
                 move_into_place(src / f"rejects-{j:05d}.parquet", out / "rejects" / f"part-{index + j:05d}.parquet")
         index += meta["chunks"]
-    upstream_funnel = read_funnel(upstream) if upstream else []
+    sources = [] if upstream is None else [upstream] if isinstance(upstream, (str, Path)) else list(upstream)
+    upstream_funnel = merge_counters(read_funnel(u) for u in sources)
     info = {"job": job, "parts": index, "tasks": len(task_ids)}
     stats = write_stats(out, merge_counters(groups), upstream_funnel, info)
     write_text(out / DONE, "")

@@ -1,0 +1,121 @@
+"""Run the whole flow from a ``BuildConfig``: sources → filters → download → image stage.
+
+Output layout (each step a complete, resumable stage directory of its own)::
+
+    OUT/sources/<import|warc|html>/   one manifest per source kind
+    OUT/sources/all/                  the source manifests merged (only with several kinds)
+    OUT/filtered/                     wit filter's output
+    OUT/shards/                       final webdataset shards (+ OUT/shards/_raw, tokenizer.json)
+    OUT/build.json                    per-step wall time and rows, and the final funnel
+
+A rerun after a kill skips finished steps and resumes the unfinished one where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from distributed import Client
+
+from crawlers.html_crawl import crawl_html
+from crawlers.url_list_import import import_lists
+from crawlers.warc_crawl import crawl_warc
+from filters.pipeline import filter_manifest
+from wit_pipeline.build.options import crawl_options, import_options, warc_options
+from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
+from wit_pipeline.errors import WitError
+from wit_pipeline.manifest import list_parts
+from wit_pipeline.runtime import run_job
+from wit_pipeline.runtime.atomic import write_json
+from wit_pipeline.runtime.stage import partition_tasks
+
+BUILD_FILE = "build.json"
+
+
+@dataclass
+class BuildReport:
+    """What each step did in this run: wall seconds and rows out (skipped steps take ~0 s)."""
+
+    steps: list[dict] = field(default_factory=list)
+
+    def timed(self, name: str, run: Callable[[], dict], rows_key: str = "rows_out") -> dict:
+        started = time.perf_counter()
+        stats = run()
+        seconds = time.perf_counter() - started
+        self.steps.append({"step": name, "seconds": round(seconds, 3), "rows_out": stats.get(rows_key)})
+        return stats
+
+
+def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None, progress: bool = True) -> dict:
+    """Run every configured step into ``out_dir``; returns the final shard stats."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_resolved(config, out)
+    report = BuildReport()
+    manifests = _sources(config, out, client, progress, report)
+    manifest = manifests[0] if len(manifests) == 1 else _merge(manifests, out / "sources" / "all", client, progress)
+    report.timed(
+        "filter",
+        lambda: filter_manifest(manifest, out / "filtered", config.filters, config.runtime.seed, client, progress),
+    )
+    shards = out / "shards"
+    stats = report.timed(
+        "download",
+        lambda: manifest_to_shards(
+            out / "filtered", shards, download_options(config), image_rules(config), client, progress
+        ),
+        rows_key="samples",
+    )
+    _tokenizer(shards, config, report, progress)
+    write_json(out / BUILD_FILE, {"steps": report.steps, "funnel": stats["funnel"], "samples": stats["samples"]})
+    return stats
+
+
+def _sources(config: BuildConfig, out: Path, client: Client | None, progress: bool, report: BuildReport) -> list[Path]:
+    s = config.sources
+    manifests = []
+    if s.lists:
+        path = out / "sources" / "import"
+        report.timed("import", lambda: import_lists(s.lists, path, import_options(config), client, progress))
+        manifests.append(path)
+    if s.warc:
+        path = out / "sources" / "warc"
+        report.timed("crawl warc", lambda: crawl_warc(s.warc, path, warc_options(config), client, progress))
+        manifests.append(path)
+    if s.seeds:
+        path = out / "sources" / "html"
+        report.timed("crawl html", lambda: crawl_html(crawl_options(config, s.seeds), path, client, progress))
+        manifests.append(path)
+    if not manifests:
+        raise WitError("config has no sources: set [sources] lists, warc or seeds")
+    return manifests
+
+
+def _merge(manifests: list[Path], out: Path, client: Client | None, progress: bool) -> Path:
+    """One manifest of every source's parts, carrying every source's funnel."""
+    parts = [str(p) for m in manifests for p in list_parts(m)]
+    fingerprint = {"merge": [str(m) for m in manifests], "parts": len(parts)}
+    tasks = partition_tasks(parts, [])
+    run_job(tasks, out, job="merge", fingerprint=fingerprint, client=client, upstream=manifests, progress=progress)
+    return out
+
+
+def _tokenizer(shards: Path, config: BuildConfig, report: BuildReport, progress: bool) -> None:
+    """Train the BPE tokenizer on the shards' captions (saved as ``shards/tokenizer.json``)."""
+    from loaders import train_tokenizer_for_shards
+
+    if (shards / "tokenizer.json").exists():
+        return
+    if progress:
+        print("wit build: training the tokenizer on the shards' captions", file=sys.stderr)
+    report.timed("tokenizer", lambda: {"rows_out": str(train_tokenizer_for_shards(shards))})
+
+
+def read_build(out_dir: str | Path) -> dict:
+    return json.loads((Path(out_dir) / BUILD_FILE).read_text(encoding="utf-8"))
