@@ -3,9 +3,12 @@
 >>> from wit_pipeline.model import CLIP, get_model_config
 >>> model = CLIP(get_model_config("tiny"))
 >>> image_features, text_features, logit_scale = model(images, tokens)
+
+``CLIP`` is imported on first use, so reading configs (``wit --help``) does not import torch.
 """
 
-from wit_pipeline.model.clip import CLIP
+from typing import Any
+
 from wit_pipeline.model.config import (
     MODEL_CONFIGS,
     ModelConfig,
@@ -26,3 +29,11 @@ __all__ = [
     "load_model_config",
     "model_names",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CLIP":
+        from wit_pipeline.model.clip import CLIP
+
+        return CLIP
+    raise AttributeError(f"module 'wit_pipeline.model' has no attribute {name!r}")

@@ -16,6 +16,8 @@ import torch.distributed as dist
 
 from wit_pipeline.errors import WitError
 
+_CPU_GROUPS: dict[str, Any] = {}  # a gloo group for small CPU-side exchanges when the main backend is NCCL
+
 
 @dataclass(frozen=True)
 class DistEnv:
@@ -63,6 +65,8 @@ def init_distributed(device_name: str = "auto") -> DistEnv:
     if world_size > 1 and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend, rank=rank, world_size=world_size, device_id=_device_id(device))
+        if backend != "gloo":
+            _CPU_GROUPS["gloo"] = dist.new_group(backend="gloo")
     return DistEnv(rank=rank, local_rank=local_rank, world_size=world_size, device=device)
 
 
@@ -72,35 +76,49 @@ def _device_id(device: torch.device) -> torch.device | None:
 
 def shutdown_distributed() -> None:
     """Leave the process group (no-op in a single process)."""
+    _CPU_GROUPS.clear()
     if dist.is_initialized():
         dist.destroy_process_group()
 
 
 class _GatherWithGrad(torch.autograd.Function):
-    """All-gather whose backward sums every rank's gradient for this rank's slice.
+    """All-gather of row blocks of any sizes; backward sums every rank's gradient for this rank's rows.
 
-    Implemented with ``all_reduce`` rather than ``reduce_scatter`` so it works on gloo too.
+    Blocks are padded to the largest for the collective and trimmed after. The backward uses
+    ``all_reduce`` rather than ``reduce_scatter`` so it works on gloo too.
     """
 
     @staticmethod
-    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
-        ctx.rank, ctx.size = dist.get_rank(), tensor.shape[0]
-        parts = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
-        dist.all_gather(parts, tensor.contiguous())
-        return torch.cat(parts)
+    def forward(ctx: Any, tensor: torch.Tensor, sizes: list[int]) -> torch.Tensor:
+        rank = dist.get_rank()
+        ctx.start, ctx.stop = sum(sizes[:rank]), sum(sizes[: rank + 1])
+        padded = tensor.new_zeros((max(sizes), *tensor.shape[1:]))
+        padded[: tensor.shape[0]] = tensor
+        parts = [torch.empty_like(padded) for _ in sizes]
+        dist.all_gather(parts, padded)
+        return torch.cat([part[:size] for part, size in zip(parts, sizes)])
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         grad = grad.contiguous()
         dist.all_reduce(grad)
-        return grad[ctx.rank * ctx.size : (ctx.rank + 1) * ctx.size]
+        return grad[ctx.start : ctx.stop], None
 
 
-def gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
-    """Concatenate ``tensor`` from all ranks along dim 0, rank order, keeping the autograd graph."""
-    if not dist.is_initialized() or dist.get_world_size() == 1:
+def gather_with_grad(tensor: torch.Tensor, sizes: list[int]) -> torch.Tensor:
+    """Concatenate every rank's rows (``sizes[r]`` on rank r) in rank order, keeping the autograd graph."""
+    if len(sizes) == 1:
         return tensor
-    return _GatherWithGrad.apply(tensor)
+    return _GatherWithGrad.apply(tensor, sizes)
+
+
+def gather_sizes(rows: int) -> list[int]:
+    """Every rank's row count, exchanged on CPU (a gloo group beside NCCL) so the GPU is not synchronised."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return [rows]
+    parts = [torch.zeros(1, dtype=torch.long) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, torch.tensor([rows]), group=_CPU_GROUPS.get("gloo"))
+    return [int(p) for p in parts]
 
 
 def all_gather_objects(obj: Any) -> list[Any]:

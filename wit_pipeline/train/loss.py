@@ -14,11 +14,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from wit_pipeline.train.distributed import gather_with_grad
+from wit_pipeline.train.distributed import gather_sizes, gather_with_grad
 
 
 class ClipLoss(nn.Module):
-    """``loss(image_features, text_features, logit_scale) -> scalar``; features are L2-normalised."""
+    """``loss(image_features, text_features, logit_scale) -> scalar``; features are L2-normalised.
+
+    Ranks may hold different numbers of rows (a bad sample leaves its batch one smaller): the
+    loss is always the mean over every row of the global batch.
+    """
 
     def __init__(self, local_loss: bool = False, rank: int = 0, world_size: int = 1) -> None:
         super().__init__()
@@ -26,28 +30,29 @@ class ClipLoss(nn.Module):
         self.rank = rank
         self.world_size = world_size
 
-    def logits(
-        self, image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Image->text and text->image logits this rank scores (all rows, or its own with ``local_loss``)."""
-        if self.world_size == 1:
-            logits = logit_scale * image_features @ text_features.T
-            return logits, logits.T
-        all_images = gather_with_grad(image_features)
-        all_texts = gather_with_grad(text_features)
-        if self.local_loss:
-            return logit_scale * image_features @ all_texts.T, logit_scale * text_features @ all_images.T
-        logits = logit_scale * all_images @ all_texts.T
-        return logits, logits.T
-
-    def labels(self, rows: int, device: torch.device) -> torch.Tensor:
-        """Column of each scored row's positive pair in the gathered batch."""
-        offset = rows * self.rank if self.local_loss and self.world_size > 1 else 0
-        return torch.arange(offset, offset + rows, device=device)
-
     def forward(
         self, image_features: torch.Tensor, text_features: torch.Tensor, logit_scale: torch.Tensor
     ) -> torch.Tensor:
-        logits_per_image, logits_per_text = self.logits(image_features, text_features, logit_scale)
-        labels = self.labels(logits_per_image.shape[0], logits_per_image.device)
-        return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
+        sizes = gather_sizes(image_features.shape[0])
+        total = sum(sizes)
+        if len(sizes) == 1:
+            logits_per_image = logit_scale * image_features @ text_features.T
+            logits_per_text, labels = logits_per_image.T, torch.arange(total, device=image_features.device)
+        else:
+            all_images = gather_with_grad(image_features, sizes)
+            all_texts = gather_with_grad(text_features, sizes)
+            if self.local_loss:
+                logits_per_image = logit_scale * image_features @ all_texts.T
+                logits_per_text = logit_scale * text_features @ all_images.T
+                start = sum(sizes[: self.rank])
+                labels = torch.arange(start, start + sizes[self.rank], device=image_features.device)
+            else:
+                logits_per_image = logit_scale * all_images @ all_texts.T
+                logits_per_text, labels = logits_per_image.T, torch.arange(total, device=image_features.device)
+        summed = F.cross_entropy(logits_per_image, labels, reduction="sum") + F.cross_entropy(
+            logits_per_text, labels, reduction="sum"
+        )
+        # Each rank scores only its rows with local_loss; scaling by the world size makes the
+        # rank average (what DDP's gradient averaging computes) the global mean.
+        scale = len(sizes) if self.local_loss else 1
+        return summed * scale / (2 * max(total, 1))

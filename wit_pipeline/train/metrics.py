@@ -28,13 +28,15 @@ class IntervalMeter:
         """Start a new interval."""
         self.loss: torch.Tensor | None = None
         self.steps = 0
+        self.rows = 0
         self.data_wait = 0.0
         self.started = time.perf_counter()
 
-    def add(self, loss: torch.Tensor, data_wait: float) -> None:
-        """Record one step's (detached) loss and the seconds it waited for data."""
+    def add(self, loss: torch.Tensor, data_wait: float, rows: int) -> None:
+        """Record one step's (detached) loss, the seconds it waited for data and its samples (this rank)."""
         self.loss = loss if self.loss is None else self.loss + loss
         self.steps += 1
+        self.rows += rows
         self.data_wait += data_wait
 
     def exclude(self, seconds: float) -> None:
@@ -47,6 +49,7 @@ class IntervalMeter:
         out = {
             "loss_sum": self.loss,
             "steps": self.steps,
+            "rows": self.rows,
             "seconds": elapsed,
             "step_time": elapsed / max(self.steps, 1),
             "data_wait_fraction": self.data_wait / elapsed,

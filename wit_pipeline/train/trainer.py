@@ -83,7 +83,7 @@ class Trainer:
             self.total_steps = max(1, math.ceil(config.samples / self.global_batch))
         else:
             self.total_steps = config.epochs * self.steps_per_epoch
-        self.step, self.loader_state = 0, None
+        self.step, self.samples, self.loader_state = 0, 0, None
         if resume is not None:
             self._resume(resume)
         else:
@@ -122,11 +122,12 @@ class Trainer:
                     waited = time.perf_counter() - waited
                     lr = cosine_lr(self.step, cfg.lr, cfg.warmup, self.total_steps)
                     set_lr(self.optimizer, lr)
-                    meter.add(self.train_step(micro), waited)
+                    meter.add(self.train_step(micro), waited, sum(images.shape[0] for images, _ in micro))
                     self.step += 1
-                    if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                    save = self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps
+                    if save or self.step % cfg.log_every == 0:
                         last_loss = self._log(metrics, meter, lr, progress)
-                    if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                    if save:
                         meter.exclude(self._checkpoint())
                     progress.update(self.step)
                 del batches
@@ -138,7 +139,7 @@ class Trainer:
             if metrics is not None:
                 metrics.close()
         seconds = time.perf_counter() - started
-        return TrainResult(self.step, self.step * self.global_batch, seconds, last_loss, self.run.path)
+        return TrainResult(self.step, self.samples, seconds, last_loss, self.run.path)
 
     def _next(self, batches: Any) -> Any:
         try:
@@ -157,17 +158,19 @@ class Trainer:
 
     def _log(self, metrics: MetricsLog | None, meter: IntervalMeter, lr: float, progress: TrainProgress) -> float:
         interval = meter.take()
-        loss = interval["loss_sum"].float() / interval["steps"]
+        mean_loss = interval["loss_sum"].float() / interval["steps"]
+        totals = torch.stack([mean_loss, mean_loss.new_tensor(float(interval["rows"]))])
         if self.env.distributed:
-            dist.all_reduce(loss)
-            loss = loss / self.env.world_size
-        value = loss.item()
-        samples_per_s = interval["steps"] * self.global_batch / max(interval["seconds"], 1e-9)
+            dist.all_reduce(totals)
+            totals[0] /= self.env.world_size
+        loss, rows = totals.tolist()
+        self.samples += int(rows)
+        samples_per_s = rows / interval["seconds"]
         record = {
             "step": self.step,
             "epoch": round(self.step / self.steps_per_epoch, 4),
-            "samples": self.step * self.global_batch,
-            "loss": value,
+            "samples": self.samples,
+            "loss": loss,
             "lr": lr,
             "logit_scale": self.model.logit_scale.exp().item(),
             "samples_per_s": samples_per_s,
@@ -176,8 +179,8 @@ class Trainer:
         }
         if metrics is not None:
             metrics.write(record)
-        progress.update(self.step, f"loss {value:.4f}  {samples_per_s:,.0f} samples/s")
-        return value
+        progress.update(self.step, f"loss {loss:.4f}  {samples_per_s:,.0f} samples/s")
+        return loss
 
     def _checkpoint(self) -> float:
         """Write a checkpoint (gathering every rank's loader position and RNG); returns the seconds spent."""
@@ -200,7 +203,7 @@ class Trainer:
             state = {
                 "step": self.step,
                 "epoch": self.step // self.steps_per_epoch,
-                "samples": self.step * self.global_batch,
+                "samples": self.samples,
                 "world_size": self.env.world_size,
                 "global_batch": self.global_batch,
                 "total_steps": self.total_steps,
@@ -228,5 +231,5 @@ class Trainer:
         if self.precision.scaler is not None and train_state["scaler"]:
             self.precision.scaler.load_state_dict(train_state["scaler"])
         restore_rng(train_state["rng"][self.env.rank], state["rng"][self.env.rank], self.env.device)
-        self.step = state["step"]
+        self.step, self.samples = state["step"], state["samples"]
         self.loader_state = state["loader"][self.env.rank]

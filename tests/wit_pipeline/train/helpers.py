@@ -102,3 +102,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (40, 60, 220), "yellow": (230, 210, 40)}
+SHAPES = ("square", "circle")
+
+
+def write_shards(root: Path, sizes: list[int], image_size: int = 40) -> Path:
+    """Webdataset shards of solid-colour shapes captioned by colour and shape, plus ``sizes.json``."""
+    import io
+    import json
+
+    import webdataset as wds
+    from PIL import Image, ImageDraw
+
+    root.mkdir(parents=True, exist_ok=True)
+    names = list(COLOURS)
+    for shard, count in enumerate(sizes):
+        with wds.TarWriter(str(root / f"{shard:05d}.tar")) as sink:
+            for index in range(count):
+                colour, shape = names[(shard + index) % len(names)], SHAPES[index % 2]
+                image = Image.new("RGB", (image_size, image_size), (245, 245, 245))
+                draw = ImageDraw.Draw(image)
+                box = (6 + index % 5, 6, image_size - 6, image_size - 6 - index % 3)
+                (draw.rectangle if shape == "square" else draw.ellipse)(box, fill=COLOURS[colour])
+                buf = io.BytesIO()
+                image.save(buf, "JPEG", quality=90)
+                key = f"{shard:05d}{index:04d}"
+                sink.write({"__key__": key, "jpg": buf.getvalue(), "txt": f"a {colour} {shape}", "json": {"key": key}})
+    (root / "sizes.json").write_text(json.dumps({f"{s:05d}.tar": n for s, n in enumerate(sizes)}))
+    return root

@@ -19,7 +19,14 @@ from wit_pipeline.train.step import TrainStep
 
 WORLD = 2
 GLOBAL_BATCH = 8
-VARIANTS = [("gathered", False, 1), ("local_loss", True, 1), ("accumulated", False, 2)]
+# (name, local_loss, micro-batches per step, rows on each rank)
+VARIANTS = [
+    ("gathered", False, 1, (4, 4)),
+    ("local_loss", True, 1, (4, 4)),
+    ("accumulated", False, 2, (4, 4)),
+    ("uneven", False, 1, (5, 3)),
+    ("uneven_local_loss", True, 1, (6, 2)),
+]
 
 
 def run_step(model: CLIP, loss_fn: ClipLoss, batches: list, forward_model: torch.nn.Module | None = None) -> dict:
@@ -41,10 +48,10 @@ def worker(rank: int, port: int, out: str) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD)
     images, tokens = synthetic_batch(GLOBAL_BATCH)
-    per_rank = GLOBAL_BATCH // WORLD
-    mine = images[rank * per_rank : (rank + 1) * per_rank], tokens[rank * per_rank : (rank + 1) * per_rank]
     results = {}
-    for name, local_loss, accum in VARIANTS:
+    for name, local_loss, accum, rows in VARIANTS:
+        start = sum(rows[:rank])
+        mine = images[start : start + rows[rank]], tokens[start : start + rows[rank]]
         torch.manual_seed(0)
         model = CLIP(micro_config())
         ddp = DistributedDataParallel(model)
@@ -63,8 +70,10 @@ def ddp_results(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     return [torch.load(out / f"rank{r}.pt", weights_only=True) for r in range(WORLD)]
 
 
-@pytest.mark.parametrize(("name", "local_loss", "accum"), VARIANTS)
-def test_two_process_ddp_matches_one_process(ddp_results: list[dict], name: str, local_loss: bool, accum: int) -> None:
+@pytest.mark.parametrize(("name", "local_loss", "accum", "rows"), VARIANTS)
+def test_two_process_ddp_matches_one_process(
+    ddp_results: list[dict], name: str, local_loss: bool, accum: int, rows: tuple[int, int]
+) -> None:
     torch.manual_seed(0)
     model = CLIP(micro_config())
     reference = run_step(model, ClipLoss(), [synthetic_batch(GLOBAL_BATCH)])
