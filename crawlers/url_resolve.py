@@ -7,11 +7,13 @@ not http(s) after resolution (``data:``, ``javascript:``, ``mailto:``, ``ftp:``)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 _EDGE = "".join(chr(c) for c in range(0x21))  # C0 controls and space, stripped at both ends
 _ABSOLUTE = ("http://", "https://")
 MAX_SKIPPED_URL = 256
+_NOT_SIMPLE = ("?#", ";", "\\", "[")
 
 
 def clean_url(raw: str) -> str:
@@ -41,14 +43,54 @@ def resolve(base: str, raw: str | None) -> tuple[str | None, str | None]:
         return None, "data_uri"
     if value.startswith(_ABSOLUTE):
         return value, None
-    try:
-        url = urljoin(base, value)
-    except ValueError:
-        return None, "malformed_url"
+    url = _join_simple(base, value)
+    if url is None:
+        try:
+            url = urljoin(base, value)
+        except ValueError:
+            return None, "malformed_url"
     scheme, sep, _ = url.partition(":")
     if not sep or scheme.lower() not in ("http", "https"):
         return None, "non_http"
     return url, None
+
+
+@lru_cache(maxsize=256)
+def _base_parts(base: str) -> tuple[str, str, str] | None:
+    """(scheme, origin, directory) of a plain http(s) base URL, or None to leave it to urljoin."""
+    try:
+        parts = urlsplit(base)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc or ";" in parts.path or "\\" in base:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}"
+    directory = origin + (parts.path[: parts.path.rfind("/") + 1] if parts.path else "/")
+    return parts.scheme, origin, directory
+
+
+def _join_simple(base: str, value: str) -> str | None:
+    """``urljoin(base, value)`` for the common shapes (``/x``, ``//host/x``, ``x/y``) without its cost.
+
+    Anything that needs dot-segment removal, carries a scheme, ends in an empty query or
+    fragment, or holds an IPv6 literal returns None and goes through ``urljoin``; a property
+    test checks that the results are identical.
+    """
+    parts = _base_parts(base)
+    if parts is None or any(bad in value for bad in _NOT_SIMPLE) or value.endswith(("?", "#")):
+        return None
+    path = value.split("?", 1)[0].split("#", 1)[0]
+    if any(segment in (".", "..") for segment in path.split("/")):
+        return None
+    scheme, origin, directory = parts
+    if value.startswith("//"):
+        return f"{scheme}:{value}" if value[2:3].isalnum() else None
+    if value[0] == "/":
+        return origin + value
+    # urljoin drops empty segments of merged paths, so "//" anywhere is left to it
+    if value[0] in "?#;" or ":" in value.split("/", 1)[0] or "//" in value or "//" in directory[len(origin) :]:
+        return None
+    return directory + value
 
 
 def base_url(page_url: str, base_href: str | None) -> str:

@@ -66,6 +66,11 @@ class WarcFileTask:
     options: WarcOptions
 
     def run(self) -> Iterator[Chunk]:
+        for batch in self.batches():
+            yield batch.to_chunk(STAGE, self.options.limits)
+
+    def batches(self) -> Iterator[RowBatch]:
+        """The file's raw rows and counters, in batches of about ``rows_per_part`` rows (at least one)."""
         batch = RowBatch(trace=("input_file", "record_offset"))
         for item in read_warc(self.path, _wanted, self.options.max_bytes):
             if isinstance(item, WarcProblem):
@@ -75,8 +80,9 @@ class WarcFileTask:
             batch.extra["records"] += 1
             self._record(item, batch)
             if len(batch) >= self.options.rows_per_part:
-                yield batch.to_chunk(STAGE, self.options.limits)
-        yield batch.to_chunk(STAGE, self.options.limits)
+                yield batch
+                batch = RowBatch(trace=batch.trace)
+        yield batch
 
     def _record(self, record: WarcRecord, batch: RowBatch) -> None:
         kind = record_kind(record.rec_type, record.content_type, record.http_header("Content-Type"))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import tempfile
 from pathlib import Path
+from urllib.parse import urljoin
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from warcio.warcwriter import WARCWriter
 
 from crawlers.html_extract import extract_page
+from crawlers.url_resolve import resolve
 from crawlers.warc_crawl import WarcFileTask, WarcOptions
 from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
 from crawlers.wat_reader import wat_image_rows
@@ -99,3 +101,31 @@ def test_warc_reader_and_task_never_raise(data: bytes) -> None:
         chunks = list(WarcFileTask("00000", str(path), WarcOptions()).run())
         (counters,) = chunks[-1].counters
         assert counters.rows_in == counters.kept + counters.rejected_total
+
+
+URL_PIECES = st.sampled_from(
+    ["/", "//", ".", "..", "./", "?", "#", ";", ":", "a", "b.png", "%2e", "[", "@", "x:y", "?q=1"]
+)
+BASES = st.sampled_from(
+    [
+        "http://h.example",
+        "http://h.example/",
+        "https://h.example/a/b.html",
+        "http://h.example/a//b/c",
+        "http://u@h:8/x/?q",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(base=BASES, value=st.lists(URL_PIECES, min_size=1, max_size=6).map("".join))
+def test_fast_url_resolution_agrees_with_urljoin(base: str, value: str) -> None:
+    try:
+        expected = urljoin(base, value)
+    except ValueError:
+        expected = None
+    url, reason = resolve(base, value)
+    if expected is None:
+        assert reason == "malformed_url"
+    elif expected.startswith(("http://", "https://")) and not value.lstrip().lower().startswith("data:"):
+        assert url == expected
