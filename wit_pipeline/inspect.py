@@ -1,7 +1,8 @@
-"""Summaries of what wit wrote: manifest directories (shards and runs join later)."""
+"""Summaries of what wit wrote: manifest directories and shard directories."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -43,4 +44,40 @@ def summarize_manifest(path: str | Path, sample_rows: int = 5) -> dict:
         "rejects": sum(reject_reasons.values()),
         "rejects_by_reason": dict(reject_reasons.most_common()),
         "funnel": [s.to_dict() for s in read_funnel(root)] if root.is_dir() else [],
+    }
+
+
+def is_shard_dir(path: str | Path) -> bool:
+    return (Path(path) / "sizes.json").exists()
+
+
+def summarize_shards(path: str | Path, sample_rows: int = 5) -> dict:
+    """Shards, samples per ``sizes.json``, attempted rows by status and reason, the funnel."""
+    from wit_pipeline.download.shard_task import reason_of
+    from wit_pipeline.shards.tar_io import iter_samples
+
+    root = Path(path)
+    sizes = json.loads((root / "sizes.json").read_text(encoding="utf-8"))
+    statuses: Counter = Counter()
+    reasons: Counter = Counter()
+    for parquet in sorted(root.glob("[0-9]*.parquet")):
+        table = pq.read_table(parquet, columns=["status", "error_message"])
+        statuses.update(table["status"].to_pylist())
+        reasons.update(reason_of(m) for m in table["error_message"].to_pylist() if m)
+    sample = []
+    for tar in sorted(root.glob("[0-9]*.tar")):
+        for item in iter_samples(tar):
+            if len(sample) >= sample_rows:
+                break
+            sample.append({"key": item["__key__"], "caption": item.get("txt", b"").decode("utf-8", "replace")})
+        if len(sample) >= sample_rows:
+            break
+    return {
+        "path": str(root),
+        "shards": len(sizes),
+        "samples": sum(sizes.values()),
+        "status": dict(statuses.most_common()),
+        "reasons": dict(reasons.most_common()),
+        "sample": sample,
+        "funnel": [s.to_dict() for s in read_funnel(root)],
     }

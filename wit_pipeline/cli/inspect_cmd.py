@@ -5,38 +5,60 @@ from __future__ import annotations
 import argparse
 import json
 
-from wit_pipeline.inspect import summarize_manifest
+from wit_pipeline.inspect import is_shard_dir, summarize_manifest, summarize_shards
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "inspect",
-        help="summarise a manifest directory",
-        description="Row counts, schema, sample rows, rejects and the funnel of a manifest directory.",
+        help="summarise a manifest or shard directory",
+        description="Row counts, schema, sample rows, rejects and the funnel of a manifest directory; "
+        "samples, statuses and failure reasons of a shard directory.",
     )
-    p.add_argument("path", help="manifest directory (or one part file)")
+    p.add_argument("path", help="manifest directory (or one part file), or shard directory")
     p.add_argument("--rows", type=int, default=5, help="sample rows to show (default 5)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = summarize_manifest(args.path, sample_rows=args.rows)
-    print(json.dumps(summary, indent=2, default=str) if args.json else summary_text(summary))
+    if is_shard_dir(args.path):
+        summary = summarize_shards(args.path, sample_rows=args.rows)
+        text = shards_text
+    else:
+        summary = summarize_manifest(args.path, sample_rows=args.rows)
+        text = summary_text
+    print(json.dumps(summary, indent=2, default=str) if args.json else text(summary))
     return 0
+
+
+def shards_text(s: dict) -> str:
+    lines = [f"shards {s['path']}", f"  samples: {s['samples']} in {s['shards']} shard(s)"]
+    lines.append("  attempted rows by status: " + ", ".join(f"{k}={v}" for k, v in s["status"].items()))
+    if s["reasons"]:
+        lines.append("  reasons: " + ", ".join(f"{k}={v}" for k, v in s["reasons"].items()))
+    lines += _funnel_lines(s["funnel"])
+    lines += [f"    {row['key']}  |  {row['caption'][:80]}" for row in s["sample"]]
+    return "\n".join(lines)
+
+
+def _funnel_lines(funnel: list[dict]) -> list[str]:
+    if not funnel:
+        return []
+    lines = ["  funnel:"]
+    for st in funnel:
+        reasons = ", ".join(f"{k}={v}" for k, v in st["rejected"].items())
+        lines.append(
+            f"    {st['stage']}: in {st['rows_in']}, kept {st['kept']}, rejected {st['rejected_total']} {reasons}"
+        )
+    return lines
 
 
 def summary_text(s: dict) -> str:
     lines = [f"manifest {s['path']}", f"  rows: {s['rows']} in {s['parts']} part(s); rejects: {s['rejects']}"]
     lines.append("  schema:")
     lines += [f"    {name}: {typ}" for name, typ in s["schema"].items()]
-    if s["funnel"]:
-        lines.append("  funnel:")
-        for st in s["funnel"]:
-            reasons = ", ".join(f"{k}={v}" for k, v in st["rejected"].items())
-            lines.append(
-                f"    {st['stage']}: in {st['rows_in']}, kept {st['kept']}, rejected {st['rejected_total']} {reasons}"
-            )
+    lines += _funnel_lines(s["funnel"])
     if s["rejects_by_reason"]:
         lines.append("  rejects by stage/reason: " + ", ".join(f"{k}={v}" for k, v in s["rejects_by_reason"].items()))
     if s["sample"]:

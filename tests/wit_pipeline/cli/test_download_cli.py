@@ -49,3 +49,15 @@ def test_download_without_permission_refuses_loopback(tmp_path: Path) -> None:
 def test_download_bad_manifest_is_one_line_error(tmp_path: Path) -> None:
     result = wit("download", str(tmp_path / "nope"), "--out", str(tmp_path / "s"), "--workers", "1")
     assert_one_line_error(result, "no such manifest directory")
+
+
+def test_inspect_shard_directory(tmp_path: Path) -> None:
+    with image_server() as base:
+        (tmp_path / "urls.csv").write_text(f"url,caption\n{base}/img/1.jpg,one picture\n{base}/status/500,broken\n")
+        wit("import", str(tmp_path / "urls.csv"), "--out", str(tmp_path / "m"), "--workers", "1")
+        args = ["--allow-network", "127.0.0.1/32", "--image-size", "32", "--workers", "1", "--quiet"]
+        assert wit("download", str(tmp_path / "m"), "--out", str(tmp_path / "s"), *args).returncode == 0
+    result = wit("inspect", str(tmp_path / "s"))
+    assert result.returncode == 0, result.stderr
+    assert "samples: 1 in 1 shard(s)" in result.stdout and "http_5xx=1" in result.stdout
+    assert "one picture" in result.stdout
