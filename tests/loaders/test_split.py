@@ -40,7 +40,7 @@ def samples_of(pieces: tuple[Piece, ...]) -> list[tuple[int, int]]:
     return [(p.shard, i) for p in pieces for i in range(p.start, p.stop)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     sizes=st.lists(st.integers(0, 25), min_size=1, max_size=7),
     world_size=st.integers(1, 4),
@@ -66,7 +66,7 @@ def test_every_sample_once_and_equal_batch_counts(sizes, world_size, num_workers
             assert min(step) >= 1, "no rank gets an empty batch unless fewer samples than ranks or batch size 1"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     sizes=st.lists(st.integers(0, 25), min_size=1, max_size=7),
     world_size=st.integers(1, 4),
