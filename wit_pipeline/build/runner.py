@@ -68,7 +68,13 @@ def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None
     stats = report.timed(
         "download",
         lambda: manifest_to_shards(
-            out / "filtered", shards, download_options(config), image_rules(config), client, progress
+            out / "filtered",
+            shards,
+            download_options(config),
+            image_rules(config),
+            client,
+            progress,
+            even_shards=config.shards.reshard,
         ),
         rows_key="samples",
     )

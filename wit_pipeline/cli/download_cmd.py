@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--phash-distance", dest="shards.phash_distance", type=int, metavar="BITS")
     add("--min-side", dest="shards.min_side", type=int, metavar="PX", help="image filter: original min side")
     add("--no-image-dedup", dest="shards.exact_dedup", action="store_const", const=False)
+    add("--reshard", dest="shards.reshard", action="store_const", const=True, help="repack to even shard sizes")
     add_common(p)
     p.set_defaults(run=run)
 
@@ -66,7 +67,13 @@ def run(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
         stats = manifest_to_shards(
-            args.manifest, args.out, download_options(config), image_rules(config), client, progress=not args.quiet
+            args.manifest,
+            args.out,
+            download_options(config),
+            image_rules(config),
+            client,
+            progress=not args.quiet,
+            even_shards=config.shards.reshard,
         )
     write_resolved(config, args.out)
     print(format_funnel(read_funnel(args.out)))

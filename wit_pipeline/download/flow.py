@@ -14,8 +14,10 @@ from wit_pipeline.download.download import download_manifest
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.shards.dedup_plan import ImageRules
 from wit_pipeline.shards.image_filter import filter_shards
+from wit_pipeline.shards.reshard import reshard
 
 RAW_DIR = "_raw"
+FILTERED_DIR = "_filtered"
 
 
 def download_options(config: BuildConfig) -> DownloadOptions:
@@ -60,8 +62,15 @@ def manifest_to_shards(
     rules: ImageRules,
     client: Client | None = None,
     progress: bool = True,
+    even_shards: bool = False,
 ) -> dict:
-    """Download ``manifest_dir`` and write deduplicated, filtered shards to ``out_dir``."""
-    raw = Path(out_dir) / RAW_DIR
-    download_manifest(manifest_dir, raw, options, client=client, progress=progress)
-    return filter_shards(raw, out_dir, rules, client=client, progress=progress)
+    """Download ``manifest_dir`` and write deduplicated, filtered shards to ``out_dir``.
+
+    With ``even_shards`` the filtered shards are repacked to ``samples_per_shard`` each.
+    """
+    out = Path(out_dir)
+    download_manifest(manifest_dir, out / RAW_DIR, options, client=client, progress=progress)
+    if not even_shards:
+        return filter_shards(out / RAW_DIR, out, rules, client=client, progress=progress)
+    filter_shards(out / RAW_DIR, out / FILTERED_DIR, rules, client=client, progress=progress)
+    return reshard(out / FILTERED_DIR, out, options.samples_per_shard, client=client, progress=progress)
