@@ -15,11 +15,11 @@ import torch
 from safetensors.torch import load_file
 
 from loaders import Tokenizer, shard_captions
-from tests.wit_pipeline.train.helpers import write_shards
+from tests.wit_pipeline.train.helpers import free_port, write_shards
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.errors import WitError
-from wit_pipeline.train import load_run
-from wit_pipeline.train.launch import run_training
+from wit_pipeline.train import RunDir, load_run
+from wit_pipeline.train.launch import resume_point, run_training
 from wit_pipeline.train.metrics import read_metrics
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -98,6 +98,32 @@ def test_run_killed_mid_epoch_resumes_with_identical_losses(shards: Path, tmp_pa
     assert all(torch.equal(final_full[k], final_resumed[k]) for k in final_full)
 
 
+def test_torchrun_trains_on_two_cpu_processes_and_records_both_positions(shards: Path, tmp_path: Path) -> None:
+    run = tmp_path / "ddp"
+    torchrun = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        "2",
+        "--master-port",
+        str(free_port()),
+    ]
+    args = ["--data", str(shards), "--out", str(run), "--samples", "48", "--batch-size", "8", "--quiet"]
+    args += ["--checkpoint-every", "2", "--loader-workers", "1", "--device", "cpu"]
+    result = subprocess.run(
+        [*torchrun, "-m", "wit_pipeline.cli.main", "train", *args], capture_output=True, text=True, env=ENV, timeout=240
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("wit train: 3 steps, 48 samples") == 1
+    state = json.loads((run / "checkpoints" / "step-0000002" / "state.json").read_text())
+    assert state["world_size"] == 2 and state["global_batch"] == 16 and state["samples"] == 32
+    assert [position["batches"] for position in state["loader"]] == [2, 2]
+    assert len(state["rng"]) == 2
+    single = wit("train", "--out", str(run), "--resume", str(run / "checkpoints" / "step-0000002"), "--quiet")
+    assert_one_line_error(single, "written by 2 process(es) with a global batch of 16; resume with the same")
+
+
 def test_bad_data_is_a_one_line_error(tmp_path: Path) -> None:
     assert_one_line_error(wit("train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "r")), "nope")
     empty = tmp_path / "empty"
@@ -116,3 +142,12 @@ def test_shards_without_samples_are_refused_before_anything_is_written(tmp_path:
     with pytest.raises(WitError, match="hold no samples"):
         run_training(config, tmp_path / "r")
     assert not (tmp_path / "r").exists()
+
+
+def test_resume_points(tmp_path: Path) -> None:
+    run = RunDir(tmp_path / "run")
+    assert resume_point(run, None) is None
+    with pytest.raises(WitError, match="no checkpoint to resume from"):
+        resume_point(run, "latest")
+    with pytest.raises(WitError, match="not a checkpoint directory"):
+        resume_point(run, str(tmp_path / "elsewhere"))
