@@ -6,7 +6,7 @@ Arrow tables, i.e. strictly more work) against a plain baseline written here: wa
 stdlib ``html.parser`` collecting ``<img>`` src/alt/title with ``urljoin`` for WARC, and
 warcio + ``json.loads`` of every record walking ``Links`` for WAT. Inputs imitate Common
 Crawl: ~45 KB pages with ~25 images; WAT captures of request, response and metadata records
-with compact JSON. Medians of several runs; results update ``## Crawl (issue 3)``.
+with compact JSON. Medians of interleaved rounds; results update ``## Crawl (issue 3)``.
 """
 
 from __future__ import annotations
@@ -209,13 +209,16 @@ def wit_task(path: Path) -> dict:
     return _totals([chunk.counters[0].extra for chunk in WarcFileTask("00000", str(path), WarcOptions()).run()])
 
 
-def _median_seconds(fn, path: Path, runs: int) -> tuple[float, object]:
-    times, result = [], None
+def _interleaved_medians(jobs: list[tuple[str, object, Path]], runs: int) -> dict[str, tuple[float, object]]:
+    """Median seconds of each job, the jobs run in turn each round so machine load hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name, _, _ in jobs}
+    results: dict[str, object] = {}
     for _ in range(runs):
-        started = time.perf_counter()
-        result = fn(path)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        for name, fn, path in jobs:
+            started = time.perf_counter()
+            results[name] = fn(path)
+            times[name].append(time.perf_counter() - started)
+    return {name: (statistics.median(times[name]), results[name]) for name in times}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -229,16 +232,15 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         warc, wat = write_inputs(Path(tmp), args.pages, args.captures)
         sizes = {p.name: p.stat().st_size for p in (warc, wat)}
-        timings = {}
-        for name, fn, path in (
+        jobs = [
             ("html_baseline", baseline_warc, warc),
             ("html_wit", wit_extract, warc),
             ("html_wit_task", wit_task, warc),
             ("wat_baseline", baseline_wat, wat),
             ("wat_wit", wit_extract, wat),
             ("wat_wit_task", wit_task, wat),
-        ):
-            timings[name] = _median_seconds(fn, path, args.runs)
+        ]
+        timings = _interleaved_medians(jobs, args.runs)
     pages, html_pairs = timings["html_baseline"][1]
     records, wat_pairs = timings["wat_baseline"][1]
     html_counts, wat_counts = timings["html_wit"][1], timings["wat_wit"][1]
@@ -267,8 +269,9 @@ def _report(args, sizes: dict, pages: int, records: int, rate: dict, html: dict,
             f"| {task:,.0f} {unit} ({task / base:.1f}x) |"
         )
     table = "\n".join(rows)
-    return f"""`python benchmarks/bench_crawl_warc.py` — one process, 1 core, median of {args.runs} runs, same input \
-side by side. Input generated like Common Crawl: {pages} HTML pages (~18 KB, 25 `<img>` each, gzip WARC \
+    return f"""`python benchmarks/bench_crawl_warc.py` — one process, 1 core, median of {args.runs} rounds, each \
+round running every implementation in turn on the same input. Input generated like Common Crawl: \
+{pages} HTML pages (~18 KB, 25 `<img>` each, gzip WARC \
 {sizes["pages.warc.gz"] / 1e6:.1f} MB) and {records} WAT records ({args.captures} captures: request, response with \
 ~140 links, metadata; {sizes["links.wat.gz"] / 1e6:.1f} MB gz).
 

@@ -44,63 +44,72 @@ class RowBatch:
     """
 
     trace: tuple[str, ...] = ()
-    rows: dict[str, list[dict]] = field(default_factory=dict)
+    pages: dict[str, list[tuple[str | None, tuple, list[dict]]]] = field(default_factory=dict)
     extra: Counter = field(default_factory=Counter)
+    size: int = 0
 
     def add(self, source: str, rows: list[dict], page_url: str | None, trace: dict | None = None) -> None:
-        """Add one page's raw rows (dicts with the raw columns and ``skip``)."""
-        bucket = self.rows.setdefault(source, [])
-        for row in rows:
-            row["page_url"] = page_url
-            if trace:
-                row.update(trace)
-            bucket.append(row)
+        """Add one page's raw rows (dicts with the raw columns and ``skip``), found on ``page_url``."""
+        values = tuple((trace or {}).get(name) for name in self.trace)
+        self.pages.setdefault(source, []).append((page_url, values, rows))
+        self.size += len(rows)
         self.extra["images"] += len(rows)
         self.extra["images_with_caption"] += sum(1 for r in rows if r.get("caption"))
 
     def __len__(self) -> int:
-        return sum(len(rows) for rows in self.rows.values())
+        return self.size
 
     def to_chunk(self, stage: str, limits: ManifestLimits) -> Chunk:
-        """Validate and split the rows; the batch is emptied for the next chunk."""
+        """Validate and split the rows into one runtime chunk with the batch's counters."""
         counters = StageCounters(stage=stage, extra=self.extra)
         kept: list[pa.Table] = []
         rejected: list[pa.Table] = []
-        for source, rows in self.rows.items():
-            usable = [r for r in rows if r.get("skip") is None]
-            skipped = [r for r in rows if r.get("skip") is not None]
-            if usable:
+        for source, pages in self.pages.items():
+            usable, usable_trace = self._columns(pages, skipped=False)
+            if usable["url"]:
                 result = validate_rows(
-                    _raw_table(usable),
+                    pa.table(usable, schema=RAW_SCHEMA),
                     stage=stage,
                     source=source,
                     limits=limits,
-                    reject_extra={name: [r.get(name) for r in usable] for name in self.trace},
+                    reject_extra=usable_trace,
                 )
                 kept.append(result.kept)
                 if result.rejected.num_rows:
                     rejected.append(result.rejected)
                 counters.add(result.counters)
-            if skipped:
-                rejected.append(self._skipped_table(skipped, source, stage))
-                counters.rows_in += len(skipped)
-                counters.rejected.update(r["skip"] for r in skipped)
-        self.rows, self.extra = {}, Counter()
+            skipped, skipped_trace = self._columns(pages, skipped=True)
+            if skipped["url"]:
+                reasons = skipped.pop("skip")
+                table = pa.table(skipped, schema=RAW_SCHEMA)
+                table = table.append_column("uid", pa.nulls(len(reasons), pa.string()))
+                table = table.append_column("source", pa.array([source] * len(reasons), pa.string()))
+                for name, values in skipped_trace.items():
+                    table = table.append_column(name, pa.array(values))
+                rejected.append(with_reasons(table, stage, reasons))
+                counters.rows_in += len(reasons)
+                counters.rejected.update(reasons)
         table = pa.concat_tables(kept, promote_options="permissive") if kept else conform(_empty_kept())
         rejects = pa.concat_tables(rejected, promote_options="permissive") if rejected else None
         return Chunk(kept=table, rejected=rejects, counters=[counters])
 
-    def _skipped_table(self, rows: list[dict], source: str, stage: str) -> pa.Table:
-        table = _raw_table(rows)
-        table = table.append_column("uid", pa.nulls(len(rows), pa.string()))
-        table = table.append_column("source", pa.array([source] * len(rows), pa.string()))
-        for name in self.trace:
-            table = table.append_column(name, pa.array([r.get(name) for r in rows]))
-        return with_reasons(table, stage, [r["skip"] for r in rows])
-
-
-def _raw_table(rows: list[dict]) -> pa.Table:
-    return pa.table({name: [r.get(name) for r in rows] for name in _RAW_COLUMNS}, schema=RAW_SCHEMA)
+    def _columns(self, pages: list, skipped: bool) -> tuple[dict[str, list], dict[str, list]]:
+        """Column lists of the usable (or skipped) rows, and of their trace values."""
+        columns: dict[str, list] = {name: [] for name in _RAW_COLUMNS}
+        if skipped:
+            columns["skip"] = []
+        trace: dict[str, list] = {name: [] for name in self.trace}
+        names = [n for n in columns if n != "page_url"]
+        for page_url, values, rows in pages:
+            chosen = [r for r in rows if (r.get("skip") is not None) == skipped]
+            if not chosen:
+                continue
+            for name in names:
+                columns[name].extend(r.get(name) for r in chosen)
+            columns["page_url"].extend([page_url] * len(chosen))
+            for name, value in zip(self.trace, values):
+                trace[name].extend([value] * len(chosen))
+        return columns, trace
 
 
 def _empty_kept() -> pa.Table:

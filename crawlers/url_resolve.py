@@ -13,7 +13,6 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 _EDGE = "".join(chr(c) for c in range(0x21))  # C0 controls and space, stripped at both ends
 _ABSOLUTE = ("http://", "https://")
 MAX_SKIPPED_URL = 256
-_NOT_SIMPLE = ("?#", ";", "\\", "[")
 
 
 def clean_url(raw: str) -> str:
@@ -77,11 +76,12 @@ def _join_simple(base: str, value: str) -> str | None:
     test checks that the results are identical.
     """
     parts = _base_parts(base)
-    if parts is None or any(bad in value for bad in _NOT_SIMPLE) or value.endswith(("?", "#")):
+    if parts is None or "?#" in value or ";" in value or "\\" in value or "[" in value or value.endswith(("?", "#")):
         return None
-    path = value.split("?", 1)[0].split("#", 1)[0]
-    if any(segment in (".", "..") for segment in path.split("/")):
-        return None
+    if "." in value:
+        path = value.split("?", 1)[0].split("#", 1)[0]
+        if any(segment in (".", "..") for segment in path.split("/")):
+            return None
     scheme, origin, directory = parts
     if value.startswith("//"):
         return f"{scheme}:{value}" if value[2:3].isalnum() else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from crawlers.html_extract import DEFAULT_AGENT, normalize_space
+from crawlers.html_extract import DEFAULT_AGENT
 from crawlers.robots_tags import meta_applies, opt_outs
 from crawlers.url_resolve import base_url, resolve, skipped_value
 
@@ -54,18 +54,17 @@ def wat_image_rows(payload: bytes, target_uri: str | None, agent: str = DEFAULT_
 
 
 def _row(link: dict, base: str) -> dict:
-    raw = _text(link.get("url"))
+    raw = link.get("url")
+    raw = raw if isinstance(raw, str) else None
     url, reason = resolve(base, raw)
-    alt = normalize_space(_text(link.get("alt")))
-    title = normalize_space(_text(link.get("title")))
+    alt, title = link.get("alt"), link.get("title")
+    alt = " ".join(alt.split()) if isinstance(alt, str) else None
+    title = " ".join(title.split()) if isinstance(title, str) else None
     return {
         "url": url if reason is None else skipped_value(raw),
         "caption": alt or title or alt,
         "alt": alt,
         "title": title,
-        "figcaption": None,
-        "width": None,
-        "height": None,
         "skip": reason,
     }
 
