@@ -29,14 +29,15 @@ _MARKUP = re.compile(
     r"|!\[[^\]]*\]\([^)]*\)",  # Markdown images
     re.IGNORECASE,
 )
-_SIZE = re.compile(r"\d+(?:px)?\s*[x×]\s*\d+(?:px)?|\d+(?:px|kb|mb)?", re.IGNORECASE)
+_SIZE = re.compile(r"\d+(?:px)?[x×]\d+(?:px)?", re.IGNORECASE)
+_FILLER = re.compile(r"\d+(?:px|kb|mb)?|x|×|px", re.IGNORECASE)
 GENERIC_WORDS = frozenset(
     """
     image images img imgs photo photos photograph pic pics picture pictures logo logos icon icons
     thumbnail thumbnails thumb thumbs banner banners placeholder untitled spacer blank avatar loading
     click here tap view larger enlarge zoom full size fullsize preview gallery slideshow slide button
     screenshot graphic graphics figure fig file jpg jpeg png gif webp svg alt text default no
-    available this that the a an of to for and in on at see more read link download px x
+    available this that the a an of to for and in on at see more read link download
     """.split()
 )
 _WORD = re.compile(r"\w+")
@@ -70,9 +71,14 @@ def has_markup(text: str) -> bool:
 
 
 def is_generic(text: str) -> bool:
-    """Every word is generic alt-text vocabulary ("image", "click here", "logo") or a number/size."""
-    words = _WORD.findall(text.lower())
-    return bool(words) and all(w in GENERIC_WORDS or _SIZE.fullmatch(w) for w in words)
+    """Only generic alt-text vocabulary ("image", "click here", "logo") or sizes ("300x250"), with numbers."""
+    generic = False
+    for word in _WORD.findall(text.lower()):
+        if word in GENERIC_WORDS or _SIZE.fullmatch(word):
+            generic = True
+        elif not _FILLER.fullmatch(word):
+            return False
+    return generic
 
 
 def has_mixed_script_word(text: str) -> bool:

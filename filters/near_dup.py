@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from datasketch import MinHash, MinHashLSH
 
 SCOPES = ("page", "domain")
 REASON = "near_duplicate_caption"
@@ -72,8 +71,10 @@ class NearDup:
         )
 
     def _group_losers(self, group: pd.DataFrame) -> list[tuple[int, int, str]]:
+        from datasketch import MinHashLSH
+
         lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
-        kept: dict[int, MinHash] = {}
+        kept: dict = {}
         losers = []
         for i, (text, part, row) in enumerate(zip(group["text"], group["part"], group["row"])):
             sketch = minhash(text)
@@ -86,8 +87,10 @@ class NearDup:
         return losers
 
 
-def minhash(text: str) -> MinHash:
-    """MinHash of the lower-cased caption's character 5-gram shingles."""
+def minhash(text: str):
+    """MinHash (datasketch, imported only when near-dup is on) of the caption's character 5-gram shingles."""
+    from datasketch import MinHash
+
     text = " ".join(str(text).lower().split())
     shingles = {text[i : i + SHINGLE] for i in range(max(1, len(text) - SHINGLE + 1))}
     sketch = MinHash(num_perm=NUM_PERM, seed=1)

@@ -50,12 +50,8 @@ def filter_manifest(
     progress: bool = True,
 ) -> dict:
     """Filter the manifest ``in_dir`` into ``out_dir``; returns the final stats (the funnel)."""
-    settings.validate(config)
-    source = Path(in_dir)
-    parts = [str(p) for p in list_parts(source)]
-    out = Path(out_dir)
-    fingerprint = _fingerprint(parts, config, seed)
-    _claim(out, fingerprint)
+    source, out = Path(in_dir), Path(out_dir)
+    parts, fingerprint = prepare(source, out, config, seed)
     work = out / STAGES_DIR
     queries_path = work / "queries.json"
     if not (out / "_SUCCESS").exists():
@@ -88,6 +84,18 @@ def filter_manifest(
     if not config.keep_intermediate:
         settings.remove_intermediate(work)
     return json.loads((out / "stats.json").read_text(encoding="utf-8"))
+
+
+def prepare(in_dir: str | Path, out_dir: str | Path, config: FiltersConfig, seed: int = 0) -> tuple[list[str], dict]:
+    """Check settings, input and output directory (before any cluster starts); claim the output.
+
+    Returns the input parts and the run's fingerprint. Every problem is a one-line ``WitError``.
+    """
+    settings.validate(config)
+    parts = [str(p) for p in list_parts(in_dir)]
+    fingerprint = _fingerprint(parts, config, seed)
+    _claim(Path(out_dir), fingerprint)
+    return parts, fingerprint
 
 
 @dataclass

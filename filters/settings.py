@@ -13,7 +13,7 @@ from filters.dedup import KEYS
 from filters.lang_backends import BACKENDS, check_languages
 from filters.language import UNDETECTED_RULES, LanguageStage
 from filters.near_dup import SCOPES, NearDup
-from filters.queries import read_entries
+from filters.queries import canonical, read_entries
 from wit_pipeline.config import FiltersConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import Stage
@@ -44,8 +44,9 @@ def validate(config: FiltersConfig) -> None:
         raise WitError("filters.languages: keeping languages needs a filters.lang_backend other than none")
     if config.query_matching:
         for key in ("queries", "extra_queries"):
-            if getattr(config, key):
-                read_entries(getattr(config, key))
+            path = getattr(config, key)
+            if path and not canonical(read_entries(path), config.query_case_sensitive):
+                raise WitError(f"{path}: the query list (filters.{key}) has no entries")
 
 
 def clean_stages(config: FiltersConfig) -> list[Stage]:

@@ -8,8 +8,7 @@ from filters.dedup import KEYS
 from filters.lang_backends import BACKENDS
 from filters.language import UNDETECTED_RULES
 from filters.near_dup import SCOPES
-from filters.pipeline import filter_manifest
-from filters.settings import validate
+from filters.pipeline import filter_manifest, prepare
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
 from wit_pipeline.config import write_resolved
 from wit_pipeline.runtime import open_client
@@ -81,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Filter the manifest and print the funnel."""
     config = resolve_config(args)
-    validate(config.filters)
+    prepare(args.input, args.out, config.filters, config.runtime.seed)
     with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
         stats = filter_manifest(
             args.input, args.out, config.filters, seed=config.runtime.seed, client=client, progress=not args.quiet

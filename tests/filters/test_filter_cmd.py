@@ -1,0 +1,63 @@
+"""The real ``wit filter`` entry point in a subprocess, and its flags mapping onto [filters]."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from crawlers.url_list_import import ImportOptions, import_lists
+from tests.filters.helpers import QUERY_LIST, mixed_csv, read_kept
+from wit_pipeline.cli import filter_cmd
+from wit_pipeline.cli.common import resolve_config
+
+WIT = Path(sys.executable).with_name("wit")
+
+
+def wit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(WIT), *args], capture_output=True, text=True, timeout=240)
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    filter_cmd.register(parser.add_subparsers())
+    return parser.parse_args(["filter", *argv])
+
+
+def test_flags_override_the_config_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "wit.toml"
+    cfg.write_text('[filters]\nlanguages = ["fr"]\nquery_cap = 5\nmin_words = 4\n', encoding="utf-8")
+    args = parse("in", "--out", "o", "--config", str(cfg), "--lang", "en,de", "--dedup-key", "uid", "--near-dup")
+    filters = resolve_config(args).filters
+    assert filters.languages == ["en", "de"] and filters.dedup_key == "uid" and filters.near_dup
+    assert filters.query_cap == 5 and filters.min_words == 4 and filters.caption_rules
+    assert resolve_config(parse("in", "--out", "o", "--lang", "all", "--no-caption-rules")).filters.languages == []
+
+
+def test_wit_filter_runs_end_to_end_and_reports_user_errors(tmp_path: Path) -> None:
+    import_lists([str(mixed_csv(tmp_path / "list.csv", 400))], tmp_path / "in", ImportOptions(rows_per_part=150))
+    queries = tmp_path / "queries.json"
+    queries.write_text(str(QUERY_LIST).replace("'", '"'), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["filter", str(tmp_path / "in"), "--out", str(out), "--workers", "2", "--quiet", "--queries", str(queries)]
+    result = wit(*args, "--query-cap", "20", "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    assert "wit filter:" in result.stdout and "query_match" in result.stdout and "balance" in result.stdout
+    kept = read_kept(out)
+    assert kept.num_rows > 0 and set(kept["lang"].to_pylist()) == {"en"}
+    assert pq.read_table(out / "query_counts.parquet").num_rows == len(QUERY_LIST)
+    assert (out / "_config.toml").exists() and (out / "stats.json").exists()
+
+    for bad_args, fragment in [
+        (["filter", str(tmp_path / "missing"), "--out", str(tmp_path / "x")], "no such manifest directory"),
+        (["filter", str(tmp_path / "in"), "--out", str(tmp_path / "y"), "--lang", "an"], "filters.languages: 'an'"),
+        (["filter", str(tmp_path / "in"), "--out", str(out), "--query-cap", "7"], "other inputs or settings"),
+        (["filter", str(tmp_path / "in"), "--out", str(tmp_path / "z"), "--queries", "/dev/null"], "has no entries"),
+    ]:
+        failed = wit(*bad_args, "--workers", "1", "--quiet")
+        assert failed.returncode == 2, failed.stderr
+        lines = failed.stderr.strip().splitlines()
+        assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in failed.stderr
