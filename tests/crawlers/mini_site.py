@@ -41,8 +41,13 @@ BIG_BYTES = 50 * 1024 * 1024
 class MiniSite:
     """Serve the site in background threads; ``requests`` lists every path asked for."""
 
-    def __init__(self) -> None:
+    def __init__(self, robots: str = "User-agent: *\nDisallow: /private/\n") -> None:
         self.requests: list[str] = []
+        self.robots = robots.encode()
+        self.visits: list[tuple[str, float, float, str]] = []  # path, start, end, User-Agent
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
         self.stop = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -98,9 +103,21 @@ class MiniSite:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 site.requests.append(self.path)
+                with site._lock:
+                    site.in_flight += 1
+                    site.max_in_flight = max(site.max_in_flight, site.in_flight)
+                started = time.monotonic()
+                try:
+                    self._route()
+                finally:
+                    with site._lock:
+                        site.in_flight -= 1
+                    site.visits.append((self.path, started, time.monotonic(), self.headers.get("User-Agent", "")))
+
+            def _route(self) -> None:
                 route = {
                     "/": lambda: self._html(site.index()),
-                    "/robots.txt": lambda: self._send(200, "text/plain", b"User-agent: *\nDisallow: /private/\n"),
+                    "/robots.txt": lambda: self._send(200, "text/plain", site.robots),
                     "/stall": self._stall,
                     "/drip": self._drip,
                     "/missing": lambda: self._send(404, "text/html", b"not here"),

@@ -17,6 +17,7 @@ from crawlers.html_crawl_options import CrawlOptions
 from crawlers.http_fetch import FetchLimits
 from tests.crawlers.conftest import literal_resolver, read_parts
 from tests.crawlers.mini_site import MiniSite
+from wit_pipeline import __version__
 from wit_pipeline.errors import WitError
 
 # the drip sends a byte a second: reads never time out (2 s), the whole request does (3 s)
@@ -169,3 +170,20 @@ def test_bad_options_are_user_errors(tmp_path: Path, overrides: dict, message: s
     options = CrawlOptions(**{"seeds": ("http://127.0.0.1/",), "contact": "t@example.org", **overrides})
     with pytest.raises(WitError, match=message):
         crawl_html(options, tmp_path, progress=False, resolver=literal_resolver())
+
+
+def test_politeness_delay_crawl_delay_concurrency_and_page_cap(tmp_path: Path) -> None:
+    site = MiniSite(robots="User-agent: *\nDisallow: /private/\nCrawl-delay: 0.3\n")
+    try:
+        options = site_options(site, max_pages=4, delay=0.1, per_host_concurrency=1, concurrency=8)
+        stats = crawl_html(options, tmp_path, progress=False, resolver=literal_resolver())
+    finally:
+        site.close()
+    pages = [v for v in site.visits if v[0] != "/robots.txt"]
+    assert len(pages) == 4 == stats["funnel"][0]["extra"]["pages_fetched"]
+    assert site.max_in_flight == 1
+    starts = sorted(v[1] for v in site.visits)
+    ends = sorted(v[2] for v in site.visits)
+    # each request starts at least Crawl-delay (0.3 s, longer than --delay) after the previous one ended
+    assert all(start - end >= 0.29 for end, start in zip(ends, starts[1:]))
+    assert {v[3] for v in site.visits} == {f"witbot/{__version__} (+tests@example.org)"}

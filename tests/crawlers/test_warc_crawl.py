@@ -149,3 +149,20 @@ def test_record_kinds_and_bad_inputs(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(WitError, match="holds no .warc"):
         crawl_warc([str(tmp_path / "empty")], tmp_path / "out", progress=False)
+
+
+def test_noai_pages_yield_no_pairs_and_are_counted(tmp_path: Path) -> None:
+    path = tmp_path / "optout.warc.gz"
+    img = b"<img src=/a.png alt='a fine caption'>"
+    headers = [("Content-Type", "text/html"), ("X-Robots-Tag", "noimageai")]
+    write_warc(
+        path,
+        [
+            lambda w: html_response(w, "http://a.example/", img, headers),
+            lambda w: html_response(w, "http://b.example/", b"<meta name=robots content=noai>" + img),
+            lambda w: html_response(w, "http://c.example/", img),
+        ],
+    )
+    stats = crawl_warc([str(path)], tmp_path / "out", progress=False)
+    assert stats["funnel"][0]["extra"]["pages_opted_out_noai"] == 2
+    assert read_parts(tmp_path / "out")["page_url"].to_pylist() == ["http://c.example/"]
