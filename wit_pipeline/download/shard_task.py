@@ -32,6 +32,7 @@ from wit_pipeline.download.plan import ShardSpec
 from wit_pipeline.runtime.results import StageCounters
 
 STAGE = "download"
+FETCHED = "fetched"
 SAMPLE_FIELDS = [
     pa.field("key", pa.string()),
     pa.field("status", pa.string()),
@@ -163,7 +164,7 @@ class DownloadShardTask:
         expired = False
         try:
             for row in _take(pending, 2 * self.options.thread_count):
-                window.append(pool.submit(process_sample, row["url"], fetcher, resizer, self.options, deadline))
+                window.append(pool.submit(fetch_sample, row["url"], fetcher, self.options, deadline))
             while window:
                 future = window.popleft()
                 if expired:
@@ -171,32 +172,44 @@ class DownloadShardTask:
                     yield SampleOutcome("failed_to_download", "shard_deadline")
                     continue
                 try:
-                    yield future.result(timeout=max(0.0, deadline - time.monotonic()))
+                    fetched = future.result(timeout=max(0.0, deadline - time.monotonic()))
                 except FutureTimeout:
                     expired = True
                     future.cancel()
                     yield SampleOutcome("failed_to_download", "shard_deadline")
                     continue
                 for row in _take(pending, 1):
-                    window.append(pool.submit(process_sample, row["url"], fetcher, resizer, self.options, deadline))
+                    window.append(pool.submit(fetch_sample, row["url"], fetcher, self.options, deadline))
+                yield resize_sample(fetched, resizer)
             for _ in pending:
                 yield SampleOutcome("failed_to_download", "shard_deadline")
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def process_sample(
-    url: str, fetcher: ImageFetcher, resizer: Resizer, options: DownloadOptions, deadline: float
-) -> SampleOutcome:
-    """Fetch, check and resize one image; never raises."""
+def fetch_sample(url: str, fetcher: ImageFetcher, options: DownloadOptions, deadline: float) -> SampleOutcome:
+    """Fetch and check one image in a fetch thread; never raises.
+
+    Returns a ``fetched`` outcome holding the original bytes, or a failure with its reason.
+    """
     response = fetcher.get(url, deadline)
     if response.data is None:
         return SampleOutcome("failed_to_download", response.reason, response.detail)
     problem = image_problem(response.data, options.max_pixels)
     if problem is not None:
         return SampleOutcome("failed_to_resize", problem[0], problem[1])
-    digest = hashlib.sha256(response.data).hexdigest()
-    image, width, height, original_width, original_height, error = resizer(io.BytesIO(response.data))
+    return SampleOutcome(FETCHED, image=response.data, sha256=hashlib.sha256(response.data).hexdigest())
+
+
+def resize_sample(fetched: SampleOutcome, resizer: Resizer) -> SampleOutcome:
+    """Resize and encode a fetched image with img2dataset's resizer.
+
+    Runs in the shard's own thread only: the resizer redirects the process's stdout/stderr
+    file descriptors around each call, which is not safe from several threads at once.
+    """
+    if fetched.status != FETCHED:
+        return fetched
+    image, width, height, original_width, original_height, error = resizer(io.BytesIO(fetched.image))
     if error is not None:
         return SampleOutcome("failed_to_resize", _RESIZER_REASONS.get(error, "decode_error"), error[:200])
     return SampleOutcome(
@@ -206,7 +219,7 @@ def process_sample(
         height=height,
         original_width=original_width,
         original_height=original_height,
-        sha256=digest,
+        sha256=fetched.sha256,
     )
 
 
