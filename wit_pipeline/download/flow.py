@@ -5,6 +5,7 @@ Also turns the ``[download]`` and ``[shards]`` config sections into the options 
 
 from __future__ import annotations
 
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from distributed import Client
@@ -21,38 +22,14 @@ FILTERED_DIR = "_filtered"
 
 
 def download_options(config: BuildConfig) -> DownloadOptions:
-    d = config.download
-    return DownloadOptions(
-        samples_per_shard=config.shards.samples_per_shard,
-        image_size=d.image_size,
-        resize_mode=d.resize_mode,
-        resize_only_if_bigger=d.resize_only_if_bigger,
-        encode_format=d.encode_format,
-        encode_quality=d.encode_quality,
-        min_image_size=d.min_image_size,
-        max_aspect_ratio=d.max_aspect_ratio,
-        timeout=d.timeout,
-        retries=d.retries,
-        user_agent_token=d.user_agent_token,
-        disallowed_header_directives=tuple(d.disallowed_header_directives),
-        thread_count=d.thread_count,
-        shard_deadline=d.shard_deadline,
-        max_bytes=d.max_bytes,
-        max_pixels=d.max_pixels,
-        allow_private_network=d.allow_private_network,
-        allow_networks=tuple(d.allow_networks),
-    )
+    """``[download]`` plus the shard size from ``[shards]``; the field names are the same."""
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in asdict(config.download).items()}
+    return DownloadOptions(samples_per_shard=config.shards.samples_per_shard, **values)
 
 
 def image_rules(config: BuildConfig) -> ImageRules:
-    s = config.shards
-    return ImageRules(
-        exact_dedup=s.exact_dedup,
-        phash_dedup=s.phash_dedup,
-        phash_distance=s.phash_distance,
-        min_side=s.min_side,
-        max_aspect_ratio=s.max_aspect_ratio,
-    )
+    """The image-stage rules of ``[shards]``."""
+    return ImageRules(**{f.name: getattr(config.shards, f.name) for f in fields(ImageRules)})
 
 
 def manifest_to_shards(
