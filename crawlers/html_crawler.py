@@ -12,11 +12,13 @@ redirect chain carried along to stop loops and long chains.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crawlers.crawl_state import CrawlState, FrontierItem
@@ -47,7 +49,7 @@ class HtmlCrawler:
     def run(self, progress: bool = False) -> None:
         """Crawl; returns when nothing is left to fetch or the page budget is spent."""
         columns = [TextColumn("[bold]crawl_html pages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-        with Progress(*columns, transient=True, disable=not progress) as bar:
+        with Progress(*columns, transient=True, disable=not progress, console=Console(file=sys.stderr)) as bar:
             task = bar.add_task("crawl", total=self.options.max_pages, completed=self.state.pages_fetched)
             pool = ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="wit-crawl")
             running: dict[Future, FrontierItem] = {}
@@ -152,6 +154,7 @@ class HtmlCrawler:
         self.next_time[host] = max(self.next_time.get(host, 0.0), time.monotonic() + delay)
         counters: Counter = Counter()
         candidates: list[FrontierItem] = []
+        redirect: FrontierItem | None = None
         target = page.pop("redirect", None)
         if target:
             chain = (*item.chain, item.url)
@@ -162,7 +165,8 @@ class HtmlCrawler:
             elif not host_allowed(target, self.options.allowed_domains):
                 counters["redirect_off_allowlist"] += 1
             else:
-                candidates.append(FrontierItem(target, item.depth, chain))
+                redirect = FrontierItem(target, item.depth, chain)
+                candidates.append(redirect)
         for link in page.pop("links", []):
             if item.depth + 1 > self.options.max_depth:
                 counters["links_beyond_depth"] += 1
@@ -170,11 +174,11 @@ class HtmlCrawler:
                 counters["links_off_allowlist"] += 1
             else:
                 candidates.append(FrontierItem(link, item.depth + 1))
-        new = self.state.discover(candidates)
-        counters["links_queued"] += sum(1 for n in new if not n.chain or n.chain[-1] != item.url)
-        if target and candidates and not new:
+        queued = self.state.discover(candidates)
+        for new in queued:
+            self._queue(new, first=new is redirect)
+        counters["links_queued"] += sum(1 for new in queued if new is not redirect)
+        if redirect is not None and redirect not in queued:
             counters["redirect_to_seen"] += 1
-        for n in new:
-            self._queue(n, first=bool(n.chain))
         page["counters"] = {k: v for k, v in counters.items() if v}
         self.state.record(page)

@@ -187,3 +187,10 @@ def test_politeness_delay_crawl_delay_concurrency_and_page_cap(tmp_path: Path) -
     # each request starts at least Crawl-delay (0.3 s, longer than --delay) after the previous one ended
     assert all(start - end >= 0.29 for end, start in zip(ends, starts[1:]))
     assert {v[3] for v in site.visits} == {f"witbot/{__version__} (+tests@example.org)"}
+
+
+def test_redirect_hops_are_bounded(tmp_path: Path, mini_site: MiniSite) -> None:
+    options = site_options(mini_site, seeds=(mini_site.url + "loop1",), max_redirects=0)
+    stats = crawl_html(options, tmp_path, progress=False, resolver=literal_resolver())
+    assert stats["funnel"][0]["extra"]["too_many_redirects"] == 1
+    assert [p for p in mini_site.requests if p != "/robots.txt"] == ["/loop1"]
