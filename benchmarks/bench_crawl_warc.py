@@ -144,6 +144,7 @@ class _PlainImages(HTMLParser):
         self.images: list[tuple[str, str | None]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Collect what the baseline extracts: the base URL and each image's URL and caption."""
         if tag == "base":
             href = dict(attrs).get("href")
             if href:

@@ -76,6 +76,7 @@ class CrawlState:
 
     @property
     def pages_path(self) -> Path:
+        """The page log (one JSON line per handled URL), which the manifest is written from."""
         return self.dir / PAGES
 
     def pending(self) -> list[FrontierItem]:

@@ -38,6 +38,7 @@ class PageLogTask:
     limits: ManifestLimits
 
     def run(self) -> Iterator[Chunk]:
+        """One chunk of the pages' rows, with page outcomes and link counts in ``extra``."""
         batch = RowBatch()
         for page in iter_pages(Path(self.path), self.start, self.end):
             batch.extra["urls_handled"] += 1

@@ -36,6 +36,7 @@ class CrawlOptions:
 
     @property
     def policy(self) -> AddressPolicy:
+        """The address policy these options ask for."""
         return AddressPolicy(self.allow_private_network, self.allow_networks)
 
     def identity(self) -> dict:

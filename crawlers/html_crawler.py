@@ -135,7 +135,12 @@ class HtmlCrawler:
         elif result.status is None or not 200 <= result.status < 300:
             page["outcome"] = f"http_{result.status}"
         else:
-            self._extract(page, result.body or b"", result.header("Content-Type"), result.header_values("X-Robots-Tag"))
+            try:
+                self._extract(
+                    page, result.body or b"", result.header("Content-Type"), result.header_values("X-Robots-Tag")
+                )
+            except Exception:  # noqa: BLE001 - one unparsable page is an outcome, not the end of the crawl
+                page.update(outcome="extract_error", rows=[], links=[])
         return page
 
     def _extract(self, page: dict, body: bytes, content_type: str | None, robots_tags: list[str]) -> None:

@@ -66,6 +66,7 @@ class WarcFileTask:
     options: WarcOptions
 
     def run(self) -> Iterator[Chunk]:
+        """The file's manifest chunks: each batch validated into kept rows, rejects and counters."""
         for batch in self.batches():
             yield batch.to_chunk(STAGE, self.options.limits)
 
@@ -78,7 +79,10 @@ class WarcFileTask:
                 batch.extra[f"skipped_record_{item.reason}"] += 1
                 continue
             batch.extra["records"] += 1
-            self._record(item, batch)
+            try:
+                self._record(item, batch)
+            except Exception:  # noqa: BLE001 - one record the extractor chokes on must not sink the file
+                batch.extra["skipped_record_extract_error"] += 1
             if len(batch) >= self.options.rows_per_part:
                 yield batch
                 batch = RowBatch(trace=batch.trace)

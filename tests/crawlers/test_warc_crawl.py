@@ -166,3 +166,22 @@ def test_noai_pages_yield_no_pairs_and_are_counted(tmp_path: Path) -> None:
     stats = crawl_warc([str(path)], tmp_path / "out", progress=False)
     assert stats["funnel"][0]["extra"]["pages_opted_out_noai"] == 2
     assert read_parts(tmp_path / "out")["page_url"].to_pylist() == ["http://c.example/"]
+
+
+def test_a_record_the_extractor_fails_on_is_counted_and_skipped(tmp_path: Path, monkeypatch) -> None:
+    import crawlers.warc_crawl as warc_crawl
+
+    real = warc_crawl.extract_page
+
+    def flaky(body, page_url, *args, **kwargs):
+        if page_url == "http://bad.example/":
+            raise RuntimeError("parser bug")
+        return real(body, page_url, *args, **kwargs)
+
+    monkeypatch.setattr(warc_crawl, "extract_page", flaky)
+    path = tmp_path / "two.warc.gz"
+    img = b"<img src=/a.png alt='caption'>"
+    write_warc(path, [lambda w, h=h: html_response(w, f"http://{h}.example/", img) for h in ("bad", "good")])
+    stats = crawl_warc([str(path)], tmp_path / "out", progress=False)
+    assert stats["funnel"][0]["extra"]["skipped_record_extract_error"] == 1
+    assert read_parts(tmp_path / "out")["page_url"].to_pylist() == ["http://good.example/"]

@@ -19,6 +19,7 @@ from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``wit crawl warc`` and ``wit crawl html`` to the command line."""
     p = sub.add_parser("crawl", help="crawl HTML pages or read WARC/WAT files into a manifest")
     crawl_sub = p.add_subparsers(dest="crawl_command", metavar="KIND", required=True)
     _register_warc(crawl_sub)
@@ -126,6 +127,7 @@ def crawl_options(config: BuildConfig, seeds: list[str]) -> CrawlOptions:
 
 
 def run_warc(args: argparse.Namespace) -> int:
+    """Run ``wit crawl warc``: read the files on dask, print the funnel and per-file counters."""
     config = resolve_config(args)
     files = args.files or config.sources.warc
     if not files:
@@ -154,6 +156,7 @@ def _file_summary(counters: list[dict]) -> str:
 
 
 def run_html(args: argparse.Namespace) -> int:
+    """Run ``wit crawl html``: crawl in this process, then write the manifest on dask."""
     config = resolve_config(args)
     options = crawl_options(config, args.seeds or config.sources.seeds)
     options = run_crawl(options, args.out, progress=not args.quiet)
