@@ -32,7 +32,7 @@ def test_site_is_deterministic_and_plants_every_problem() -> None:
 
 
 def test_server_serves_pages_images_and_planted_responses() -> None:
-    site = build_site(pages=40, seed=1)
+    site = build_site(pages=150, seed=1)
     noai = next(p for p, r in site.images.items() if r.variant == "noai")
     mirror = next(p for p in site.images if p.startswith("/mirror/"))
     original = next(p for p, r in site.images.items() if r == site.images[mirror] and p != mirror)
