@@ -113,9 +113,9 @@ class StreamingLoader:
             prefetch_factor=self.prefetch_factor if self.num_workers else None,
             multiprocessing_context=self.multiprocessing_context if self.num_workers else None,
         )
-        for batch in loader:
+        for images, tokens in loader:
             self._position += 1
-            yield batch
+            yield images, tokens
         self._epoch, self._position = self._epoch + 1, 0
 
 

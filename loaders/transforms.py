@@ -182,7 +182,7 @@ def normalize_on_device(images: torch.Tensor) -> torch.Tensor:
     """
     mean = torch.tensor(CLIP_MEAN, device=images.device).view(3, 1, 1) * 255
     inv_std = 1 / (torch.tensor(CLIP_STD, device=images.device).view(3, 1, 1) * 255)
-    return (images.float() - mean) * inv_std
+    return images.to(torch.float32, copy=True).sub_(mean).mul_(inv_std)  # in place: no batch-sized temporaries
 
 
 def _as_array(img: Image.Image | np.ndarray) -> np.ndarray:
