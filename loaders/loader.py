@@ -102,6 +102,8 @@ class StreamingLoader:
         if not 0 <= state["batches"] <= self.num_batches:
             raise WitError(f"loader state: batches={state['batches']} outside 0..{self.num_batches}")
         self._epoch, self._position = int(state["epoch"]), int(state["batches"])
+        if self._position == self.num_batches:
+            self._epoch, self._position = self._epoch + 1, 0
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         self.dataset.epoch, self.dataset.start_batch = self._epoch, self._position

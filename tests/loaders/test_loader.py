@@ -204,3 +204,16 @@ def test_bad_arguments_are_user_errors(shards: Path, tmp_path: Path) -> None:
     with pytest.raises(WitError, match="no tokenizer given"):
         make_loader(tmp_path / "plain", 4, 8)
     assert make_loader(tmp_path / "plain", 4, 8, tokenizer=shards / "tokenizer.json").num_batches == 1
+
+
+def test_a_finished_epoch_saves_and_restores_as_the_next_epochs_start(shards: Path) -> None:
+    loader = make_loader(shards, batch_size=8, image_size=8, seed=4)
+    iterator = iter(loader)
+    for _ in range(loader.num_batches):
+        next(iterator)
+    assert loader.state_dict()["epoch"] == 1 and loader.state_dict()["batches"] == 0
+    restored = make_loader(shards, batch_size=8, image_size=8, seed=4)
+    restored.load_state_dict({**loader.state_dict(), "epoch": 0, "batches": loader.num_batches})
+    next_epoch = make_loader(shards, batch_size=8, image_size=8, seed=4, epoch=1)
+    assert restored.epoch == 1
+    assert all(torch.equal(a, b) for (_, a), (_, b) in zip(restored, next_epoch, strict=True))
