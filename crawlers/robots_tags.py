@@ -45,8 +45,7 @@ def opt_outs(values: Iterable[str], agent: str) -> OptOuts:
     found: set[str] = set()
     for value in values:
         found |= directives(value, agent)
-    none = "none" in found
-    return OptOuts(no_images=bool(found & AI_OPT_OUT) or none, no_follow="nofollow" in found or none)
+    return OptOuts(no_images=bool(found & AI_OPT_OUT), no_follow=bool(found & {"nofollow", "none"}))
 
 
 def meta_applies(name: str | None, agent: str) -> bool:

@@ -53,10 +53,6 @@ def record_kind(rec_type: str, warc_type: str, http_type: str | None) -> str | N
     return None
 
 
-def _wanted(rec_type: str, warc_type: str, http_type: str | None) -> bool:
-    return record_kind(rec_type, warc_type, http_type) is not None
-
-
 @dataclass(frozen=True)
 class WarcFileTask:
     """Read one WARC/WAT file into manifest chunks of at most ``rows_per_part`` raw rows."""
@@ -73,7 +69,7 @@ class WarcFileTask:
     def batches(self) -> Iterator[RowBatch]:
         """The file's raw rows and counters, in batches of about ``rows_per_part`` rows (at least one)."""
         batch = RowBatch(trace=("input_file", "record_offset"))
-        for item in read_warc(self.path, _wanted, self.options.max_bytes):
+        for item in read_warc(self.path, record_kind, self.options.max_bytes):
             if isinstance(item, WarcProblem):
                 batch.extra["records_unreadable"] += 1
                 batch.extra[f"skipped_record_{item.reason}"] += 1
@@ -89,7 +85,7 @@ class WarcFileTask:
         yield batch
 
     def _record(self, record: WarcRecord, batch: RowBatch) -> None:
-        kind = record_kind(record.rec_type, record.content_type, record.http_header("Content-Type"))
+        kind = record.kind
         if kind is None:
             return
         trace = {"input_file": self.path, "record_offset": record.offset}

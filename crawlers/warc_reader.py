@@ -35,6 +35,7 @@ class WarcRecord:
     http_headers: list[tuple[str, str]]
     payload: bytes | None
     too_large: bool = False
+    kind: str | None = None  # what ``wanted`` said about the record (None: payload not read)
 
     def http_header(self, name: str) -> str | None:
         """The first HTTP header ``name`` (case-insensitive), or None."""
@@ -55,13 +56,14 @@ class WarcProblem:
     reason: str
 
 
-Wanted = Callable[[str, str, str | None], bool]
+Wanted = Callable[[str, str, str | None], str | None]
 
 
 def read_warc(path: str, wanted: Wanted, max_bytes: int) -> Iterator[WarcRecord | WarcProblem]:
     """Yield every record of ``path`` in order, and a ``WarcProblem`` per damaged region.
 
-    ``wanted(rec_type, warc_content_type, http_content_type)`` says whose payload to read.
+    ``wanted(rec_type, warc_content_type, http_content_type)`` names the kind of record whose
+    payload should be read (kept as ``WarcRecord.kind``), or returns None to skip the payload.
     """
     with open(path, "rb") as fh:
         gzipped = fh.read(3) == GZIP_MAGIC
@@ -100,7 +102,8 @@ def _read_record(record: ArcWarcRecord, offset: int, wanted: Wanted, max_bytes: 
     http_type = headers.get_header("Content-Type") if headers is not None else None
     content_type = record.rec_headers.get_header("Content-Type") or ""
     payload, too_large = None, False
-    if wanted(record.rec_type, content_type, http_type):
+    kind = wanted(record.rec_type or "", content_type, http_type)
+    if kind:
         data = record.content_stream().read(max_bytes + 1)
         too_large = len(data) > max_bytes
         payload = None if too_large else data
@@ -117,6 +120,7 @@ def _read_record(record: ArcWarcRecord, offset: int, wanted: Wanted, max_bytes: 
         http_headers=list(headers.headers) if headers is not None else [],
         payload=payload,
         too_large=too_large,
+        kind=kind,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crawlers.html_charset import charset_from_content_type, decode_html, sniff_encoding
-from crawlers.robots_tags import directives, opt_outs
+from crawlers.robots_tags import OptOuts, directives, opt_outs
 from crawlers.srcset import largest_candidate, parse_srcset
 from crawlers.url_resolve import base_url, clean_url, resolve, without_fragment
 
@@ -68,5 +68,5 @@ def test_robots_directives() -> None:
     assert directives("witbot: nofollow", "witbot") == {"nofollow"}
     assert directives("unavailable_after: 2030-01-01", "witbot") == {"unavailable_after: 2030-01-01"}
     assert opt_outs(["noindex", "noimageai"], "witbot").no_images
-    assert opt_outs(["none"], "witbot").no_follow
+    assert opt_outs(["none"], "witbot") == OptOuts(no_images=False, no_follow=True)  # noindex is not an AI opt-out
     assert not opt_outs(["noindex"], "witbot").no_images

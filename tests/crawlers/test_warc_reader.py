@@ -19,7 +19,7 @@ def pages(n: int) -> list:
 
 def read_all(path: Path, max_bytes: int = 1 << 20) -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
-    for item in read_warc(str(path), lambda *_: True, max_bytes):
+    for item in read_warc(str(path), lambda *_: "any", max_bytes):
         if isinstance(item, WarcProblem):
             out.append(("problem", item.reason))
         else:
@@ -32,7 +32,7 @@ def read_all(path: Path, max_bytes: int = 1 << 20) -> list[tuple[str, object]]:
 def test_clean_file_reads_every_record(tmp_path: Path, gzipped: bool) -> None:
     path = tmp_path / "a.warc"
     write_warc(path, pages(3), gzip=gzipped)
-    items = list(read_warc(str(path), lambda *_: True, 1 << 20))
+    items = list(read_warc(str(path), lambda *_: "any", 1 << 20))
     assert [i.target_uri for i in items] == [f"http://ex.example/{i}" for i in range(3)]
     assert items[0].payload == BODY and items[0].http_status == 200
     assert items[0].http_header("content-type") == "text/html; charset=utf-8"
@@ -85,6 +85,6 @@ def test_files_that_are_not_warc_give_problems_not_exceptions(tmp_path: Path, co
 def test_oversized_payload_is_not_read(tmp_path: Path) -> None:
     path = tmp_path / "big.warc.gz"
     write_warc(path, [lambda w: html_response(w, "http://ex.example/big", b"<p>" + b"x" * 50_000)] + pages(1))
-    items = list(read_warc(str(path), lambda *_: True, 10_000))
+    items = list(read_warc(str(path), lambda *_: "any", 10_000))
     assert items[0].too_large and items[0].payload is None
     assert items[1].payload == BODY
