@@ -73,6 +73,8 @@ def resize_crop(array: np.ndarray, box: Box, size: int) -> torch.Tensor:
     """
     left, top, w, h = box
     crop = np.ascontiguousarray(array[top : top + h, left : left + w])
+    if not crop.flags.writeable:  # a full-width crop of PIL's read-only buffer: torch wants writable memory
+        crop = crop.copy()
     chw = torch.from_numpy(crop).permute(2, 0, 1).unsqueeze(0)
     if (h, w) == (size, size):
         return chw[0]
