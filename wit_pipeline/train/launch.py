@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from loaders import Tokenizer, make_loader, normalize_on_device, resolve_source, shard_captions
+from loaders import StreamingLoader, Tokenizer, make_loader, normalize_on_device, resolve_source, shard_captions
 from wit_pipeline.config import BuildConfig, load_config, write_resolved
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import get_model_config
@@ -115,7 +115,9 @@ def prepare_run(run: RunDir, config: BuildConfig, shard_root: str | None, resumi
     write_json(run.model_config, model_config.to_dict())
 
 
-def build_loader(data: str, config: BuildConfig, tokenizer: Tokenizer, image_size: int, env: DistEnv):
+def build_loader(
+    data: str, config: BuildConfig, tokenizer: Tokenizer, image_size: int, env: DistEnv
+) -> StreamingLoader:
     """The streaming loader for this rank: uint8 images in pinned memory on CUDA, float32 on CPU."""
     on_cuda = env.device.type == "cuda"
     return make_loader(

@@ -6,7 +6,7 @@ gradients and cached, then each micro-batch is recomputed with gradients and sco
 the cached features of all the others. Summing those backward passes gives exactly the
 gradient of the loss over the whole batch. The temperature is attached in the last pass only,
 so its gradient is counted once (and under DDP every parameter gets a gradient in the pass that
-synchronises).
+synchronises). In the ResNet tower both passes update the BatchNorm running statistics.
 """
 
 from __future__ import annotations
