@@ -166,10 +166,15 @@ class TrainConfig:
 
 @dataclass
 class EvalConfig:
-    """Evaluation settings."""
+    """Evaluation settings (``wit eval``; ``data`` and ``every`` also drive evaluation during ``wit train``)."""
 
-    data: str | None = None
-    templates: str | None = None
+    data: str | None = None  # image folder DIR/<class>/* (zero-shot, linear probe) or shard directory (retrieval)
+    templates: str | None = None  # clip | ensemble (default) | imagenet80 | a file, one template per line
+    task: str = "all"  # zeroshot | retrieval | linear-probe | all (every task the data supports)
+    batch_size: int = 64
+    device: str = "auto"
+    workers: int = 2  # image decoding threads
+    every: int = 0  # wit train: evaluate every N steps (0: only at the end), when data is set
 
 
 @dataclass

@@ -12,6 +12,7 @@ from wit_pipeline.cli import (
     crawl_cmd,
     demo_cmd,
     download_cmd,
+    eval_cmd,
     filter_cmd,
     import_cmd,
     inspect_cmd,
@@ -19,7 +20,7 @@ from wit_pipeline.cli import (
 )
 from wit_pipeline.errors import WitError
 
-COMMANDS = [import_cmd, crawl_cmd, filter_cmd, download_cmd, build_cmd, train_cmd, inspect_cmd, demo_cmd]
+COMMANDS = [import_cmd, crawl_cmd, filter_cmd, download_cmd, build_cmd, train_cmd, eval_cmd, inspect_cmd, demo_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:

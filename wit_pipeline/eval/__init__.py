@@ -1,0 +1,27 @@
+"""Evaluation of CLIP runs: zero-shot classification, image-text retrieval and a linear probe.
+
+>>> from wit_pipeline.eval import evaluate
+>>> record = evaluate("runs/tiny", "eval/pets", task="all")   # writes runs/tiny/eval.json
+>>> record["results"]["zeroshot"]["acc1"]
+
+``evaluate`` and friends are imported on first use, so the CLI can read ``TASK_CHOICES`` without torch.
+"""
+
+from typing import Any
+
+TASKS = ("zeroshot", "retrieval", "linear-probe")
+TASK_CHOICES = (*TASKS, "all")
+
+__all__ = ["TASKS", "TASK_CHOICES", "TrainingEval", "evaluate", "evaluate_model"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("evaluate", "evaluate_model"):
+        from wit_pipeline.eval import runner
+
+        return getattr(runner, name)
+    if name == "TrainingEval":
+        from wit_pipeline.eval.during_training import TrainingEval
+
+        return TrainingEval
+    raise AttributeError(f"module 'wit_pipeline.eval' has no attribute {name!r}")

@@ -1,0 +1,144 @@
+"""Evaluation data to features: an image folder (classification) or a shard directory (retrieval).
+
+Shards are read with the loaders' safe tar reader (unsafe or non-regular members are never read, nothing
+is unpickled), in shard order. A sample's ``txt`` may hold several captions, one per line (CLIP_benchmark's
+webdataset convention for retrieval sets); blank lines are ignored. Samples without an image or a caption,
+with undecodable text, or whose image fails to decode are skipped and counted by reason.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from loaders.shard_source import resolve_source
+from loaders.tar_reader import IMAGE_EXTS, TEXT_EXT, iter_groups, open_shard
+from wit_pipeline.errors import WitError
+from wit_pipeline.eval.features import decoded_batches, encode_images, encode_texts, eval_transform
+from wit_pipeline.eval.image_folder import ImageFolder
+from wit_pipeline.eval.progress import EvalProgress
+
+
+@dataclass
+class CaptionedImage:
+    """One shard sample: its encoded image and its captions."""
+
+    image: bytes
+    captions: list[str]
+
+
+@dataclass
+class RetrievalFeatures:
+    """Features of a retrieval set: ``text_image[t]`` is the image of caption ``t``."""
+
+    images: torch.Tensor
+    texts: torch.Tensor
+    text_image: torch.Tensor
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def iter_captioned_images(source: str | Path, skipped: Counter) -> Iterator[CaptionedImage]:
+    """Every usable sample of a shard directory, in order; the others are counted in ``skipped`` by reason."""
+    for path in resolve_source(source).paths:
+        try:
+            with open_shard(path) as tar:
+                for _, fields in iter_groups(tar, lambda _: True, lambda reason: skipped.update([reason])):
+                    sample = _captioned(fields, skipped)
+                    if sample is not None:
+                        yield sample
+        except (OSError, EOFError, tarfile.TarError, ValueError):
+            skipped.update(["unreadable_shard"])
+
+
+def _captioned(fields: dict[str, bytes], skipped: Counter) -> CaptionedImage | None:
+    image = next((fields[ext] for ext in IMAGE_EXTS if ext in fields), None)
+    if image is None:
+        skipped.update(["missing_image"])
+        return None
+    if TEXT_EXT not in fields:
+        skipped.update(["missing_caption"])
+        return None
+    try:
+        text = fields[TEXT_EXT].decode("utf-8")
+    except UnicodeDecodeError:
+        skipped.update(["bad_caption"])
+        return None
+    captions = [line.strip() for line in text.splitlines() if line.strip()]
+    if not captions:
+        skipped.update(["missing_caption"])
+        return None
+    return CaptionedImage(image, captions)
+
+
+def shard_features(
+    model: Any,
+    tokenizer: Any,
+    source: str | Path,
+    batch_size: int,
+    workers: int = 2,
+    progress: EvalProgress | None = None,
+) -> RetrievalFeatures:
+    """Image and caption features of a shard directory, with the caption-to-image mapping and the skips."""
+    progress = progress or EvalProgress(False)
+    transform = eval_transform(model.config.vision.image_size)
+    skipped: Counter = Counter()
+    offered = 0
+
+    def samples() -> Iterator[CaptionedImage]:
+        nonlocal offered
+        for sample in iter_captioned_images(source, skipped):
+            offered += 1
+            yield sample
+
+    def load(sample: CaptionedImage) -> torch.Tensor | None:
+        try:
+            return transform(sample.image)
+        except Exception:  # any decoder failure on untrusted bytes is a skipped sample
+            return None
+
+    advance = progress.stage("images", resolve_source(source).num_samples)
+    captions: list[str] = []
+    text_image: list[int] = []
+    blocks: list[torch.Tensor] = []
+    num_images = 0
+    for kept, images in decoded_batches(samples(), load, batch_size, workers):
+        for sample in kept:
+            text_image.extend([num_images] * len(sample.captions))
+            captions.extend(sample.captions)
+            num_images += 1
+        blocks.append(encode_images(model, images))
+        advance(images.shape[0])
+    if offered > num_images:
+        skipped.update({"decode_error": offered - num_images})
+    if not blocks:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(skipped.items())) or "the shards are empty"
+        raise WitError(f"{source}: no usable image-caption pairs ({reasons})")
+    texts = encode_texts(model, tokenizer, captions, batch_size, progress.stage("captions", len(captions)))
+    return RetrievalFeatures(torch.cat(blocks), texts, torch.tensor(text_image), dict(sorted(skipped.items())))
+
+
+def folder_features(
+    model: Any, folder: ImageFolder, batch_size: int, workers: int = 2, progress: EvalProgress | None = None
+) -> torch.Tensor:
+    """Normalised image features ``[N, D]`` of an image folder, in its order; a bad image is a ``WitError``."""
+    progress = progress or EvalProgress(False)
+    transform = eval_transform(model.config.vision.image_size)
+
+    def load(path: Path) -> torch.Tensor:
+        try:
+            return transform(path.read_bytes())
+        except Exception as exc:  # any decoder failure: name the file, the user can fix or remove it
+            raise WitError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from None
+
+    advance = progress.stage("images", len(folder.paths))
+    blocks = []
+    for _, images in decoded_batches(folder.paths, load, batch_size, workers):
+        blocks.append(encode_images(model, images))
+        advance(images.shape[0])
+    return torch.cat(blocks)

@@ -1,0 +1,53 @@
+"""Evaluation inside ``wit train``: zero-shot on an image folder or retrieval on shards, every N steps.
+
+The data and templates are checked when training starts, so a wrong ``--eval-data`` fails before the
+first step rather than after hours of training. Results are flat scalars for ``metrics.jsonl``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from wit_pipeline.config import EvalConfig
+from wit_pipeline.errors import WitError
+from wit_pipeline.eval.runner import IMAGE_FOLDER, check_data, detect_layout, evaluate_model
+from wit_pipeline.eval.table import flat_scalars
+from wit_pipeline.eval.templates import resolve_templates
+
+
+class TrainingEval:
+    """A callable ``(model, tokenizer) -> {"eval/TASK/METRIC": number}`` on a fixed evaluation directory."""
+
+    def __init__(self, data: str | Path, templates: str | None = None, batch_size: int = 64, workers: int = 2) -> None:
+        if batch_size < 1:
+            raise WitError(f"[eval] batch_size must be at least 1, got {batch_size}")
+        self.data, self.batch_size, self.workers = data, batch_size, workers
+        layout = detect_layout(data)
+        check_data(data, layout)
+        self.tasks = ["zeroshot"] if layout == IMAGE_FOLDER else ["retrieval"]
+        self.templates = resolve_templates(templates)
+
+    def __call__(self, model: torch.nn.Module, tokenizer: Any) -> dict[str, float | int]:
+        """Evaluate ``model`` in eval mode without gradients, then put it back in the mode it was in."""
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                results = evaluate_model(
+                    model, tokenizer, self.data, self.tasks, self.templates, self.batch_size, self.workers
+                )
+        finally:
+            model.train(was_training)
+        return flat_scalars(results)
+
+
+def training_evaluator(config: EvalConfig) -> TrainingEval | None:
+    """The evaluator ``wit train`` runs for ``[eval] data`` (``--eval-data``), or None when it is unset."""
+    if not config.data:
+        return None
+    if config.every < 0:
+        raise WitError(f"--eval-every must be 0 (only at the end) or a number of steps, got {config.every}")
+    return TrainingEval(config.data, config.templates, config.batch_size, config.workers)
