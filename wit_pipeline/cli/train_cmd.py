@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     length.add_argument("--samples", dest="train.samples", type=int, metavar="N", help="train on N samples in all")
     p.add_argument("--batch-size", dest="train.batch_size", type=int, metavar="N", help="samples per process per step")
     p.add_argument("--accum-freq", dest="train.accum_freq", type=int, metavar="K", help="micro-batches per step")
-    p.add_argument("--lr", dest="train.lr", type=float, help="peak learning rate")
+    p.add_argument("--lr", dest="train.lr", type=float, metavar="LR", help="peak learning rate")
     p.add_argument("--warmup", dest="train.warmup", type=int, metavar="STEPS", help="linear warmup steps")
     p.add_argument("--weight-decay", dest="train.weight_decay", type=float, metavar="W", help="AdamW decay")
     p.add_argument("--grad-clip", dest="train.grad_clip", type=float, metavar="NORM", help="max grad norm (0: off)")
@@ -47,25 +47,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--grad-checkpointing", dest="train.grad_checkpointing", **FLAG, help="recompute activations")
     p.add_argument("--deterministic", dest="train.deterministic", **FLAG, help="deterministic kernels")
     p.add_argument("--loader-workers", dest="train.loader_workers", type=int, metavar="N", help="loader processes")
-    p.add_argument("--checkpoint-every", dest="train.checkpoint_every", type=int, metavar="STEPS")
-    p.add_argument("--log-every", dest="train.log_every", type=int, metavar="STEPS")
+    p.add_argument(
+        "--checkpoint-every",
+        dest="train.checkpoint_every",
+        type=int,
+        metavar="STEPS",
+        help="default 500 (and at the end)",
+    )
+    p.add_argument("--log-every", dest="train.log_every", type=int, metavar="STEPS", help="metrics line every STEPS")
     p.add_argument("--tensorboard", dest="train.tensorboard", **FLAG, help="also log to RUN/tensorboard")
-    evaluation = p.add_argument_group("evaluation during training (results go to RUN/metrics.jsonl)")
-    evaluation.add_argument(
-        "--eval-data",
-        dest="eval.data",
-        metavar="DIR",
-        help="image folder DIR/<class>/* (zero-shot) or shard directory (retrieval) to evaluate on",
-    )
-    evaluation.add_argument(
-        "--eval-every", dest="eval.every", type=int, metavar="STEPS", help="evaluate every STEPS (default: at the end)"
-    )
-    evaluation.add_argument(
-        "--eval-templates", dest="eval.templates", metavar="NAME|FILE", help="zero-shot prompts (default: ensemble)"
-    )
     group = p.add_argument_group("runtime")
     group.add_argument("--config", metavar="FILE", help="TOML config file (flags override its values)")
-    group.add_argument("--seed", dest="runtime.seed", type=int, help="seed for initialisation and data order")
+    group.add_argument(
+        "--seed", dest="runtime.seed", type=int, metavar="N", help="seed for initialisation and data order"
+    )
     group.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 

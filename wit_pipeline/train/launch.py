@@ -8,18 +8,16 @@ message instead of hanging in a collective.
 from __future__ import annotations
 
 import shutil
-from functools import partial
 from pathlib import Path
 
 from loaders import StreamingLoader, Tokenizer, make_loader, normalize_on_device, resolve_source, shard_captions
 from wit_pipeline.config import BuildConfig, load_config, write_resolved
 from wit_pipeline.errors import WitError
-from wit_pipeline.eval.during_training import training_evaluator
 from wit_pipeline.model import get_model_config
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.train.distributed import DistEnv, barrier, broadcast_object, init_distributed, shutdown_distributed
 from wit_pipeline.train.run_dir import RunDir, read_model_config
-from wit_pipeline.train.trainer import Trainer, TrainResult
+from wit_pipeline.train.trainer import Trainer, TrainResult, check_train_config
 
 SHARD_TOKENIZER = "tokenizer.json"
 
@@ -31,12 +29,12 @@ def run_training(config: BuildConfig, out: str | Path, resume: str | None = None
     Joins the torchrun process group when launched by torchrun.
     """
     train = config.train
+    check_train_config(train)
     if not train.data:
         raise WitError("no training data: give --data SHARDS (or [train] data in --config)")
     shards = resolve_source(train.data)
     if shards.num_samples == 0:
         raise WitError(f"{train.data}: the shards hold no samples")
-    evaluator = training_evaluator(config.eval)
     run = RunDir(out)
     checkpoint = resume_point(run, resume)
     env = init_distributed(train.device)
@@ -65,8 +63,6 @@ def run_training(config: BuildConfig, out: str | Path, resume: str | None = None
             resume=checkpoint,
             progress=progress,
             normalize=normalize_on_device if on_cuda else None,
-            evaluator=None if evaluator is None else partial(evaluator, tokenizer=tokenizer),
-            eval_every=config.eval.every,
         )
         result = trainer.fit()
         if env.is_main:

@@ -35,6 +35,19 @@ from wit_pipeline.train.run_dir import RunDir
 from wit_pipeline.train.step import TrainStep
 
 
+def check_train_config(config: TrainConfig) -> None:
+    """Reject settings no run can use (zero or negative counts and rates) with a one-line error."""
+    positive = ("epochs", "batch_size", "accum_freq", "checkpoint_every", "keep_checkpoints", "log_every", "lr")
+    for name in positive:
+        if getattr(config, name) <= 0:
+            raise WitError(f"train.{name} must be positive, got {getattr(config, name)!r}")
+    if config.samples is not None and config.samples <= 0:
+        raise WitError(f"train.samples must be positive, got {config.samples!r}")
+    for name in ("warmup", "weight_decay", "grad_clip", "loader_workers"):
+        if getattr(config, name) < 0:
+            raise WitError(f"train.{name} must not be negative, got {getattr(config, name)!r}")
+
+
 @dataclass
 class TrainResult:
     """What a finished (or already complete) run did."""
@@ -60,11 +73,9 @@ class Trainer:
         resume: Path | None = None,
         progress: bool = False,
         normalize: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        evaluator: Callable[[torch.nn.Module], dict[str, float | int]] | None = None,
-        eval_every: int = 0,
     ) -> None:
+        check_train_config(config)
         self.config, self.model_config, self.loader, self.run = config, model_config, loader, run
-        self.evaluator, self.eval_every = evaluator, eval_every
         self.env = env or DistEnv()
         device = self.env.device
         configure_backends(device, config.deterministic)
@@ -132,8 +143,6 @@ class Trainer:
                         last_loss = self._log(metrics, meter, lr, progress)
                     if save:
                         meter.exclude(self._checkpoint())
-                    if self._eval_due():
-                        meter.exclude(self._evaluate(metrics))
                     progress.update(self.step)
                 del batches
             if self.env.is_main:
@@ -186,23 +195,6 @@ class Trainer:
             metrics.write(record)
         progress.update(self.step, f"loss {loss:.4f}  {samples_per_s:,.0f} samples/s")
         return loss
-
-    def _eval_due(self) -> bool:
-        if self.evaluator is None:
-            return False
-        return self.step == self.total_steps or (self.eval_every > 0 and self.step % self.eval_every == 0)
-
-    def _evaluate(self, metrics: MetricsLog | None) -> float:
-        """Evaluate on the main process while the others wait; log the scalars; returns the seconds spent."""
-        started = time.perf_counter()
-        if self.env.is_main:
-            record = {"step": self.step, "epoch": round(self.step / self.steps_per_epoch, 4)}
-            record.update(self.evaluator(self.model))
-            record["eval_seconds"] = time.perf_counter() - started
-            if metrics is not None:
-                metrics.write(record)
-        barrier()
-        return time.perf_counter() - started
 
     def _checkpoint(self) -> float:
         """Write a checkpoint (gathering every rank's loader position and RNG); returns the seconds spent."""

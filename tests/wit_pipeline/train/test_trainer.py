@@ -100,3 +100,16 @@ def test_resume_with_another_global_batch_is_refused(tmp_path: Path) -> None:
 def test_too_little_data_for_one_step_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(WitError, match="fewer than one step"):
         trainer(make_run(tmp_path / "run"), SyntheticLoader(4, 1), accum_freq=2)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"accum_freq": 0}, "train.accum_freq must be positive"),
+        ({"samples": -5}, "train.samples must be positive"),
+        ({"warmup": -1}, "train.warmup must not be negative"),
+    ],
+)
+def test_unusable_settings_are_user_errors(tmp_path: Path, setting: dict, message: str) -> None:
+    with pytest.raises(WitError, match=message):
+        trainer(make_run(tmp_path / "run"), SyntheticLoader(4, 2), **setting)
