@@ -71,7 +71,8 @@ def read_warc(path: str, wanted: Wanted, max_bytes: int) -> Iterator[WarcRecord 
         while start is not None:
             fh.seek(start)
             failed_at = yield from _records_from(fh, start, wanted, max_bytes)
-            start = None if failed_at is None else find_record_start(fh, failed_at + 1, gzipped)
+            # resume strictly after both the damage and where this pass began, so reading always advances
+            start = None if failed_at is None else find_record_start(fh, max(failed_at, start) + 1, gzipped)
 
 
 def _records_from(fh: BinaryIO, start: int, wanted: Wanted, max_bytes: int):
@@ -92,6 +93,7 @@ def _records_from(fh: BinaryIO, start: int, wanted: Wanted, max_bytes: int):
                 continue
             yield item
     except Exception as exc:  # noqa: BLE001 - damaged archives make warcio raise almost anything
+        offset = max(offset, start)  # warcio's offsets are unreliable inside damaged data
         yield WarcProblem(offset, classify(exc))
         return offset
     return None

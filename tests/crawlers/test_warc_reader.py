@@ -88,3 +88,11 @@ def test_oversized_payload_is_not_read(tmp_path: Path) -> None:
     items = list(read_warc(str(path), lambda *_: "any", 10_000))
     assert items[0].too_large and items[0].payload is None
     assert items[1].payload == BODY
+
+
+def test_damage_that_confuses_warcio_offsets_still_advances() -> None:
+    # Found by the property test: warcio reported a negative offset inside this damaged member.
+    path = Path(__file__).parent / "data" / "negative_offset.warc.gz"
+    items = read_all(path)
+    assert ("problem", "malformed_warc_header") in items
+    assert items.count(("response", "http://h.example/2")) == 1
