@@ -50,7 +50,7 @@ def test_crawl_of_the_mini_site(tmp_path: Path, mini_site: MiniSite, connect_gua
     calls: list[str] = []
     started = time.monotonic()
     stats = crawl_html(site_options(mini_site), tmp_path, progress=False, resolver=literal_resolver(calls))
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 30  # the drip alone would take 100 s without the total timeout
     base = mini_site.url.rstrip("/")
     log = page_log(tmp_path)
     outcome = {url.removeprefix(base): page["outcome"] for url, page in log.items()}
