@@ -75,7 +75,7 @@ def test_errors_of_the_mini_site(mini_site: MiniSite) -> None:
     started = time.monotonic()
     assert f.fetch(mini_site.url + "stall").error == "read_timeout"
     assert f.fetch(mini_site.url + "drip", accept=is_html).error == "total_timeout"
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 15  # stall + drip + margin; without the caps they hang 10 s and 100 s
     assert f.fetch(mini_site.url + "big").error == "too_large"
     pdf = f.fetch(mini_site.url + "doc.pdf", accept=is_html)
     assert (pdf.error, pdf.body) == ("unwanted_content_type", None)
