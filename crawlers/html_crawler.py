@@ -74,7 +74,10 @@ class HtmlCrawler:
     def _queue(self, item: FrontierItem, first: bool = False) -> None:
         host = urlsplit(item.url).hostname or ""
         queue = self.queues.setdefault(host, deque())
-        queue.appendleft(item) if first else queue.append(item)
+        if first:
+            queue.appendleft(item)
+        else:
+            queue.append(item)
 
     def _budget_left(self, running: int) -> bool:
         return self.state.pages_fetched + running < self.options.max_pages
