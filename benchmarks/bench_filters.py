@@ -118,8 +118,8 @@ def bench_language(runs: int, per_lang: int = 1000, agreement_per_lang: int = 12
     texts = [labelled[i][1] for i in confident]
     agreement = {}
     for backend in ("nb", "cld2"):
-        found = get_backend(backend).detect(texts)
-        agreement[backend] = sum(f.lang == reference[i].lang for f, i in zip(found, confident)) / len(confident)
+        found, _ = get_backend(backend).detect(texts)
+        agreement[backend] = sum(f == reference[i].lang for f, i in zip(found, confident)) / len(confident)
     return {
         "languages": len(LANGS),
         "captions_per_run": parts[0].num_rows,

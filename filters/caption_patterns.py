@@ -29,6 +29,10 @@ _MARKUP = re.compile(
     r"|!\[[^\]]*\]\([^)]*\)",  # Markdown images
     re.IGNORECASE,
 )
+_MARKUP_HINT = re.compile(r"[<&\[\]{}%$!]")
+_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+# Generic alt text is short ("click here to view larger image"); longer captions skip the check.
+GENERIC_MAX_CHARS = 80
 _SIZE = re.compile(r"\d+(?:px)?[x×]\d+(?:px)?", re.IGNORECASE)
 _FILLER = re.compile(r"\d+(?:px|kb|mb)?|x|×|px", re.IGNORECASE)
 GENERIC_WORDS = frozenset(
@@ -57,7 +61,12 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 def is_filename(text: str) -> bool:
     """An image file name or a camera's default name (``IMG_1234.jpg``, ``DSC0001``, a hash)."""
-    return bool(_FILENAME.fullmatch(text) or _CAMERA_NAME.fullmatch(text) or _HASH_NAME.fullmatch(text))
+    spaces = text.count(" ")
+    return bool(
+        ("." in text and _FILENAME.fullmatch(text))
+        or (spaces <= 2 and _CAMERA_NAME.fullmatch(text))
+        or (not spaces and _HASH_NAME.fullmatch(text))
+    )
 
 
 def is_bare_url(text: str) -> bool:
@@ -67,11 +76,13 @@ def is_bare_url(text: str) -> bool:
 
 def has_markup(text: str) -> bool:
     """HTML tags or entities, BBCode, wiki/template syntax or Markdown image syntax left in the text."""
-    return bool(_MARKUP.search(text))
+    return bool(_MARKUP_HINT.search(text) and _MARKUP.search(text))
 
 
 def is_generic(text: str) -> bool:
     """Only generic alt-text vocabulary ("image", "click here", "logo") or sizes ("300x250"), with numbers."""
+    if len(text) > GENERIC_MAX_CHARS:
+        return False
     generic = False
     for word in _WORD.findall(text.lower()):
         if word in GENERIC_WORDS or _SIZE.fullmatch(word):
@@ -99,7 +110,12 @@ def word_count(text: str) -> int:
 def letter_ratio(text: str) -> float:
     """Letters over non-space characters (0.0 for text with none)."""
     visible = len(text) - text.count(" ")
-    return len(_LETTER.findall(text)) / visible if visible else 0.0
+    if not visible:
+        return 0.0
+    if text.isascii():
+        raw = text.encode("ascii")
+        return (len(raw) - len(raw.translate(None, _ASCII_LETTERS))) / visible
+    return len(_LETTER.findall(text)) / visible
 
 
 def repeated_token_ratio(text: str) -> float:

@@ -12,6 +12,7 @@ divisions) into one small file per partition, which ``DedupStage`` reads.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +33,17 @@ KEYS = ("url", "uid", "none")
 _HASH_KEYS = ("wit-dedup-key-01", "wit-dedup-key-02")
 _CONTENT_COLUMNS = ["url", "caption", "page_url", "source"]
 STRING = "string[pyarrow]"
+# URLs normalize_url would return unchanged: lower-case http(s) scheme and host, no port, user or
+# fragment, a path, printable ASCII, no dangling "?". Most crawled URLs; parsing them is the cost.
+NORMAL_URL = re.compile(r"https?://[a-z0-9.\-]+/[\x21\x22\x24-\x7e]*(?<!\?)\Z")
 
 
 def safe_normalize_url(url: str | None) -> str:
     """``normalize_url``, or the stripped text itself for a URL too malformed to parse."""
     if url is None:
         return ""
+    if NORMAL_URL.match(url):
+        return url
     try:
         return normalize_url(url)
     except ValueError:

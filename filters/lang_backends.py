@@ -21,7 +21,7 @@ from langdetect import DetectorFactory
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
-from filters.lang_nb import Detection, NaiveBayesDetector
+from filters.lang_nb import NaiveBayesDetector
 from wit_pipeline.errors import WitError
 
 DetectorFactory.seed = 0
@@ -31,12 +31,12 @@ _CLD2_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class LangBackend(Protocol):
-    """A language detector: the codes it can answer, and a batch call."""
+    """A language detector: the codes it can answer, and a batch call giving codes (None: no language) and scores."""
 
     name: str
     languages: frozenset[str]
 
-    def detect(self, texts: Sequence[str]) -> list[Detection]: ...
+    def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]: ...
 
 
 class NaiveBayesBackend:
@@ -48,7 +48,7 @@ class NaiveBayesBackend:
         self._detector = NaiveBayesDetector()
         self.languages = frozenset(self._detector.languages)
 
-    def detect(self, texts: Sequence[str]) -> list[Detection]:
+    def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         """Batch detection; the posterior of the best language is the score."""
         return self._detector.detect(texts)
 
@@ -61,16 +61,19 @@ class LangdetectBackend:
     def __init__(self) -> None:
         self.languages = frozenset(p.name for p in _profile_files())
 
-    def detect(self, texts: Sequence[str]) -> list[Detection]:
+    def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         """One ``detect_langs`` call per text; text without features is undetected."""
-        out = []
+        langs: list[str | None] = []
+        scores: list[float] = []
         for text in texts:
             try:
                 best = langdetect.detect_langs(text)[0]
-                out.append(Detection(best.lang, float(best.prob)))
+                langs.append(best.lang)
+                scores.append(float(best.prob))
             except LangDetectException:
-                out.append(Detection(None, 0.0))
-        return out
+                langs.append(None)
+                scores.append(0.0)
+        return langs, scores
 
 
 class Cld2Backend:
@@ -81,19 +84,20 @@ class Cld2Backend:
     def __init__(self) -> None:
         self.languages = frozenset(c for c in (_cld2_code(code) for _, code in pycld2.LANGUAGES) if c)
 
-    def detect(self, texts: Sequence[str]) -> list[Detection]:
+    def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         """One pycld2 call per text; characters CLD2 refuses (C0/C1 controls) are dropped first."""
-        out = []
+        langs: list[str | None] = []
+        scores: list[float] = []
         for text in texts:
             result = _cld2_detect(text)
-            if result is None:
-                out.append(Detection(None, 0.0))
-                continue
-            reliable, _, details = result
-            _, code, percent, _ = details[0]
-            lang = _cld2_code(code)
-            out.append(Detection(lang, percent / 100.0 if reliable and lang else 0.0))
-        return out
+            lang, score = None, 0.0
+            if result is not None:
+                reliable, _, details = result
+                lang = _cld2_code(details[0][1])
+                score = details[0][2] / 100.0 if reliable and lang else 0.0
+            langs.append(lang)
+            scores.append(score)
+        return langs, scores
 
 
 def _cld2_detect(text: str) -> tuple | None:

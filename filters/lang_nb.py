@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from langdetect.detector import Detector
@@ -31,14 +30,6 @@ _LATIN = re.compile("[A-z]")
 # langdetect counts as non-Latin every code point from U+0300 except Latin Extended Additional.
 _NON_LATIN = re.compile("[\u0300-\u1dff\u1f00-\U0010ffff]")
 _MAYBE_URL_OR_MAIL = re.compile("http|@")
-
-
-@dataclass(frozen=True)
-class Detection:
-    """One text's result: best language code (None when the text has no usable n-gram) and its posterior."""
-
-    lang: str | None
-    score: float
 
 
 class NaiveBayesDetector:
@@ -60,31 +51,35 @@ class NaiveBayesDetector:
         self._new_words: list[tuple[int, str, bool]] = []
         self._word_vectors = np.zeros((1024, len(self.languages)), dtype=np.float32)
         self._word_counts = np.zeros(1024, dtype=np.int64)
+        self._reset_cache()
 
-    def detect(self, texts: Sequence[str]) -> list[Detection]:
-        """Language and posterior of every text, in order."""
-        results: list[Detection] = []
+    def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
+        """Best language of every text (None when it has no usable n-gram) and that language's posterior."""
+        langs: list[str | None] = []
+        scores: list[float] = []
         for start in range(0, len(texts), BATCH):
             if len(self._inner_rows) + len(self._final_rows) >= WORD_CACHE_LIMIT:
-                self._inner_rows.clear()
-                self._final_rows.clear()
-            results.extend(self._detect_batch(texts[start : start + BATCH]))
-        return results
+                self._reset_cache()
+            batch_langs, batch_scores = self._detect_batch(texts[start : start + BATCH])
+            langs += batch_langs
+            scores += batch_scores
+        return langs, scores
 
-    def _detect_batch(self, texts: Sequence[str]) -> list[Detection]:
+    def _reset_cache(self) -> None:
+        """Forget every word; row 0 stays the empty word (no n-grams)."""
+        self._inner_rows.clear()
+        self._final_rows.clear()
+        self._inner_rows[""] = 0
+        self._word_vectors[0] = 0.0
+        self._word_counts[0] = 0
+
+    def _detect_batch(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         rows: list[int] = []
         starts: list[int] = []
-        worded: list[int] = []
-        for i, text in enumerate(texts):
-            ids = self._text_rows(text)
-            if ids:
-                starts.append(len(rows))
-                rows.extend(ids)
-                worded.append(i)
+        for text in texts:
+            starts.append(len(rows))
+            rows += self._text_rows(text)
         self._fill_new_words()
-        results = [Detection(None, 0.0)] * len(texts)
-        if not worded:
-            return results
         index, offsets = np.asarray(rows), np.asarray(starts)
         features = np.add.reduceat(self._word_counts[index], offsets)
         scores = np.add.reduceat(self._word_vectors[index], offsets, axis=0, dtype=np.float64)
@@ -94,13 +89,12 @@ class NaiveBayesDetector:
         best = probs.argmax(axis=1)
         top = probs[np.arange(len(best)), best]
         languages = self.languages
-        for i, b, p, n in zip(worded, best.tolist(), top.tolist(), features.tolist()):
-            if n:
-                results[i] = Detection(languages[b], p)
-        return results
+        found = (features > 0).tolist()
+        langs = [languages[b] if ok else None for b, ok in zip(best.tolist(), found)]
+        return langs, [p if ok else 0.0 for p, ok in zip(top.tolist(), found)]
 
     def _text_rows(self, text: str) -> list[int]:
-        """Cache rows of the words of ``text`` after langdetect's cleaning and normalisation."""
+        """Cache rows of the words of ``text`` after langdetect's cleaning and normalisation (at least one)."""
         if _MAYBE_URL_OR_MAIL.search(text):
             text = Detector.MAIL_RE.sub(" ", Detector.URL_RE.sub(" ", text))
         if not text.isascii():
@@ -114,15 +108,13 @@ class NaiveBayesDetector:
         else:
             words = text.translate(self._table).split(" ")
         last = words.pop()
-        get = self._inner_rows.get
-        rows = [get(w, -1) for w in words if w]
-        if -1 in rows:
-            rows = [self._word_row(w, True) for w in words if w]
+        rows = list(map(self._inner_rows.get, words))
+        if None in rows:
+            rows = [self._word_row(w, True) for w in words]
         if last:
-            rows.append(self._final_rows.get(last, -1))
-            if rows[-1] == -1:
-                rows[-1] = self._word_row(last, False)
-        return rows
+            row = self._final_rows.get(last)
+            rows.append(self._word_row(last, False) if row is None else row)
+        return rows or [0]
 
     def _word_row(self, word: str, followed_by_space: bool) -> int:
         cache = self._inner_rows if followed_by_space else self._final_rows

@@ -43,24 +43,16 @@ class LanguageStage:
     def __call__(self, table: pa.Table, partition: int) -> StageResult:
         """Annotate every row with its language and score; reject by the two rules."""
         captions, invalid = decode_utf8_column(table["caption"])
-        texts = captions.to_pylist()
-        detections = get_backend(self.backend).detect(["" if t is None or bad else t for t, bad in zip(texts, invalid)])
-        langs: list[str] = []
-        scores: list[float] = []
-        reasons: list[str | None] = []
-        seen: Counter = Counter()
-        for bad, found in zip(invalid, detections):
-            detected = not bad and found.lang is not None and found.score >= self.min_score
-            lang = found.lang if detected else UNDETERMINED
-            seen[f"lang_{lang}"] += 1
-            if bad:
-                reasons.append("invalid_utf8")
-            elif not detected:
-                reasons.append(None if self.undetected == "keep" else "lang_undetected")
-            else:
-                reasons.append(None if self.wanted(lang) else "lang_not_wanted")
-            langs.append(lang)
-            scores.append(found.score)
+        texts = ["" if t is None or bad else t for t, bad in zip(captions.to_pylist(), invalid)]
+        found, scores = get_backend(self.backend).detect(texts)
+        langs = [
+            lang if lang is not None and score >= self.min_score and not bad else UNDETERMINED
+            for lang, score, bad in zip(found, scores, invalid)
+        ]
+        verdict = {lang: None if self.wanted(lang) else "lang_not_wanted" for lang in set(langs)}
+        verdict[UNDETERMINED] = None if self.undetected == "keep" else "lang_undetected"
+        reasons = ["invalid_utf8" if bad else verdict[lang] for lang, bad in zip(langs, invalid)]
+        seen = Counter(f"lang_{lang}" for lang in langs)
         table = _set(table, "lang", pa.array(langs, pa.string()))
         table = _set(table, "lang_score", pa.array(scores, pa.float32()))
         return split_rows(table, reasons, self.name, extra=seen)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from wit_pipeline.manifest import decode_utf8_column
 from wit_pipeline.runtime import StageResult, split_rows
 
 STAGE = "query_match"
+_NEEDS_SPACING = re.compile("[,.;:?!`]")
 _SPACING = str.maketrans({**{p: f" {p} " for p in ",.;:?!`"}, "\t": " ", "\n": " ", "\r": " "})
 
 
@@ -29,7 +31,9 @@ def match_form(text: str, case_sensitive: bool = False) -> str:
     """``text`` spaced as MetaCLIP spaces captions, whitespace collapsed, lower-cased unless case-sensitive."""
     if not case_sensitive:
         text = text.lower()
-    return " ".join(text.translate(_SPACING).split())
+    if _NEEDS_SPACING.search(text):
+        text = text.translate(_SPACING)
+    return " ".join(text.split())
 
 
 @functools.lru_cache(maxsize=2)

@@ -19,7 +19,6 @@ from wit_pipeline.manifest import decode_utf8_column
 # Printable ASCII without "&" is a fixed point of ftfy.fix_text: skip the (slow) call for it.
 _NEEDS_FTFY = re.compile(r"[^\x20-\x25\x27-\x7e]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
-_WHITESPACE = re.compile(r"\s+")
 # C0 controls other than whitespace, and DEL: binary garbage, never text. C1 controls are left
 # to ftfy, which reads them as clues to mojibake.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -30,7 +29,7 @@ def normalize_text(text: str) -> str:
     """``text`` with encoding damage fixed (ftfy), NFC, invisible characters dropped, spaces collapsed."""
     if _NEEDS_FTFY.search(text):
         text = _INVISIBLE.sub("", ftfy.fix_text(text))
-    return _WHITESPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def decode_text_columns(table: pa.Table) -> tuple[pa.Table, list[bool]]:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from filters.dedup import DedupStage, exact_pass, key_values, keys_frame, safe_normalize_url, write_losers
+from filters.dedup import NORMAL_URL, DedupStage, exact_pass, key_values, keys_frame, safe_normalize_url, write_losers
 from filters.global_step import step_done
 from tests.filters.helpers import manifest_rows, split_evenly, table_of, write_manifest
+from wit_pipeline.manifest import normalize_url
 
 URL_FORMS = ["http://img.example/{n}.jpg", "HTTP://IMG.EXAMPLE:80/{n}.jpg", "http://img.example/{n}.jpg#frag"]
 
@@ -83,6 +84,20 @@ def test_url_key_normalises_and_uid_key_includes_the_caption() -> None:
     assert key_values(table, "url") == ["http://a.com/x.jpg"] * 2
     assert len(set(key_values(table, "uid"))) == 2
     assert safe_normalize_url("http://[bad/x") == "http://[bad/x"
+
+
+def test_urls_taking_the_fast_path_are_already_normal() -> None:
+    rng = random.Random(3)
+    pieces = "abcXYZ019-._~:/?#[]@!$&'()*+,;=%\t "
+    hosts = ["a.com", "img.example", "x-1.org", "A.com", "a.com:80", "u@a.com"]
+    checked = 0
+    for _ in range(20_000):
+        tail = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        url = f"http{rng.choice(['', 's'])}://{rng.choice(hosts)}/{tail}"
+        if NORMAL_URL.match(url):
+            checked += 1
+            assert normalize_url(url) == url
+    assert checked > 1000
 
 
 def test_survivor_is_the_smallest_uid_then_content_then_position() -> None:
