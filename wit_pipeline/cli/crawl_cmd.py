@@ -7,13 +7,11 @@ import json
 from pathlib import Path
 
 from crawlers.html_crawl import run_crawl, write_crawl_manifest
-from crawlers.html_crawl_options import CrawlOptions
-from crawlers.http_fetch import FetchLimits
-from crawlers.warc_crawl import FILES_STATS, WarcOptions, crawl_warc, expand_warc_inputs
+from crawlers.warc_crawl import FILES_STATS, crawl_warc, expand_warc_inputs
+from wit_pipeline.build.options import crawl_options, warc_options
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.config import write_resolved
 from wit_pipeline.errors import WitError
-from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import open_client
 from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
@@ -99,33 +97,6 @@ def _add_part_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _limits(config: BuildConfig) -> ManifestLimits:
-    s = config.sources
-    return ManifestLimits(max_url_length=s.max_url_length, max_caption_length=s.max_caption_length)
-
-
-def crawl_options(config: BuildConfig, seeds: list[str]) -> CrawlOptions:
-    """The HTML crawl settings of a resolved config."""
-    s = config.sources
-    return CrawlOptions(
-        seeds=tuple(seeds),
-        contact=s.contact,
-        user_agent=s.user_agent,
-        allowed_domains=tuple(s.allowed_domains),
-        max_pages=s.max_pages,
-        max_depth=s.max_depth,
-        max_redirects=s.max_redirects,
-        concurrency=s.concurrency,
-        per_host_concurrency=s.per_host_concurrency,
-        delay=s.delay,
-        fetch=FetchLimits(s.connect_timeout, s.read_timeout, s.total_timeout, s.max_bytes),
-        allow_private_network=s.allow_private_network,
-        allow_networks=tuple(s.allow_networks),
-        rows_per_part=s.rows_per_part,
-        limits=_limits(config),
-    )
-
-
 def run_warc(args: argparse.Namespace) -> int:
     """Run ``wit crawl warc``: read the files on dask, print the funnel and per-file counters."""
     config = resolve_config(args)
@@ -133,8 +104,7 @@ def run_warc(args: argparse.Namespace) -> int:
     if not files:
         raise WitError("no input files: give WARC/WAT FILE arguments or [sources] warc in --config")
     files = expand_warc_inputs(files)  # a bad path fails before a cluster is started
-    s = config.sources
-    options = WarcOptions(rows_per_part=s.rows_per_part, max_bytes=s.max_bytes, limits=_limits(config))
+    options = warc_options(config)
     with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
         stats = crawl_warc(files, args.out, options, client=client, progress=not args.quiet)
     write_resolved(config, args.out)
