@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
     text = "\n".join(
         [
             "`python -m benchmarks.bench_trainer` — CPU, "
-            f"{args.threads} torch threads, `tiny` model (64 px ViT, width 128, 4 layers; text vocab {args.vocab}).",
+            f"{args.threads} torch thread(s), `tiny` model (64 px ViT, width 128, 4 layers; text vocab {args.vocab}).",
             "",
             f"**Step overhead** — batch {args.batch_size}, {args.steps} steps per run ({WARMUP_STEPS} warm-up steps "
             f"dropped), {args.repeats} runs; baseline: a bare PyTorch loop with the same model, batches, "
