@@ -56,6 +56,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--log-every", dest="train.log_every", type=int, metavar="STEPS", help="metrics line every STEPS")
     p.add_argument("--tensorboard", dest="train.tensorboard", **FLAG, help="also log to RUN/tensorboard")
+    evaluation = p.add_argument_group("evaluation during training (results go to RUN/metrics.jsonl)")
+    evaluation.add_argument(
+        "--eval-data",
+        dest="eval.data",
+        metavar="DIR",
+        help="image folder DIR/<class>/* (zero-shot) or shard directory (retrieval) to evaluate on",
+    )
+    evaluation.add_argument(
+        "--eval-every", dest="eval.every", type=int, metavar="STEPS", help="evaluate every STEPS (default: at the end)"
+    )
+    evaluation.add_argument(
+        "--eval-templates", dest="eval.templates", metavar="NAME|FILE", help="zero-shot prompts (default: ensemble)"
+    )
     group = p.add_argument_group("runtime")
     group.add_argument("--config", metavar="FILE", help="TOML config file (flags override its values)")
     group.add_argument(

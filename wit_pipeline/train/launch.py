@@ -8,11 +8,13 @@ message instead of hanging in a collective.
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 
 from loaders import StreamingLoader, Tokenizer, make_loader, normalize_on_device, resolve_source, shard_captions
 from wit_pipeline.config import BuildConfig, load_config, write_resolved
 from wit_pipeline.errors import WitError
+from wit_pipeline.eval.during_training import training_evaluator
 from wit_pipeline.model import get_model_config
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.train.distributed import DistEnv, barrier, broadcast_object, init_distributed, shutdown_distributed
@@ -35,6 +37,7 @@ def run_training(config: BuildConfig, out: str | Path, resume: str | None = None
     shards = resolve_source(train.data)
     if shards.num_samples == 0:
         raise WitError(f"{train.data}: the shards hold no samples")
+    evaluator = training_evaluator(config.eval)
     run = RunDir(out)
     checkpoint = resume_point(run, resume)
     env = init_distributed(train.device)
@@ -63,6 +66,8 @@ def run_training(config: BuildConfig, out: str | Path, resume: str | None = None
             resume=checkpoint,
             progress=progress,
             normalize=normalize_on_device if on_cuda else None,
+            evaluator=None if evaluator is None else partial(evaluator, tokenizer=tokenizer),
+            eval_every=config.eval.every,
         )
         result = trainer.fit()
         if env.is_main:

@@ -73,9 +73,12 @@ class Trainer:
         resume: Path | None = None,
         progress: bool = False,
         normalize: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        evaluator: Callable[[torch.nn.Module], dict[str, float | int]] | None = None,
+        eval_every: int = 0,
     ) -> None:
         check_train_config(config)
         self.config, self.model_config, self.loader, self.run = config, model_config, loader, run
+        self.evaluator, self.eval_every = evaluator, eval_every
         self.env = env or DistEnv()
         device = self.env.device
         configure_backends(device, config.deterministic)
@@ -143,6 +146,8 @@ class Trainer:
                         last_loss = self._log(metrics, meter, lr, progress)
                     if save:
                         meter.exclude(self._checkpoint())
+                    if self._eval_due():
+                        meter.exclude(self._evaluate(metrics))
                     progress.update(self.step)
                 del batches
             if self.env.is_main:
@@ -195,6 +200,23 @@ class Trainer:
             metrics.write(record)
         progress.update(self.step, f"loss {loss:.4f}  {samples_per_s:,.0f} samples/s")
         return loss
+
+    def _eval_due(self) -> bool:
+        if self.evaluator is None:
+            return False
+        return self.step == self.total_steps or (self.eval_every > 0 and self.step % self.eval_every == 0)
+
+    def _evaluate(self, metrics: MetricsLog | None) -> float:
+        """Evaluate on the main process while the others wait; log the scalars; returns the seconds spent."""
+        started = time.perf_counter()
+        if self.env.is_main:
+            record = {"step": self.step, "epoch": round(self.step / self.steps_per_epoch, 4)}
+            record.update(self.evaluator(self.model))
+            record["eval_seconds"] = time.perf_counter() - started
+            if metrics is not None:
+                metrics.write(record)
+        barrier()
+        return time.perf_counter() - started
 
     def _checkpoint(self) -> float:
         """Write a checkpoint (gathering every rank's loader position and RNG); returns the seconds spent."""
