@@ -13,12 +13,14 @@ import argparse
 import json
 import random
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -266,18 +268,31 @@ def _rss(process: psutil.Process) -> int:
         return 0
 
 
-def run_wit_filter(source: Path, out: Path, *flags: str) -> tuple[float, int, dict]:
-    """Run the real ``wit filter`` on 2 workers; (seconds, peak RSS bytes of all its processes, stats)."""
+@dataclass
+class Run:
+    """One ``wit filter`` run: wall seconds, CPU seconds of all its processes, peak memory, stats."""
+
+    seconds: float
+    cpu_seconds: float
+    peak_bytes: int
+    stats: dict
+
+
+def run_wit_filter(source: Path, out: Path, *flags: str) -> Run:
+    """Run the real ``wit filter`` on 2 workers, measuring wall time, CPU time and peak RSS of its process tree."""
     command = [str(WIT), "filter", str(source), "--out", str(out), "--workers", "2", "--quiet", *flags]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     memory = PeakMemory(proc.pid)
     stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - start
     peak = memory.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"wit filter failed ({proc.returncode}): {stderr.strip()[-2000:]}\n{stdout[-2000:]}")
-    return seconds, peak, json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(seconds, cpu, peak, json.loads((out / "stats.json").read_text(encoding="utf-8")))
 
 
 def bench_whole(rows: int, runs: int, slice_rows: int) -> dict:
@@ -285,21 +300,23 @@ def bench_whole(rows: int, runs: int, slice_rows: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_mixed_manifest(root / "in", rows)
-        times, stats = [], {}
-        for run in range(runs):
-            seconds, _, stats = run_wit_filter(root / "in", root / f"out{run}")
-            times.append(seconds)
+        results = [run_wit_filter(root / "in", root / f"out{run}") for run in range(runs)]
         write_mixed_manifest(root / "slice", slice_rows, rows_per_part=slice_rows // 2, seed=1)
-        slice_nb, _, _ = run_wit_filter(root / "slice", root / "slice_nb")
-        slice_ld, _, _ = run_wit_filter(root / "slice", root / "slice_ld", "--lang-backend", "langdetect")
+        slice_nb = run_wit_filter(root / "slice", root / "slice_nb")
+        slice_ld = run_wit_filter(root / "slice", root / "slice_ld", "--lang-backend", "langdetect")
+    wall = statistics.median(r.seconds for r in results)
+    cpu = statistics.median(r.cpu_seconds for r in results)
     return {
         "rows": rows,
-        "seconds": times,
-        "rows_per_s": rows / statistics.median(times),
-        "funnel": [(s["stage"], s["rows_in"], s["kept"]) for s in stats["funnel"]],
+        "seconds": [round(r.seconds, 1) for r in results],
+        "rows_per_s": rows / wall,
+        "cpu_seconds": cpu,
+        "rows_per_s_2_idle_cores": rows / (cpu / 2),
+        "peak_gb": max(r.peak_bytes for r in results) / 1e9,
+        "funnel": [(s["stage"], s["rows_in"], s["kept"]) for s in results[-1].stats["funnel"]],
         "slice_rows": slice_rows,
-        "slice_nb_per_s": slice_rows / slice_nb,
-        "slice_langdetect_per_s": slice_rows / slice_ld,
+        "slice_nb_per_s": slice_rows / slice_nb.seconds,
+        "slice_langdetect_per_s": slice_rows / slice_ld.seconds,
     }
 
 
@@ -311,12 +328,13 @@ def bench_dedup_10m(rows: int = 10_000_000) -> dict:
         write_mixed_manifest(root / "in", rows)
         generated = time.perf_counter() - start
         flags = ("--no-caption-rules", "--lang-backend", "none", "--lang", "all", "--no-query-matching")
-        seconds, peak, stats = run_wit_filter(root / "in", root / "out", *flags)
-    dedup = next(s for s in stats["funnel"] if s["stage"] == "dedup")
+        run = run_wit_filter(root / "in", root / "out", *flags)
+    dedup = next(s for s in run.stats["funnel"] if s["stage"] == "dedup")
     return {
         "rows": rows,
-        "seconds": seconds,
-        "peak_gb": peak / 1e9,
+        "seconds": run.seconds,
+        "cpu_seconds": run.cpu_seconds,
+        "peak_gb": run.peak_bytes / 1e9,
         "duplicates": dedup["rejected_total"],
         "generate_s": generated,
     }

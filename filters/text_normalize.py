@@ -10,14 +10,27 @@ into an exception later.
 from __future__ import annotations
 
 import re
+from unicodedata import is_normalized
 
 import ftfy
 import pyarrow as pa
+from ftfy import chardata
+from ftfy.badness import is_bad
 
 from wit_pipeline.manifest import decode_utf8_column
 
-# Printable ASCII without "&" is a fixed point of ftfy.fix_text: skip the (slow) call for it.
-_NEEDS_FTFY = re.compile(r"[^\x20-\x25\x27-\x7e]")
+
+def _ftfy_triggers() -> re.Pattern:
+    """Every character one of ftfy's per-character fixers would change (from ftfy's own tables)."""
+    chars = set(chardata.LIGATURES) | set(chardata.WIDTH_MAP) | set(chardata.CONTROL_CHARS)
+    chars |= {ord(c) for c in "&\x1b\r\u2028\u2029"} | set(range(0x80, 0xA0)) | set(range(0xD800, 0xE000))
+    chars |= {0x02BC, *range(0x2018, 0x2020)}
+    return re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(chars)) + "]")
+
+
+# ftfy.fix_text (~80 us a caption) changes text only if a fixer's trigger character occurs, its
+# mojibake detector (badness) fires, or the text is not NFC; everything else skips the call.
+_FTFY_TRIGGERS = _ftfy_triggers()
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
 # C0 controls other than whitespace, and DEL: binary garbage, never text. C1 controls are left
 # to ftfy, which reads them as clues to mojibake.
@@ -27,9 +40,18 @@ REPLACEMENT_CHAR = "\ufffd"
 
 def normalize_text(text: str) -> str:
     """``text`` with encoding damage fixed (ftfy), NFC, invisible characters dropped, spaces collapsed."""
-    if _NEEDS_FTFY.search(text):
+    if needs_ftfy(text):
         text = _INVISIBLE.sub("", ftfy.fix_text(text))
     return " ".join(text.split())
+
+
+def needs_ftfy(text: str) -> bool:
+    """Whether ``ftfy.fix_text`` could change ``text`` (False means it returns it unchanged)."""
+    if text.isascii():
+        return "&" in text or "\x1b" in text or "\r" in text or not text.isprintable()
+    return bool(
+        _FTFY_TRIGGERS.search(text) or is_bad(text) or _INVISIBLE.search(text) or not is_normalized("NFC", text)
+    )
 
 
 def decode_text_columns(table: pa.Table) -> tuple[pa.Table, list[bool]]:

@@ -6,7 +6,7 @@ import ftfy
 import pyarrow as pa
 import pytest
 
-from filters.text_normalize import CONTROL_CHARS, decode_text_columns, normalize_text
+from filters.text_normalize import CONTROL_CHARS, decode_text_columns, needs_ftfy, normalize_text
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,28 @@ def test_decode_text_columns_leaves_valid_tables_untouched() -> None:
     table = pa.table({"caption": ["a", "b"], "blob": pa.array([b"\xff", b"\x00"], pa.binary())})
     decoded, flags = decode_text_columns(table)
     assert flags == [False, False] and decoded.equals(table)
+
+
+def multilingual_corpus() -> list[str]:
+    """Word sequences in 20 languages (wordfreq vocabularies) plus damaged and decorated text."""
+    import random
+
+    import wordfreq
+
+    rng = random.Random(0)
+    corpus = []
+    for lang in ["en", "de", "fr", "es", "pt", "it", "nl", "pl", "cs", "ru", "uk", "el", "ar", "fa", "he", "ja", "zh"]:
+        words = wordfreq.top_n_list(lang, 3000)
+        corpus += [" ".join(rng.choice(words) for _ in range(rng.randint(2, 10))) for _ in range(150)]
+    corpus += ["cafÃ© crÃ¨me", "â€œquotedâ€\x9d", "ﬁne ligature", "ＦＵＬＬ", "it’s", "a\u2028b", "x\x85y", "e\u0301"]
+    corpus += ["Tom &amp; Jerry", "\x1b[31mred\x1b[0m", "Ã\xa0 la carte", "naïve façade déjà vu", "Straße über"]
+    return corpus
+
+
+def test_skipping_ftfy_never_changes_the_result() -> None:
+    corpus = multilingual_corpus()
+    skipped = [t for t in corpus if not needs_ftfy(t)]
+    assert len(skipped) > len(corpus) // 2
+    for text in skipped:
+        assert ftfy.fix_text(text) == text, text
+    assert all(needs_ftfy(t) for t in corpus[-13:-2])
