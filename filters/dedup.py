@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from distributed import Client
 
-from filters.global_step import compute, run_step, shuffle_method
+from filters.global_step import compute, count_rows, run_step, shuffle_method
 from filters.near_dup import LOSER_META, NearDup
 from wit_pipeline.manifest import compute_uid, normalize_url
 from wit_pipeline.runtime import StageResult, split_rows
@@ -117,7 +117,7 @@ def write_losers(
         empty = schema.empty_table().select([c for c in ["uid", *_CONTENT_COLUMNS] if c in schema.names])
         meta = keys_frame(empty, 0, key, near_dup)
         keys = dd.from_map(part_keys, list(paths), list(range(len(paths))), key=key, near_dup=near_dup, meta=meta)
-        method = shuffle_method(client)
+        method = shuffle_method(client, count_rows(paths))
         marked_meta = meta.assign(reason=pd.Series(dtype=STRING), duplicate_of=pd.Series(dtype=STRING))
         marked = keys.shuffle(on=["k1", "k2"], shuffle_method=method).map_partitions(
             exact_pass, f"duplicate_{key}", meta=marked_meta

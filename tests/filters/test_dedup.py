@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from filters import global_step
 from filters.dedup import NORMAL_URL, DedupStage, exact_pass, key_values, keys_frame, safe_normalize_url, write_losers
 from filters.global_step import step_done
 from tests.filters.helpers import manifest_rows, split_evenly, table_of, write_manifest
@@ -70,7 +71,11 @@ def sorted_items(row: dict) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in row.items()))
 
 
-def test_serial_and_cluster_runs_choose_the_same_survivors(tmp_path: Path, dask_client) -> None:
+def test_p2p_shuffle_on_the_cluster_and_a_serial_run_choose_the_same_survivors(
+    tmp_path: Path, dask_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(global_step, "P2P_MIN_ROWS", 0)
+    assert global_step.shuffle_method(dask_client, 300) == "p2p"
     rows = dataset(300, seed=5)
     kept_cluster, _ = dedup(rows, 4, "url", tmp_path / "c", dask_client)
     kept_serial, _ = dedup(rows, 2, "url", tmp_path / "s", None)
