@@ -11,11 +11,15 @@ Rows without a page URL are never grouped under the ``page`` scope.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SCOPES = ("page", "domain")
 REASON = "near_duplicate_caption"
@@ -74,7 +78,7 @@ class NearDup:
         from datasketch import MinHashLSH
 
         lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
-        kept: dict = {}
+        kept: dict[int, MinHash] = {}
         losers = []
         for i, (text, part, row) in enumerate(zip(group["text"], group["part"], group["row"])):
             sketch = minhash(text)
@@ -87,7 +91,7 @@ class NearDup:
         return losers
 
 
-def minhash(text: str):
+def minhash(text: str) -> MinHash:
     """MinHash (datasketch, imported only when near-dup is on) of the caption's character 5-gram shingles."""
     from datasketch import MinHash
 

@@ -135,9 +135,10 @@ def _queries(config: FiltersConfig, path: Path) -> str:
 
 def _fingerprint(parts: Sequence[str], config: FiltersConfig, seed: int) -> dict:
     files = [f for f in (config.queries, config.extra_queries) if f]
+    settings_that_shape_output = {k: v for k, v in asdict(config).items() if k != "keep_intermediate"}
     return {
         "inputs": [[p, Path(p).stat().st_size] for p in parts],
-        "filters": asdict(config),
+        "filters": settings_that_shape_output,
         "seed": seed,
         "query_files": [[f, Path(f).stat().st_size if Path(f).exists() else None] for f in files],
     }
