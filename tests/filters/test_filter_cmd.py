@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from crawlers.url_list_import import ImportOptions, import_lists
 from tests.filters.helpers import QUERY_LIST, mixed_csv, read_kept
 from wit_pipeline.cli import filter_cmd
 from wit_pipeline.cli.common import resolve_config
+from wit_pipeline.cli.main import main
 
 WIT = Path(sys.executable).with_name("wit")
 
@@ -51,13 +53,26 @@ def test_wit_filter_runs_end_to_end_and_reports_user_errors(tmp_path: Path) -> N
     assert pq.read_table(out / "query_counts.parquet").num_rows == len(QUERY_LIST)
     assert (out / "_config.toml").exists() and (out / "stats.json").exists()
 
-    for bad_args, fragment in [
-        (["filter", str(tmp_path / "missing"), "--out", str(tmp_path / "x")], "no such manifest directory"),
-        (["filter", str(tmp_path / "in"), "--out", str(tmp_path / "y"), "--lang", "an"], "filters.languages: 'an'"),
-        (["filter", str(tmp_path / "in"), "--out", str(out), "--query-cap", "7"], "other inputs or settings"),
-        (["filter", str(tmp_path / "in"), "--out", str(tmp_path / "z"), "--queries", "/dev/null"], "has no entries"),
+    failed = wit("filter", str(tmp_path / "missing"), "--out", str(tmp_path / "x"), "--quiet")
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines() == [f"wit: error: {tmp_path / 'missing'}: no such manifest directory"]
+
+
+def test_user_errors_exit_2_with_one_line_before_any_cluster_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import_lists([str(mixed_csv(tmp_path / "list.csv", 50))], tmp_path / "in", ImportOptions(rows_per_part=50))
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    for args, fragment in [
+        (["--lang", "an"], "filters.languages: 'an'"),
+        (["--queries", "/dev/null"], "has no entries"),
+        (["--dedup-key", "none", "--near-dup"], "filters.near_dup"),
+        (["--min-lang-score", "2"], "filters.min_lang_score"),
     ]:
-        failed = wit(*bad_args, "--workers", "1", "--quiet")
-        assert failed.returncode == 2, failed.stderr
-        lines = failed.stderr.strip().splitlines()
-        assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in failed.stderr
+        code = main(["filter", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--quiet", *args])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and fragment in err[0], err
+    assert main(["filter", str(tmp_path / "in"), "--out", str(tmp_path / "taken"), "--quiet"]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
