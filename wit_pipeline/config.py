@@ -158,6 +158,7 @@ class TrainConfig:
     deterministic: bool = False
     loader_workers: int = 2
     vocab_size: int = 49408
+    context_length: int = 77
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
     log_every: int = 10

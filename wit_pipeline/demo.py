@@ -1,51 +1,117 @@
-"""The embedded demo: generates its own inputs and runs the parts of the flow that exist.
+"""The embedded demo: a generated mini-web on 127.0.0.1 → the real flow → a trained, evaluated model.
 
-Today the flow is: an embedded URL list (with planted bad rows) → ``import`` → manifest.
-Each capability adds its stage here until the demo runs raw URLs → trained model.
+crawl html → filter (dedup, English, caption rules, query balancing) → download → image
+dedup → shards → tokenizer → train a small CLIP on the CPU → zero-shot evaluation on held-out
+images that were never served. Every step is the same code ``wit build``, ``wit train`` and
+``wit eval`` run; rerunning the demo resumes where it stopped.
 """
 
 from __future__ import annotations
 
-import csv
-import random
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from distributed import Client
 
-from crawlers.url_list_import import ImportOptions, import_lists
+from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.miniweb.heldout import write_heldout
+from wit_pipeline.miniweb.server import serve_site
+from wit_pipeline.miniweb.site import build_site
 
-SUBJECTS = ["red circle", "blue square", "green triangle", "yellow star", "purple hexagon"]
-PHRASES = ["a photo of a {}", "{} on a white background", "my favourite {}", "close-up of a {}"]
+DEMO_MODEL = """\
+# A CLIP small enough to train on two CPU cores in a few minutes.
+embed_dim = 96
 
+[vision]
+kind = "vit"
+image_size = 64
+patch_size = 8
+width = 96
+layers = 3
+heads = 4
 
-def write_demo_list(path: Path, rows: int = 2000, seed: int = 0) -> dict[str, int]:
-    """Write a URL list with planted problems; returns how many of each were planted."""
-    rng = random.Random(seed)
-    planted = {"missing_url": 0, "url_not_http": 0, "empty_caption": 0, "malformed_url": 0}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["URL", "TEXT", "page_url", "WIDTH", "HEIGHT"])
-        for i in range(rows):
-            subject = rng.choice(SUBJECTS)
-            url = f"http://127.0.0.1:8000/img/{subject.replace(' ', '_')}/{i}.png"
-            caption = rng.choice(PHRASES).format(subject)
-            kind = i % 50
-            if kind == 1:
-                url, planted["missing_url"] = "", planted["missing_url"] + 1
-            elif kind == 2:
-                url, planted["url_not_http"] = f"ftp://files.example/{i}.png", planted["url_not_http"] + 1
-            elif kind == 3:
-                caption, planted["empty_caption"] = "   ", planted["empty_caption"] + 1
-            elif kind == 4:
-                url, planted["malformed_url"] = "http://[bad-host/x.png", planted["malformed_url"] + 1
-            writer.writerow([url, caption, f"http://127.0.0.1:8000/page/{i // 10}.html", 256, 256])
-    return planted
+[text]
+width = 96
+layers = 2
+heads = 4
+"""
 
 
-def run_demo(out_dir: Path, client: Client | None, progress: bool = True) -> dict:
-    """Generate the demo inputs under ``out_dir`` and run the flow; returns the final stats."""
-    inputs = out_dir / "inputs" / "urls.csv"
-    if not inputs.exists():
-        write_demo_list(inputs)
-    return import_lists([str(inputs)], out_dir / "manifest", ImportOptions(rows_per_part=500), client, progress)
+@dataclass(frozen=True)
+class DemoSettings:
+    """How big the demo is: pages of the mini-web, training epochs, held-out images per class."""
+
+    pages: int = 300
+    epochs: int = 12
+    heldout_per_class: int = 20
+    batch_size: int = 64
+
+
+def demo_config(base_url: str, out: Path, settings: DemoSettings) -> BuildConfig:
+    """The build and training settings of the demo (``--allow-network 127.0.0.1/32`` only)."""
+    config = BuildConfig()
+    s = config.sources
+    s.seeds = [f"{base_url}/"]
+    s.max_pages = 10_000
+    s.max_depth = 6
+    s.delay = 0.0
+    s.concurrency = 16
+    s.per_host_concurrency = 16
+    s.contact = "wit-demo@localhost"
+    s.allow_networks = ["127.0.0.1/32"]
+    config.filters.query_cap = max(20, settings.pages // 3)
+    d = config.download
+    d.image_size = 64
+    d.allow_networks = ["127.0.0.1/32"]
+    d.timeout = 5.0
+    d.thread_count = 16
+    config.shards.samples_per_shard = 256
+    t = config.train
+    model = out / "demo_model.toml"
+    model.parent.mkdir(parents=True, exist_ok=True)
+    model.write_text(DEMO_MODEL, encoding="utf-8")
+    t.model = str(model)
+    t.epochs = settings.epochs
+    t.batch_size = settings.batch_size
+    t.lr = 1e-3
+    t.warmup = 20
+    t.vocab_size = 1000
+    t.context_length = 24
+    t.loader_workers = 1
+    t.device = "cpu"
+    t.log_every = 10
+    t.checkpoint_every = 100
+    return config
+
+
+def run_demo(
+    out_dir: str | Path, client: Client | None, settings: DemoSettings | None = None, progress: bool = True
+) -> dict:
+    """Run the whole demo into ``out_dir``; returns the planted problems, funnel, training and eval records."""
+    from wit_pipeline.build.runner import build
+    from wit_pipeline.eval.runner import evaluate
+    from wit_pipeline.train.launch import run_training
+
+    settings = settings or DemoSettings()
+    out = Path(out_dir)
+    site = build_site(settings.pages)
+    with serve_site(site) as base_url:
+        config = demo_config(base_url, out, settings)
+        stats = build(config, out / "build", client, progress)
+    heldout = write_heldout(out / "heldout", settings.heldout_per_class)
+    run = out / "run"
+    config.train.data = str(out / "build" / "shards")
+    write_resolved(config, out)
+    if not (run / "model.safetensors").exists():
+        resume = "latest" if (run / "checkpoints" / "latest").exists() else None
+        run_training(config, run, resume=resume, progress=progress)
+    evaluation = evaluate(run, heldout, task="zeroshot", batch_size=100, device="cpu", out=out / "eval.json")
+    return {
+        "planted": dict(site.planted),
+        "funnel": stats["funnel"],
+        "samples": stats["samples"],
+        "train": json.loads((run / "summary.json").read_text(encoding="utf-8")),
+        "metrics": [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()],
+        "eval": evaluation,
+    }

@@ -1,16 +1,33 @@
-"""The demo's current flow: every planted problem is caught with the right reason."""
+"""A reduced demo end to end: every planted problem caught with its reason, a model trained and evaluated."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from wit_pipeline.demo import run_demo, write_demo_list
+import pytest
+
+from wit_pipeline.demo import DemoSettings, run_demo
 
 
-def test_demo_funnel_catches_planted_problems(tmp_path: Path) -> None:
-    planted = write_demo_list(tmp_path / "inputs" / "urls.csv", rows=2000)
-    stats = run_demo(tmp_path, client=None, progress=False)
-    (stage,) = stats["funnel"]
-    assert stage["rejected"] == planted
-    assert stage["rows_in"] == 2000 == stage["kept"] + stage["rejected_total"]
-    assert stats["rows_out"] == 2000 - sum(planted.values())
+@pytest.mark.slow
+def test_reduced_demo_catches_planted_problems_and_evaluates(tmp_path: Path) -> None:
+    result = run_demo(
+        tmp_path, client=None, settings=DemoSettings(pages=60, epochs=1, heldout_per_class=3), progress=False
+    )
+    reasons = {r for stage in result["funnel"] for r in stage["rejected"]}
+    planted = result["planted"]
+    expected = {
+        "missing_caption": "missing_alt_text",
+        "http_404": "broken_image_link",
+        "not_an_image": "non_image_behind_image_link",
+        "x_robots_tag": "x_robots_tag_noai_image",
+        "exact_duplicate": "same_image_at_several_urls",
+    }
+    for reason, problem in expected.items():
+        if planted.get(problem):
+            assert reason in reasons, (reason, reasons)
+    for stage in result["funnel"]:
+        assert stage["rows_in"] == stage["kept"] + stage["rejected_total"], stage
+    assert result["train"]["steps"] > 0
+    zeroshot = result["eval"]["results"]["zeroshot"]
+    assert zeroshot["classes"] == 10 and zeroshot["samples"] == 30

@@ -120,7 +120,13 @@ def _tokenizer(shards: Path, config: BuildConfig, report: BuildReport, progress:
         return
     if progress:
         print("wit build: training the tokenizer on the shards' captions", file=sys.stderr)
-    report.timed("tokenizer", lambda: {"rows_out": str(train_tokenizer_for_shards(shards))})
+    train = config.train
+    report.timed(
+        "tokenizer",
+        lambda: {
+            "rows_out": str(train_tokenizer_for_shards(shards, train.vocab_size, context_length=train.context_length))
+        },
+    )
 
 
 def read_build(out_dir: str | Path) -> dict:

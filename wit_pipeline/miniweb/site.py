@@ -100,6 +100,7 @@ def _image_tag(site: Site, rng: random.Random, page: int, slot: int, used: list[
     site.images[path] = ImageRoute(cls, seed, variant)
     if variant == "noai":
         site.planted["x_robots_tag_noai_image"] += 1
+        return _img(path, _english(rng, cls))
     used.append((path, cls))
     if roll < 0.15:
         lang = rng.choice(FOREIGN)

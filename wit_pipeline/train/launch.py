@@ -113,7 +113,11 @@ def prepare_run(run: RunDir, config: BuildConfig, shard_root: str | None, resumi
         shutil.copyfile(source, run.tokenizer)
         tokenizer = Tokenizer.load(run.tokenizer)
     else:
-        tokenizer = Tokenizer.train(shard_captions(config.train.data), vocab_size=config.train.vocab_size)
+        tokenizer = Tokenizer.train(
+            shard_captions(config.train.data),
+            vocab_size=config.train.vocab_size,
+            context_length=config.train.context_length,
+        )
         tokenizer.save(run.tokenizer)
     model_config = get_model_config(config.train.model)
     model_config.text.vocab_size = tokenizer.vocab_size
