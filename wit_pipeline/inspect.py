@@ -1,4 +1,4 @@
-"""Summaries of what wit wrote: manifest directories and shard directories."""
+"""Summaries of what wit wrote: manifest directories, shard directories and training runs."""
 
 from __future__ import annotations
 
@@ -80,4 +80,34 @@ def summarize_shards(path: str | Path, sample_rows: int = 5) -> dict:
         "reasons": dict(reasons.most_common()),
         "sample": sample,
         "funnel": [s.to_dict() for s in read_funnel(root)],
+    }
+
+
+def is_run_dir(path: str | Path) -> bool:
+    return (Path(path) / "model_config.json").exists()
+
+
+def summarize_run(path: str | Path) -> dict:
+    """A training run: model size, progress (last metrics), the final summary and any eval.json."""
+    root = Path(path)
+
+    def load(name: str) -> dict | None:
+        file = root / name
+        return json.loads(file.read_text(encoding="utf-8")) if file.exists() else None
+
+    metrics_file = root / "metrics.jsonl"
+    lines = metrics_file.read_text(encoding="utf-8").splitlines() if metrics_file.exists() else []
+    metrics = [json.loads(line) for line in lines if line.strip()]
+    checkpoints = (
+        sorted(p.name for p in (root / "checkpoints").glob("step-*")) if (root / "checkpoints").exists() else []
+    )
+    return {
+        "path": str(root),
+        "model": load("model_config.json"),
+        "summary": load("summary.json"),
+        "last_metrics": metrics[-1] if metrics else None,
+        "logged_steps": len(metrics),
+        "checkpoints": checkpoints,
+        "finished": (root / "model.safetensors").exists(),
+        "eval": load("eval.json"),
     }

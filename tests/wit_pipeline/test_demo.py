@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from wit_pipeline.cli.inspect_cmd import run_text
 from wit_pipeline.demo import DemoSettings, run_demo
+from wit_pipeline.inspect import is_run_dir, summarize_run
 
 
 @pytest.mark.slow
@@ -31,3 +33,7 @@ def test_reduced_demo_catches_planted_problems_and_evaluates(tmp_path: Path) -> 
     assert result["train"]["steps"] > 0
     zeroshot = result["eval"]["results"]["zeroshot"]
     assert zeroshot["classes"] == 10 and zeroshot["samples"] == 30
+    run = summarize_run(tmp_path / "run")
+    assert is_run_dir(tmp_path / "run") and run["finished"] and run["summary"]["steps"] == result["train"]["steps"]
+    assert run["last_metrics"]["step"] <= run["summary"]["steps"]
+    assert "finished" in run_text(run)

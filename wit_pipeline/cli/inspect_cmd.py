@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
-from wit_pipeline.inspect import is_shard_dir, summarize_manifest, summarize_shards
+from wit_pipeline.inspect import is_run_dir, is_shard_dir, summarize_manifest, summarize_run, summarize_shards
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "inspect",
-        help="summarise a manifest or shard directory",
+        help="summarise a manifest, shard directory or training run",
         description="Row counts, schema, sample rows, rejects and the funnel of a manifest directory; "
-        "samples, statuses and failure reasons of a shard directory.",
+        "samples, statuses and failure reasons of a shard directory; model, progress and eval of a run.",
     )
     p.add_argument("path", help="manifest directory (or one part file), or shard directory")
     p.add_argument("--rows", type=int, default=5, help="sample rows to show (default 5)")
@@ -22,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if is_shard_dir(args.path):
+    if is_run_dir(args.path):
+        summary = summarize_run(args.path)
+        text = run_text
+    elif is_shard_dir(args.path):
         summary = summarize_shards(args.path, sample_rows=args.rows)
         text = shards_text
     else:
@@ -39,6 +42,27 @@ def shards_text(s: dict) -> str:
         lines.append("  reasons: " + ", ".join(f"{k}={v}" for k, v in s["reasons"].items()))
     lines += _funnel_lines(s["funnel"])
     lines += [f"    {row['key']}  |  {row['caption'][:80]}" for row in s["sample"]]
+    return "\n".join(lines)
+
+
+def run_text(s: dict) -> str:
+    vision, text_tower = s["model"]["vision"], s["model"]["text"]
+    lines = [
+        f"run {s['path']} ({'finished' if s['finished'] else 'unfinished'})",
+        f"  model: {vision['kind']} {vision['image_size']}px width {vision.get('width')} x {vision.get('layers')} "
+        f"layers; text width {text_tower['width']} x {text_tower['layers']}, context {text_tower['context_length']}",
+    ]
+    if s["summary"]:
+        sm = s["summary"]
+        lines.append(f"  trained: {sm['steps']} steps, {sm['samples']:,} samples in {sm['seconds']:.0f} s")
+    if s["last_metrics"]:
+        m = s["last_metrics"]
+        lines.append("  last metrics: " + ", ".join(f"{k}={v:.4g}" for k, v in m.items() if isinstance(v, float)))
+    lines.append(f"  checkpoints: {', '.join(s['checkpoints']) or 'none'}")
+    if s["eval"]:
+        for task, report in s["eval"]["results"].items():
+            values = ", ".join(f"{k}={v:.3f}" for k, v in report.items() if isinstance(v, float))
+            lines.append(f"  eval {task}: {values}")
     return "\n".join(lines)
 
 
