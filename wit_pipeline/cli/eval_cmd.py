@@ -42,15 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wit_pipeline.eval.runner import evaluate
-    from wit_pipeline.eval.table import format_table
-
     config = resolve_config(args)
     settings = config.eval
     if not settings.data:
         raise WitError("no evaluation data: give --data DIR (or [eval] data in --config)")
-    if settings.workers < 0:
-        raise WitError(f"--workers must be at least 0, got {settings.workers}")
+
+    from wit_pipeline.eval.runner import evaluate
+    from wit_pipeline.eval.table import format_table
+
     record = evaluate(
         args.model,
         settings.data,

@@ -125,6 +125,8 @@ def evaluate(
 
     if batch_size < 1:
         raise WitError(f"--batch-size must be at least 1, got {batch_size}")
+    if workers < 0:
+        raise WitError(f"--workers must be at least 0, got {workers}")
     layout = detect_layout(data)
     tasks = select_tasks(task, layout, data)
     check_data(data, layout)

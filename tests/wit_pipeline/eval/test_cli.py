@@ -46,8 +46,4 @@ def test_wrong_data_layouts_are_one_line_errors(tmp_path: Path) -> None:
     run = str(tmp_path / "any-run")
     assert_one_line_error(wit("eval", run, "--data", str(flat)), "1 image(s) but no class folders")
     assert_one_line_error(wit("eval", run, "--data", str(flat / "a.png")), "not a directory")
-    (flat / "cats").mkdir()
-    (flat / "dogs").mkdir()
-    shape_image("red", "circle", 0).save(flat / "cats" / "a.png")
-    assert_one_line_error(wit("eval", run, "--data", str(flat), "--task", "zeroshot"), "class folder holds no images")
     assert_one_line_error(wit("eval", run), "no evaluation data: give --data DIR")
