@@ -24,7 +24,8 @@ from filters.lang_ngrams import ASCII_TABLE, gram_key, has_upper_pair, normaliza
 
 MAX_TEXT_LENGTH = 10_000
 WORD_CACHE_LIMIT = 300_000
-BATCH = 4096
+BATCH = 1024
+GATHER_ROWS = 8192
 ALPHA = Detector.ALPHA_DEFAULT / Detector.BASE_FREQ
 _LATIN = re.compile("[A-z]")
 # langdetect counts as non-Latin every code point from U+0300 except Latin Extended Additional.
@@ -151,12 +152,23 @@ class NaiveBayesDetector:
         self._word_vectors[rows] = 0.0
         if len(ids):
             starts = np.searchsorted(owner, np.flatnonzero(counts))
-            self._word_vectors[rows[counts > 0]] = np.add.reduceat(
-                self._log_probs[ids], starts, axis=0, dtype=np.float64
-            )
+            self._word_vectors[rows[counts > 0]] = _segment_sums(self._log_probs, ids, starts)
         self._new_words.clear()
 
     def _grow(self) -> None:
         n = len(self._word_vectors)
         self._word_vectors = np.concatenate([self._word_vectors, np.zeros_like(self._word_vectors)])
         self._word_counts = np.concatenate([self._word_counts, np.zeros(n, dtype=np.int64)])
+
+
+def _segment_sums(table: np.ndarray, ids: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``table[ids]`` summed over the segments beginning at ``starts``, gathered a cache-sized chunk at a time."""
+    out = np.empty((len(starts), table.shape[1]), dtype=table.dtype)
+    first = 0
+    while first < len(starts):
+        last = max(first + 1, int(np.searchsorted(starts, starts[first] + GATHER_ROWS, side="right")) - 1)
+        stop = starts[last] if last < len(starts) else len(ids)
+        chunk = table[ids[starts[first] : stop]]
+        out[first:last] = np.add.reduceat(chunk, starts[first:last] - starts[first], axis=0)
+        first = last
+    return out
