@@ -46,7 +46,7 @@ def write_inputs(tmp: Path, base: str, rows: int = 24) -> Path:
         "[filters]\nquery_cap = 20000\n"
         '[download]\nimage_size = 32\nallow_networks = ["127.0.0.1/32"]\ntimeout = 2.0\nthread_count = 4\n'
         "[shards]\nsamples_per_shard = 8\n"
-        "[train]\nvocab_size = 300\n"
+        "[train]\nvocab_size = 600\n"
     )
     return config
 
