@@ -46,7 +46,9 @@ class NaiveBayesDetector:
         keys = np.asarray([gram_key(g) for g in grams], dtype=np.int64)
         self._key_rows = np.argsort(keys, kind="stable")
         self._keys = keys[self._key_rows]
-        self._table = normalization_table()
+        self._bmp = np.arange(0x10000, dtype=np.uint32)
+        for point, replacement in normalization_table().items():
+            self._bmp[point] = ord(replacement)
         self._inner_rows: dict[str, int] = {}
         self._final_rows: dict[str, int] = {}
         self._new_words: list[tuple[int, str, bool]] = []
@@ -77,9 +79,9 @@ class NaiveBayesDetector:
     def _detect_batch(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         rows: list[int] = []
         starts: list[int] = []
-        for text in texts:
+        for text in self._normalize([_clean(t) for t in texts]):
             starts.append(len(rows))
-            rows += self._text_rows(text)
+            rows += self._word_rows(text)
         self._fill_new_words()
         index, offsets = np.asarray(rows), np.asarray(starts)
         features = np.add.reduceat(self._word_counts[index], offsets)
@@ -94,24 +96,28 @@ class NaiveBayesDetector:
         langs = [languages[b] if ok else None for b, ok in zip(best.tolist(), found)]
         return langs, [p if ok else 0.0 for p, ok in zip(top.tolist(), found)]
 
-    def _text_rows(self, text: str) -> list[int]:
-        """Cache rows of the words of ``text`` after langdetect's cleaning and normalisation (at least one)."""
-        if _MAYBE_URL_OR_MAIL.search(text):
-            text = Detector.MAIL_RE.sub(" ", Detector.URL_RE.sub(" ", text))
-        if not text.isascii():
-            text = NGram.normalize_vi(text)
-            non_latin = len(_NON_LATIN.findall(text, 0, MAX_TEXT_LENGTH))
-            if non_latin and len(_LATIN.findall(text, 0, MAX_TEXT_LENGTH)) * 2 < non_latin:
-                text = _LATIN.sub("", text[:MAX_TEXT_LENGTH])
-        text = text[:MAX_TEXT_LENGTH]
-        if text.isascii():
-            words = text.encode("ascii").translate(ASCII_TABLE).decode("ascii").split(" ")
-        else:
-            words = text.translate(self._table).split(" ")
+    def _normalize(self, texts: list[str]) -> list[str]:
+        """``NGram.normalize`` on every character: bytes.translate for ASCII, one array lookup for the rest."""
+        out = [t.encode("ascii").translate(ASCII_TABLE).decode("ascii") if t.isascii() else t for t in texts]
+        others = [i for i, t in enumerate(texts) if not t.isascii()]
+        if others:
+            joined = "".join(texts[i] for i in others).encode("utf-32-le", "surrogatepass")
+            points = np.frombuffer(joined, dtype=np.uint32)
+            mapped = np.where(points < 0x10000, self._bmp[np.minimum(points, 0xFFFF)], points)
+            normalized = mapped.tobytes().decode("utf-32-le", "surrogatepass")
+            at = 0
+            for i in others:
+                out[i] = normalized[at : at + len(texts[i])]
+                at += len(texts[i])
+        return out
+
+    def _word_rows(self, text: str) -> list[int]:
+        """Cache rows of the words of a normalised text (at least one: row 0 is the empty word)."""
+        words = text.split(" ")
         last = words.pop()
         rows = list(map(self._inner_rows.get, words))
         if None in rows:
-            rows = [self._word_row(w, True) for w in words]
+            rows = [self._word_row(w, True) if r is None else r for r, w in zip(rows, words)]
         if last:
             row = self._final_rows.get(last)
             rows.append(self._word_row(last, False) if row is None else row)
@@ -159,6 +165,20 @@ class NaiveBayesDetector:
         n = len(self._word_vectors)
         self._word_vectors = np.concatenate([self._word_vectors, np.zeros_like(self._word_vectors)])
         self._word_counts = np.concatenate([self._word_counts, np.zeros(n, dtype=np.int64)])
+
+
+def _clean(text: str) -> str:
+    """langdetect's ``Detector.append`` and ``cleaning_text``: URLs and mail addresses out, Vietnamese
+    diacritics composed, cut at 10,000 characters, Latin letters dropped from mostly non-Latin text."""
+    if _MAYBE_URL_OR_MAIL.search(text):
+        text = Detector.MAIL_RE.sub(" ", Detector.URL_RE.sub(" ", text))
+    if text.isascii():
+        return text[:MAX_TEXT_LENGTH]
+    text = NGram.normalize_vi(text)[:MAX_TEXT_LENGTH]
+    non_latin = len(_NON_LATIN.findall(text))
+    if non_latin and len(_LATIN.findall(text)) * 2 < non_latin:
+        text = _LATIN.sub("", text)
+    return text
 
 
 def _segment_sums(table: np.ndarray, ids: np.ndarray, starts: np.ndarray) -> np.ndarray:

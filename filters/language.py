@@ -52,7 +52,7 @@ class LanguageStage:
         verdict = {lang: None if self.wanted(lang) else "lang_not_wanted" for lang in set(langs)}
         verdict[UNDETERMINED] = None if self.undetected == "keep" else "lang_undetected"
         reasons = ["invalid_utf8" if bad else verdict[lang] for lang, bad in zip(langs, invalid)]
-        seen = Counter(f"lang_{lang}" for lang in langs)
+        seen = Counter({f"lang_{lang}": n for lang, n in Counter(langs).items()})
         table = _set(table, "lang", pa.array(langs, pa.string()))
         table = _set(table, "lang_score", pa.array(scores, pa.float32()))
         return split_rows(table, reasons, self.name, extra=seen)
