@@ -50,11 +50,13 @@ class RowBatch:
 
     def add(self, source: str, rows: list[dict], page_url: str | None, trace: dict | None = None) -> None:
         """Add one page's raw rows (dicts with the raw columns and ``skip``), found on ``page_url``."""
-        values = tuple((trace or {}).get(name) for name in self.trace)
+        if not rows:
+            return
+        values = tuple(map((trace or {}).get, self.trace))
         self.pages.setdefault(source, []).append((page_url, values, rows))
         self.size += len(rows)
         self.extra["images"] += len(rows)
-        self.extra["images_with_caption"] += sum(1 for r in rows if r.get("caption"))
+        self.extra["images_with_caption"] += len([r for r in rows if r.get("caption")])
 
     def __len__(self) -> int:
         return self.size

@@ -17,6 +17,8 @@ MAX_SKIPPED_URL = 256
 
 def clean_url(raw: str) -> str:
     """``raw`` with leading/trailing controls and spaces removed and inner tabs/newlines dropped."""
+    if raw.isprintable() and " " not in raw:  # the common case: nothing to remove or escape
+        return raw
     value = raw.strip(_EDGE)
     if "\t" in value or "\n" in value or "\r" in value:
         value = value.replace("\t", "").replace("\n", "").replace("\r", "")
@@ -35,19 +37,19 @@ def resolve(base: str, raw: str | None) -> tuple[str | None, str | None]:
     if raw is None:
         return None, "no_src"
     value = clean_url(raw)
-    if not value:
-        return None, "no_src"
-    head = value[:8].lower()
-    if head.startswith("data:"):
-        return None, "data_uri"
     if value.startswith(_ABSOLUTE):
         return value, None
+    if not value:
+        return None, "no_src"
+    if value[0] in "dD" and value[:5].lower() == "data:":
+        return None, "data_uri"
     url = _join_simple(base, value)
-    if url is None:
-        try:
-            url = urljoin(base, value)
-        except ValueError:
-            return None, "malformed_url"
+    if url is not None:
+        return url, None  # joined onto an http(s) base
+    try:
+        url = urljoin(base, value)
+    except ValueError:
+        return None, "malformed_url"
     scheme, sep, _ = url.partition(":")
     if not sep or scheme.lower() not in ("http", "https"):
         return None, "non_http"
@@ -76,17 +78,17 @@ def _join_simple(base: str, value: str) -> str | None:
     test checks that the results are identical.
     """
     parts = _base_parts(base)
-    if parts is None or "?#" in value or ";" in value or "\\" in value or "[" in value or value.endswith(("?", "#")):
+    if parts is None or "?#" in value or ";" in value or "\\" in value or "[" in value or value[-1] in "?#":
         return None
-    if "." in value:
-        path = value.split("?", 1)[0].split("#", 1)[0]
-        if any(segment in (".", "..") for segment in path.split("/")):
+    if value[0] == "." or "/." in value:  # a segment starting with a dot: maybe "." or ".."
+        path = f"/{value.partition('?')[0].partition('#')[0]}/"
+        if "/./" in path or "/../" in path:
             return None
     scheme, origin, directory = parts
-    if value.startswith("//"):
-        return f"{scheme}:{value}" if value[2:3].isalnum() else None
     if value[0] == "/":
-        return origin + value
+        if value[1:2] != "/":
+            return origin + value
+        return f"{scheme}:{value}" if value[2:3].isalnum() else None
     # urljoin drops empty segments of merged paths, so "//" anywhere is left to it
     if value[0] in "?#;" or ":" in value.split("/", 1)[0] or "//" in value or "//" in directory[len(origin) :]:
         return None

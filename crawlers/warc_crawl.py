@@ -29,7 +29,7 @@ from wit_pipeline.runtime.tasks import task_record
 
 STAGE = "crawl_warc"
 FILES_STATS = "_files.json"
-WARC_SUFFIXES = (".warc", ".warc.gz", ".wat", ".wat.gz", ".arc", ".arc.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wat", ".wat.gz")  # FastWARC reads WARC, not the older ARC format
 
 
 @dataclass(frozen=True)

@@ -1,29 +1,31 @@
-"""Stream the records of a WARC file (gzip per record, or not) with warcio, surviving damage.
+"""Stream the records of a WARC file (gzip per record, or not) with FastWARC, surviving damage.
 
-A damaged region (a truncated or corrupt gzip member, a malformed WARC header, garbage)
-becomes one ``WarcProblem`` with a reason, and reading resumes at the next record start
-found after it: the next gzip member that inflates to ``WARC/`` for compressed files, the
-next line starting ``WARC/1.`` otherwise. Payloads are read only for records the caller
-asks for and only up to ``max_bytes``, so memory stays bounded whatever the file holds.
+FastWARC stops at the first damaged region (a truncated or corrupt gzip member, a malformed
+WARC header, garbage). Each such region becomes one ``WarcProblem`` with a reason, and a
+fresh iterator resumes at the next record start found after it: the next gzip member that
+inflates to ``WARC/`` for compressed files, the next line starting ``WARC/1.`` otherwise.
+Payloads are read only for records the caller asks for and only up to ``max_bytes``; the
+rest of every record is skipped without being held, so memory stays bounded whatever the
+file holds.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeadersParserException
+from fastwarc.stream_io import GzipReader
+from fastwarc.warc import ArchiveIterator, WarcHeader
+from fastwarc.warc import WarcRecord as FastWarcRecord
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_BLOCK = 1 << 20
+_MAX_HEADER = 32 << 10  # FastWARC's default limit on a WARC header block
 
 
-@dataclass
+@dataclass(slots=True)
 class WarcRecord:
     """One record's headers, and its payload when it was wanted and within the size cap."""
 
@@ -32,7 +34,7 @@ class WarcRecord:
     target_uri: str | None
     content_type: str
     http_status: int | None
-    http_headers: list[tuple[str, str]]
+    http_headers: list[tuple[str, str]]  # only for wanted records: building them is not free
     payload: bytes | None
     too_large: bool = False
     kind: str | None = None  # what ``wanted`` said about the record (None: payload not read)
@@ -48,15 +50,20 @@ class WarcRecord:
         return [v for k, v in self.http_headers if k.lower() == lowered]
 
 
-@dataclass
+@dataclass(slots=True)
 class WarcProblem:
-    """A damaged region of the file: where it started and why it could not be read."""
+    """A damaged region of the file and why it could not be read.
+
+    The damage lies at or after ``offset``: the damaged record's start when its header could
+    be read, else the end of the last record read in full (for gzip files, that record's start).
+    """
 
     offset: int
     reason: str
 
 
 Wanted = Callable[[str, str, str | None], str | None]
+_Pass = Generator[WarcRecord | WarcProblem, None, int | None]
 
 
 def read_warc(path: str, wanted: Wanted, max_bytes: int) -> Iterator[WarcRecord | WarcProblem]:
@@ -67,76 +74,86 @@ def read_warc(path: str, wanted: Wanted, max_bytes: int) -> Iterator[WarcRecord 
     """
     with open(path, "rb") as fh:
         gzipped = fh.read(3) == GZIP_MAGIC
-        start = 0
+        start: int | None = 0
+        damaged = False
         while start is not None:
             fh.seek(start)
-            failed_at = yield from _records_from(fh, start, wanted, max_bytes)
+            damaged_at = yield from _records_from(fh, gzipped, wanted, max_bytes, damaged)
+            damaged = damaged_at is not None
             # resume strictly after both the damage and where this pass began, so reading always advances
-            start = None if failed_at is None else find_record_start(fh, max(failed_at, start) + 1, gzipped)
+            start = None if damaged_at is None else find_record_start(fh, max(damaged_at, start) + 1, gzipped)
 
 
-def _records_from(fh: BinaryIO, start: int, wanted: Wanted, max_bytes: int):
-    """Yield records from ``start``; on damage yield the problem and return its offset."""
-    iterator = ArchiveIterator(fh)
-    offset = start
+def _records_from(fh: BinaryIO, gzipped: bool, wanted: Wanted, max_bytes: int, damaged: bool) -> _Pass:
+    """Yield records from ``fh``'s position on; at the first damage return the offset it lies at or after.
+
+    The damage is yielded as a problem too, unless this pass fails before yielding anything while
+    ``damaged`` says the pass began right after a damaged region: then it is more of that region.
+    """
+    damaged_at = fh.tell()
+    last_plain: tuple[int, int] | None = None  # uncompressed: (offset, Content-Length) of the last record read
+    read_any = False
     try:
-        for record in iterator:
-            item = _read_record(record, offset, wanted, max_bytes)
-            offset = iterator.get_record_offset()  # reads the rest of the record
-            if getattr(record.raw_stream, "limit", 0) > 0:
-                yield WarcProblem(offset, "truncated_record")
-                return None
-            item.offset = offset
-            offset += iterator.get_record_length()
-            if not record.rec_type or record.rec_headers.get_header("Content-Length") is None:
-                yield WarcProblem(item.offset, "malformed_warc_header")  # mandatory fields missing
-                continue
+        for record in ArchiveIterator(GzipReader(fh) if gzipped else fh, stream_detect=False):
+            damaged_at, last_plain, read_any = record.stream_pos, None, True
+            item = _read_record(record, wanted, max_bytes)
             yield item
-    except Exception as exc:  # noqa: BLE001 - damaged archives make warcio raise almost anything
-        offset = max(offset, start)  # warcio's offsets are unreliable inside damaged data
-        yield WarcProblem(offset, classify(exc))
-        return offset
+            if isinstance(item, WarcProblem) and item.reason == "truncated_record":
+                return damaged_at
+            if not gzipped and isinstance(item, WarcRecord):
+                last_plain = (item.offset, int(record.headers.get(WarcHeader.CONTENT_LENGTH)))
+    except OSError as exc:  # what FastWARC raises for bytes it cannot decompress or parse
+        if last_plain is not None:
+            damaged_at = _plain_record_end(fh, *last_plain)
+        if read_any or not damaged:
+            yield WarcProblem(damaged_at, classify(exc))
+        return damaged_at
     return None
 
 
-def _read_record(record: ArcWarcRecord, offset: int, wanted: Wanted, max_bytes: int) -> WarcRecord:
-    headers = record.http_headers
-    http_type = headers.get_header("Content-Type") if headers is not None else None
-    content_type = record.rec_headers.get_header("Content-Type") or ""
-    payload, too_large = None, False
-    kind = wanted(record.rec_type or "", content_type, http_type)
-    if kind:
-        data = record.content_stream().read(max_bytes + 1)
-        too_large = len(data) > max_bytes
-        payload = None if too_large else data
-    status = None
-    if headers is not None and headers.get_statuscode():
-        code = headers.get_statuscode()
-        status = int(code) if code.isdigit() else None
+def _read_record(record: FastWarcRecord, wanted: Wanted, max_bytes: int) -> WarcRecord | WarcProblem:
+    """The record's fields and wanted payload, reading it to its end; a problem if it is cut short or malformed."""
+    headers = record.headers
+    rec_type = headers.get(WarcHeader.WARC_TYPE)
+    content_type = headers.get(WarcHeader.CONTENT_TYPE) or ""
+    http = record.http_headers if record.is_http else None
+    kind = wanted(rec_type or "", content_type, http.get(WarcHeader.CONTENT_TYPE) if http is not None else None)
+    data = record.reader.read(max_bytes + 1) if kind else b""
+    offset = record.stream_pos
+    if len(data) + record.consume() < record.content_length:
+        return WarcProblem(offset, "truncated_record")
+    length = headers.get(WarcHeader.CONTENT_LENGTH)
+    if not rec_type or length is None or not (length.isascii() and length.isdigit()):  # missing or unusable
+        return WarcProblem(offset, "malformed_warc_header")
+    too_large = len(data) > max_bytes
     return WarcRecord(
         offset=offset,
-        rec_type=record.rec_type or "",
-        target_uri=record.rec_headers.get_header("WARC-Target-URI"),
+        rec_type=rec_type,
+        target_uri=headers.get(WarcHeader.WARC_TARGET_URI),
         content_type=content_type,
-        http_status=status,
-        http_headers=list(headers.headers) if headers is not None else [],
-        payload=payload,
+        http_status=http.status_code if http is not None else None,
+        http_headers=list(http.to_tuples()) if kind and http is not None else [],
+        payload=data if kind and not too_large else None,
         too_large=too_large,
         kind=kind,
     )
 
 
-def classify(exc: BaseException) -> str:
-    """A short reason code for an exception raised while reading a WARC file."""
-    if isinstance(exc, (zlib.error, EOFError)):
+def classify(exc: OSError) -> str:
+    """A short reason code for FastWARC's error on a damaged region."""
+    message = str(exc)
+    if message.startswith("Gzip"):
         return "corrupt_gzip"
-    if isinstance(exc, StatusAndHeadersParserException):
-        return "malformed_http_headers"
-    if isinstance(exc, ArchiveLoadFailed):
+    if "WARC header" in message:
         return "malformed_warc_header"
-    if isinstance(exc, (ValueError, IndexError, KeyError, UnicodeError)):
-        return "malformed_record"
     return "unreadable_record"
+
+
+def _plain_record_end(fh: BinaryIO, offset: int, block_length: int) -> int:
+    """End of the uncompressed record at ``offset``: its header block, ``block_length`` bytes, then CRLF CRLF."""
+    fh.seek(offset)
+    header_end = fh.read(_MAX_HEADER).find(b"\r\n\r\n")
+    return offset + header_end + 4 + block_length + 4 if header_end != -1 else offset
 
 
 def find_record_start(fh: BinaryIO, after: int, gzipped: bool) -> int | None:

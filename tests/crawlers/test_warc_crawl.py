@@ -147,6 +147,7 @@ def test_record_kinds_and_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(WitError, match="no such file"):
         crawl_warc([str(tmp_path / "missing.warc.gz")], tmp_path / "out", progress=False)
     (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "old.arc.gz").write_bytes(b"")  # the pre-WARC ARC format is not read
     with pytest.raises(WitError, match="holds no .warc"):
         crawl_warc([str(tmp_path / "empty")], tmp_path / "out", progress=False)
 

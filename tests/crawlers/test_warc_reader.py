@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,9 +92,112 @@ def test_oversized_payload_is_not_read(tmp_path: Path) -> None:
     assert items[1].payload == BODY
 
 
-def test_damage_that_confuses_warcio_offsets_still_advances() -> None:
-    # Found by the property test: warcio reported a negative offset inside this damaged member.
+def test_a_damaged_member_that_inflates_past_its_end_still_advances() -> None:
+    # Found by the property test: member 0 is damaged so that decompressing it runs on to the end of the file.
     path = Path(__file__).parent / "data" / "negative_offset.warc.gz"
     items = read_all(path)
     assert ("problem", "malformed_warc_header") in items
     assert items.count(("response", "http://h.example/2")) == 1
+
+
+def test_adjacent_damaged_members_are_one_problem(tmp_path: Path) -> None:
+    path = tmp_path / "adjacent.warc.gz"
+    offsets = write_warc(path, pages(5))
+    data = bytearray(path.read_bytes())
+    for member in (1, 2):
+        middle = (offsets[member] + offsets[member + 1]) // 2
+        data[middle : middle + 2] = bytes(b ^ 0xFF for b in data[middle : middle + 2])
+    path.write_bytes(bytes(data))
+    assert read_all(path) == [
+        ("response", "http://ex.example/0"),
+        ("problem", "corrupt_gzip"),
+        ("response", "http://ex.example/3"),
+        ("response", "http://ex.example/4"),
+    ]
+
+
+def test_garbage_between_gzip_members(tmp_path: Path) -> None:
+    path = tmp_path / "between.warc.gz"
+    offsets = write_warc(path, pages(3))
+    data = path.read_bytes()
+    path.write_bytes(data[: offsets[1]] + b"not a gzip member" + data[offsets[1] :])
+    assert read_all(path) == [
+        ("response", "http://ex.example/0"),
+        ("problem", "corrupt_gzip"),
+        ("response", "http://ex.example/1"),
+        ("response", "http://ex.example/2"),
+    ]
+
+
+def test_resync_skips_warc_text_inside_the_last_good_payload(tmp_path: Path) -> None:
+    inner = b"WARC/1.0\r\nWARC-Type: resource\r\nWARC-Target-URI: http://fake.example/\r\nContent-Length: 0\r\n\r\n"
+    path = tmp_path / "nested.warc"
+    records = [lambda w: html_response(w, "http://ex.example/0", b"<pre>\n" + inner + b"</pre>")]
+    offsets = write_warc(path, records + pages(3)[1:], gzip=False)
+    data = path.read_bytes()
+    path.write_bytes(data[: offsets[1]] + b"junk\r\n" + data[offsets[1] :])
+    assert read_all(path) == [
+        ("response", "http://ex.example/0"),
+        ("problem", "malformed_warc_header"),
+        ("response", "http://ex.example/1"),
+        ("response", "http://ex.example/2"),
+    ]
+
+
+@pytest.mark.parametrize(("keep", "reason"), [(400, "truncated_record"), (40, "malformed_warc_header")])
+def test_uncompressed_file_cut_in_a_record(tmp_path: Path, keep: int, reason: str) -> None:
+    path = tmp_path / "cut.warc"
+    offsets = write_warc(path, pages(2), gzip=False)
+    path.write_bytes(path.read_bytes()[: offsets[1] + keep])  # in the payload, or in the WARC header
+    assert read_all(path) == [("response", "http://ex.example/0"), ("problem", reason)]
+
+
+def test_record_without_warc_type_is_a_problem_and_reading_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "untyped.warc"
+    offsets = write_warc(path, pages(2), gzip=False)
+    data = path.read_bytes()
+    untyped = b"WARC/1.0\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello\r\n\r\n"
+    path.write_bytes(data[: offsets[1]] + untyped + data[offsets[1] :])
+    assert read_all(path) == [
+        ("response", "http://ex.example/0"),
+        ("problem", "malformed_warc_header"),
+        ("response", "http://ex.example/1"),
+    ]
+
+
+def test_http_headers_only_for_wanted_records_and_any_case(tmp_path: Path) -> None:
+    path = tmp_path / "case.warc.gz"
+    headers = [("content-type", "text/html"), ("x-robots-tag", "noai"), ("X-Robots-Tag", "nofollow")]
+    write_warc(path, [lambda w: html_response(w, "http://ex.example/", BODY, headers)] * 2)
+    seen: list[str | None] = []
+
+    def wanted(rec_type: str, warc_type: str, http_type: str | None) -> str | None:
+        seen.append(http_type)
+        return "html" if len(seen) == 1 else None
+
+    first, second = read_warc(str(path), wanted, 1 << 20)
+    assert seen == ["text/html", "text/html"]
+    assert first.http_header("Content-Type") == "text/html" and first.http_status == 200
+    assert first.http_header_values("X-ROBOTS-TAG") == ["noai", "nofollow"]
+    assert second.payload is None and second.http_headers == [] and second.http_status == 200
+
+
+def test_a_huge_record_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "huge.warc"
+    huge = b"<p>" * (22 << 20)  # 66 MB
+    write_warc(path, [lambda w: html_response(w, "http://big.example/", huge)] + pages(1), gzip=False)
+    script = (
+        "import resource, sys\n"
+        "from crawlers.warc_reader import read_warc\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "items = [(i.too_large, i.payload is None) for i in read_warc(sys.argv[1], lambda *_: 'html', 1 << 20)]\n"
+        "grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before\n"
+        "print(items, grown // 1024)\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)], cwd=repo, capture_output=True, text=True, check=True
+    )
+    items, grown_mb = out.stdout.rsplit(" ", 1)
+    assert items == "[(True, True), (False, False)]"
+    assert int(grown_mb) < 16  # the 66 MB payload is never held

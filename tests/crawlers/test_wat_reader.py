@@ -49,6 +49,27 @@ def test_records_without_links_and_invalid_json() -> None:
     assert wat_image_rows(odd, URI).rows == []
 
 
+def test_every_record_is_decoded_so_any_invalid_json_counts() -> None:
+    assert wat_image_rows(b'{"Envelope": {"WARC-Header-Metadata": ', URI).problem == "invalid_json"  # no IMG@ in it
+    assert wat_image_rows(b"", URI).problem == "invalid_json"
+    assert wat_image_rows(b'"just a string"', URI).problem == "invalid_json"
+    assert wat_image_rows(b'{"Envelope": {"x": NaN}}', URI).problem == "invalid_json"
+    assert wat_image_rows(b'{"Envelope": {"x": "\\ud800"}}', URI).problem == "invalid_json"  # a lone surrogate
+    assert wat_image_rows(b'{"Envelope": {}}', URI).problem is None
+
+
+def test_links_that_are_not_objects_are_skipped() -> None:
+    doc = wat_document(URI, [{"path": "IMG@/src", "url": "/a.png", "alt": "a"}])
+    links = doc["Envelope"]["Payload-Metadata"]["HTTP-Response-Metadata"]["HTML-Metadata"]["Links"]
+    links[:0] = ["IMG@/src", None, ["IMG@/src"]]
+    links.append({"path": "IMG@/src", "url": 7, "alt": ["x"], "title": " t  "})
+    rows = wat_image_rows(payload(doc), URI).rows
+    assert [(r["url"], r["caption"], r["skip"]) for r in rows] == [
+        ("https://news.example/a.png", "a", None),
+        (None, "t", "no_src"),
+    ]
+
+
 def test_opt_outs_in_headers_and_metas() -> None:
     links = [{"path": "IMG@/src", "url": "/a.png", "alt": "a"}]
     header = wat_image_rows(payload(wat_document(URI, links, headers={"X-Robots-Tag": "noai"})), URI)
