@@ -52,8 +52,10 @@ class NaiveBayesDetector:
         self._inner_rows: dict[str, int] = {}
         self._final_rows: dict[str, int] = {}
         self._new_words: list[tuple[int, str, bool]] = []
-        self._word_vectors = np.zeros((1024, len(self.languages)), dtype=np.float32)
-        self._word_counts = np.zeros(1024, dtype=np.int64)
+        # Room for a full cache plus one batch of new words; np.zeros leaves untouched pages unallocated.
+        capacity = WORD_CACHE_LIMIT + 64 * BATCH
+        self._word_vectors = np.zeros((capacity, len(self.languages)), dtype=np.float32)
+        self._word_counts = np.zeros(capacity, dtype=np.int64)
         self._reset_cache()
 
     def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
