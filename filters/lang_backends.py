@@ -46,7 +46,7 @@ class NaiveBayesBackend:
 
     def __init__(self) -> None:
         self._detector = NaiveBayesDetector()
-        self.languages = frozenset(self._detector.languages)
+        self.languages = supported_languages(self.name)
 
     def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         """Batch detection; the posterior of the best language is the score."""
@@ -59,7 +59,7 @@ class LangdetectBackend:
     name = "langdetect"
 
     def __init__(self) -> None:
-        self.languages = frozenset(p.name for p in _profile_files())
+        self.languages = supported_languages(self.name)
 
     def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         """One ``detect_langs`` call per text; text without features is undetected."""
@@ -82,7 +82,7 @@ class Cld2Backend:
     name = "cld2"
 
     def __init__(self) -> None:
-        self.languages = frozenset(c for c in (_cld2_code(code) for _, code in pycld2.LANGUAGES) if c)
+        self.languages = supported_languages(self.name)
 
     def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         """One pycld2 call per text; characters CLD2 refuses (C0/C1 controls) are dropped first."""
@@ -113,8 +113,14 @@ def _cld2_code(code: str) -> str | None:
     return _CLD2_CODES.get(code, code)
 
 
-def _profile_files() -> list[Path]:
-    return [p for p in Path(PROFILES_DIRECTORY).iterdir() if p.is_file() and not p.name.startswith(".")]
+def supported_languages(backend: str) -> frozenset[str]:
+    """Codes ``backend`` can answer, known without loading its model (langdetect's profile names)."""
+    if backend == "cld2":
+        return frozenset(c for c in (_cld2_code(code) for _, code in pycld2.LANGUAGES) if c)
+    if backend in ("nb", "langdetect"):
+        profiles = Path(PROFILES_DIRECTORY).iterdir()
+        return frozenset(p.name for p in profiles if p.is_file() and not p.name.startswith("."))
+    raise WitError(f"filters.lang_backend: unknown backend '{backend}' (expected one of {', '.join(BACKENDS)})")
 
 
 @functools.cache
@@ -131,7 +137,7 @@ def get_backend(name: str) -> LangBackend:
 
 def check_languages(backend: str, wanted: Sequence[str]) -> None:
     """Refuse a wanted language the backend can never answer (``--lang an`` with langdetect)."""
-    known = get_backend(backend).languages
+    known = supported_languages(backend)
     for code in wanted:
         if not any(lang == code or lang.startswith(code + "-") for lang in known):
             raise WitError(

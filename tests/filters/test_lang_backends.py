@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from filters.lang_backends import check_languages, get_backend
+from filters.lang_backends import check_languages, get_backend, supported_languages
+from filters.lang_nb import NaiveBayesDetector
 from wit_pipeline.errors import WitError
 
 
@@ -13,6 +14,10 @@ def test_codes_follow_langdetect_conventions(backend: str) -> None:
     codes = get_backend(backend).languages
     assert {"en", "de", "he", "zh-cn", "zh-tw"} <= codes
     assert "iw" not in codes and "zh-Hant" not in codes
+
+
+def test_languages_known_without_a_model_match_the_model() -> None:
+    assert supported_languages("nb") == frozenset(NaiveBayesDetector().languages)
 
 
 def test_langdetect_backend_is_seeded_and_deterministic() -> None:
