@@ -354,7 +354,8 @@ def intro(machine_note: str) -> str:
     return f"""
 `python benchmarks/bench_filters.py` (`--full` adds the 10M-row dedup; `--only NAME` reruns one part).
 Data is generated in the script: captions are word sequences drawn by frequency from wordfreq's lists
-of {len(LANGS)} languages, plus planted junk and repeated URLs. Medians of several runs. {machine_note}
+of {len(LANGS)} languages, plus planted junk and repeated URLs. Medians of several runs.
+{machine_note} (when this file was last written; each part can be rerun alone with `--only`).
 The machine is shared and other sessions' jobs ran alongside, so single-core figures are CPU time
 of the benchmark process (baseline and wit measured the same way, interleaved), and the whole
 command is given both as wall-clock time and as CPU seconds summed over all its processes.
