@@ -31,11 +31,10 @@ from filters.publish import QUERY_TABLE, final_tasks, write_query_table
 from filters.queries import build_queries, load_queries, write_queries
 from filters.query_match import QueryMatchStage
 from wit_pipeline.config import FiltersConfig
-from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import Stage, run_job
-from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.stage import partition_tasks
+from wit_pipeline.runtime.tasks import claim
 
 STAGES_DIR = "_stages"
 CLAIM_FILE = "_filter.json"
@@ -94,7 +93,7 @@ def prepare(in_dir: str | Path, out_dir: str | Path, config: FiltersConfig, seed
     settings.validate(config)
     parts = [str(p) for p in list_parts(in_dir)]
     fingerprint = _fingerprint(parts, config, seed)
-    _claim(Path(out_dir), fingerprint)
+    claim(Path(out_dir), "filter", fingerprint, record_name=CLAIM_FILE)
     return parts, fingerprint
 
 
@@ -142,26 +141,6 @@ def _fingerprint(parts: Sequence[str], config: FiltersConfig, seed: int) -> dict
         "seed": seed,
         "query_files": [[f, Path(f).stat().st_size if Path(f).exists() else None] for f in files],
     }
-
-
-def _claim(out: Path, fingerprint: dict) -> None:
-    """Refuse an output directory holding other data or a filter run with other inputs/settings."""
-    record = json.loads(json.dumps({"job": "filter", "fingerprint": fingerprint}))
-    path = out / CLAIM_FILE
-    if path.exists():
-        try:
-            existing = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            existing = None
-        if existing != record:
-            raise WitError(
-                f"{out}: holds a filter run with other inputs or settings; choose another --out or delete it"
-            )
-        return
-    if out.exists() and any(not p.name.startswith("_") for p in out.iterdir()):
-        raise WitError(f"{out}: output directory is not empty and holds no wit filter run")
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(path, record)
 
 
 def _say(progress: bool, message: str) -> None:

@@ -122,15 +122,16 @@ def execute(fill: Fill, task: Any, out_dir: str) -> str | None:
     return None
 
 
-def claim(out: Path, job: str, fingerprint: dict) -> None:
+def claim(out: Path, job: str, fingerprint: dict, record_name: str = JOB_FILE) -> None:
     """Record which job owns ``out``; refuse to resume a different job into finished work.
 
     A claim with no finished task yet (say, a run that failed on a bad input file) is simply
-    replaced, so fixing the input and rerunning into the same directory works.
+    replaced, so fixing the input and rerunning into the same directory works. Multi-step
+    commands claim their top directory under their own ``record_name``.
     """
     out.mkdir(parents=True, exist_ok=True)
     record = json.loads(json.dumps({"job": job, "fingerprint": fingerprint}))
-    path = out / JOB_FILE
+    path = out / record_name
     if path.exists():
         try:
             existing = json.loads(path.read_text(encoding="utf-8"))
@@ -139,7 +140,10 @@ def claim(out: Path, job: str, fingerprint: dict) -> None:
         if existing == record:
             return
         if any((out / TASKS_DIR).glob(f"*/{DONE}")):
-            raise WitError(f"{out}: holds the output of a different job or settings; choose another --out or delete it")
+            raise WitError(
+                f"{out}: holds the output of a different job, or of other inputs or settings; "
+                "choose another --out or delete it"
+            )
     elif any(p for p in out.iterdir() if not p.name.startswith("_")):
         raise WitError(f"{out}: output directory is not empty and holds no wit job")
     write_json(path, record)
