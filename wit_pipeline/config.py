@@ -204,7 +204,7 @@ def load_config(path: str | Path | None) -> BuildConfig:
         raise WitError(f"{p}: cannot read config file ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise WitError(f"{p}: invalid TOML ({exc})") from None
-    return _build(BuildConfig, data, str(p), prefix="")
+    return build_dataclass(BuildConfig, data, str(p), prefix="")
 
 
 def apply_overrides(config: BuildConfig, overrides: dict[str, Any], origin: str = "flag") -> BuildConfig:
@@ -217,7 +217,7 @@ def apply_overrides(config: BuildConfig, overrides: dict[str, Any], origin: str 
         if section not in data or key not in data[section]:
             raise WitError(f"{origin}: unknown config key '{dotted}'")
         data[section][key] = value
-    return _build(BuildConfig, data, origin, prefix="")
+    return build_dataclass(BuildConfig, data, origin, prefix="")
 
 
 def to_dict(config: Any) -> dict:
@@ -244,7 +244,8 @@ def write_resolved(config: BuildConfig, out_dir: str | Path) -> Path:
     return path
 
 
-def _build(cls: type, data: Any, origin: str, prefix: str) -> Any:
+def build_dataclass(cls: type, data: Any, origin: str, prefix: str = "") -> Any:
+    """Build dataclass ``cls`` from nested dicts strictly: unknown keys and wrong types name the key."""
     where = prefix.rstrip(".") or "top level"
     if not isinstance(data, dict):
         raise WitError(f"{origin}: '{where}' must be a table, got {type(data).__name__}")
@@ -258,7 +259,7 @@ def _build(cls: type, data: Any, origin: str, prefix: str) -> Any:
         key = f"{prefix}{name}"
         hint = hints[name]
         if dataclasses.is_dataclass(hint):
-            values[name] = _build(hint, value, origin, prefix=f"{key}.")
+            values[name] = build_dataclass(hint, value, origin, prefix=f"{key}.")
         else:
             values[name] = _check(value, hint, origin, key)
     return cls(**values)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wit_pipeline.config import build_dataclass
 from wit_pipeline.errors import WitError
 
 if sys.version_info >= (3, 11):
@@ -69,7 +70,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "model config") -> ModelConfig:
         """Build a config from a dict, rejecting unknown keys and wrong types with a one-line error."""
-        config = cls(**_strict(cls, data, origin, ""))
+        config = build_dataclass(cls, data, origin)
         _validate(config, origin)
         return config
 
@@ -126,34 +127,6 @@ def load_model_config(path: str | Path) -> ModelConfig:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise WitError(f"{p}: cannot read model config ({exc})") from None
     return ModelConfig.from_dict(data, origin=str(p))
-
-
-def _strict(cls: type, data: Any, origin: str, prefix: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise WitError(f"{origin}: '{prefix.rstrip('.') or 'top level'}' must be a table")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in fields:
-            raise WitError(f"{origin}: unknown model config key '{prefix}{key}' (known: {', '.join(fields)})")
-        default = getattr(cls(), key)
-        if dataclasses.is_dataclass(default):
-            values[key] = type(default)(**_strict(type(default), value, origin, f"{prefix}{key}."))
-        else:
-            values[key] = _coerce(value, default, origin, f"{prefix}{key}")
-    return values
-
-
-def _coerce(value: Any, default: Any, origin: str, key: str) -> Any:
-    if isinstance(default, list):
-        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            raise WitError(f"{origin}: '{key}' must be a list of integers, got {value!r}")
-        return list(value)
-    if isinstance(default, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if type(value) is not type(default):
-        raise WitError(f"{origin}: '{key}' must be {type(default).__name__}, got {type(value).__name__} {value!r}")
-    return value
 
 
 def _validate(config: ModelConfig, origin: str) -> None:

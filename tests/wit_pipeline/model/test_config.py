@@ -41,7 +41,7 @@ def test_custom_sizes_from_toml_and_json(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[vision]\nwidht = 3\n", "unknown model config key 'vision.widht'"),
+        ("[vision]\nwidht = 3\n", "unknown config key 'vision.widht'"),
         ('embed_dim = "big"\n', "'embed_dim' must be int, got str"),
         ("[vision]\nimage_size = 50\n", "not a multiple of patch_size"),
         ('[vision]\nkind = "cnn"\n', "vision.kind must be 'vit' or 'resnet'"),
