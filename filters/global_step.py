@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from distributed import Client
 
 from wit_pipeline.runtime.atomic import TMP_MARK, write_text
+from wit_pipeline.runtime.faults import fault_point
 
 DONE = "_SUCCESS"
 
@@ -62,8 +63,10 @@ def run_step(directory: Path, write: Callable[[Path], None]) -> None:
     tmp.mkdir()
     try:
         write(tmp)
+        fault_point("global", directory.name, "written")
         write_text(tmp / DONE, "")
         os.replace(tmp, directory)
+        fault_point("global", directory.name, "done")
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

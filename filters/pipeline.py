@@ -33,6 +33,7 @@ from filters.query_match import QueryMatchStage
 from wit_pipeline.config import FiltersConfig
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import Stage, run_job
+from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.stage import partition_tasks
 from wit_pipeline.runtime.tasks import claim
 
@@ -80,6 +81,7 @@ def filter_manifest(
     if config.query_matching and not (out / QUERY_TABLE).exists():
         counts = work / "counts" / COUNTS_FILE if config.query_cap > 0 else None
         write_query_table(out, load_queries(queries_path), counts, config.query_cap, client)
+        fault_point("filter", "query_table")
     if not config.keep_intermediate:
         settings.remove_intermediate(work)
     return json.loads((out / "stats.json").read_text(encoding="utf-8"))

@@ -33,6 +33,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.atomic import write_json
+from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.stage import partition_tasks
 
 BUILD_FILE = "build.json"
@@ -47,6 +48,7 @@ class BuildReport:
     def timed(self, name: str, run: Callable[[], dict], rows_key: str = "rows_out") -> dict:
         started = time.perf_counter()
         stats = run()
+        fault_point("build", name, "done")
         seconds = time.perf_counter() - started
         self.steps.append({"step": name, "seconds": round(seconds, 3), "rows_out": stats.get(rows_key)})
         return stats

@@ -29,6 +29,7 @@ from wit_pipeline.download.image_check import image_problem
 from wit_pipeline.download.image_fetch import ImageFetcher
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.plan import ShardSpec
+from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
 
 STAGE = "download"
@@ -131,6 +132,7 @@ class DownloadShardTask:
                     "sha256": outcome.sha256,
                 }
                 writer.write(outcome.image, key, row.get("caption"), meta)
+                fault_point("sample", STAGE, self.task_id, index)
                 statuses[outcome.status] += 1
                 status_dict.increment(outcome.reason or "success")
                 if outcome.reason is None:

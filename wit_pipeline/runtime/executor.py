@@ -16,6 +16,7 @@ from pathlib import Path
 from distributed import Client
 
 from wit_pipeline.runtime.atomic import write_parquet, write_text
+from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import STATS_FILE, merge_counters, read_funnel, write_stats
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.stage import Task
@@ -54,6 +55,7 @@ def write_chunks(task: Task, tmp: Path) -> dict:
             write_parquet(tmp / f"rejects-{n:05d}.parquet", chunk.rejected)
             rejects.append(n)
         totals.append(chunk.counters)
+        fault_point("chunk", tmp.parent.parent.name, task.task_id, n)
     counters = [c.to_dict() for c in merge_counters(totals)]
     return {"chunks": len(totals), "rejects": rejects, "counters": counters}
 
@@ -71,10 +73,12 @@ def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Se
             move_into_place(src / f"part-{j:05d}.parquet", out / f"part-{index + j:05d}.parquet")
             if j in meta["rejects"]:
                 move_into_place(src / f"rejects-{j:05d}.parquet", out / "rejects" / f"part-{index + j:05d}.parquet")
+            fault_point("publish", job, index + j)
         index += meta["chunks"]
     sources = [] if upstream is None else [upstream] if isinstance(upstream, (str, Path)) else list(upstream)
     upstream_funnel = merge_counters(read_funnel(u) for u in sources)
     info = {"job": job, "parts": index, "tasks": len(task_ids)}
     stats = write_stats(out, merge_counters(groups), upstream_funnel, info)
+    fault_point("publish", job, "stats")
     write_text(out / DONE, "")
     return stats

@@ -16,6 +16,7 @@ from typing import Protocol
 from distributed import Client
 
 from wit_pipeline.runtime.atomic import write_text
+from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import STATS_FILE, merge_counters, read_funnel, write_stats
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.tasks import COUNTERS_FILE, DONE, TASKS_DIR, move_into_place, run_tasks, task_record
@@ -52,8 +53,10 @@ def run_file_job(
         groups.append([StageCounters.from_dict(c) for c in record["counters"]])
         for name in record["files"]:
             move_into_place(src / name, out / name)
+            fault_point("publish", job, name)
     info = {"job": job, "tasks": len(tasks), **(finish(out) if finish else {})}
     stats = write_stats(out, merge_counters(groups), read_funnel(upstream) if upstream else [], info)
+    fault_point("publish", job, "stats")
     write_text(out / DONE, "")
     return stats
 

@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime.atomic import TMP_MARK, is_tmp, write_json, write_text
+from wit_pipeline.runtime.faults import fault_point
 
 TASKS_DIR = "_tasks"
 DONE = "_SUCCESS"
@@ -69,11 +70,12 @@ def run_tasks(
     pending = [t for t in tasks if not task_done(out, t.task_id)]
     if client is None:
         for t in track(pending, job, progress):
-            _raise_user_error(execute(fill, t, str(out)))
+            _raise_user_error(execute(fill, t, str(out), job))
     else:
         token = hashlib.blake2b(str(out.resolve()).encode(), digest_size=4).hexdigest()
         futures = [
-            client.submit(execute, fill, t, str(out), key=f"wit-{job}-{t.task_id}-{token}", retries=1) for t in pending
+            client.submit(execute, fill, t, str(out), job, key=f"wit-{job}-{t.task_id}-{token}", retries=1)
+            for t in pending
         ]
         try:
             for future in track(as_completed(futures), job, progress, total=len(futures)):
@@ -93,7 +95,7 @@ def task_record(out: Path, task_id: str) -> dict:
     return json.loads((out / TASKS_DIR / task_id / COUNTERS_FILE).read_text(encoding="utf-8"))
 
 
-def execute(fill: Fill, task: Any, out_dir: str) -> str | None:
+def execute(fill: Fill, task: Any, out_dir: str, job: str = "") -> str | None:
     """Run one task; return None on success or the one-line message of a user error.
 
     A user error (bad input file) is returned rather than raised, so dask neither retries it
@@ -107,6 +109,7 @@ def execute(fill: Fill, task: Any, out_dir: str) -> str | None:
     tmp.mkdir(parents=True)
     try:
         record = fill(task, tmp)
+        fault_point("task", job, task.task_id, "filled")
         write_json(tmp / COUNTERS_FILE, record)
         write_text(tmp / DONE, "")
         try:
@@ -114,6 +117,7 @@ def execute(fill: Fill, task: Any, out_dir: str) -> str | None:
         except OSError:
             if not (final / DONE).exists():
                 raise
+        fault_point("task", job, task.task_id, "done")
     except WitError as exc:
         return str(exc)
     finally:

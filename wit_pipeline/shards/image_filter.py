@@ -18,6 +18,7 @@ from distributed import Client
 from wit_pipeline.download.download import write_shard_index
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
+from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.shards.dedup_plan import ImageRules, plan_removals
 from wit_pipeline.shards.image_hashes import HASH_COLUMNS, shard_hashes
 from wit_pipeline.shards.rewrite import RewriteShardTask
@@ -42,6 +43,7 @@ def filter_shards(
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HASH_COLUMNS.items()})
     frames = dd.from_delayed([dask.delayed(shard_hashes)(str(t)) for t in tars], meta=meta).persist()
     removals = plan_removals(frames, rules)
+    fault_point("image_filter", "planned")
     by_shard: dict[str, list[tuple[str, str]]] = {t.stem: [] for t in tars}
     for key, reason in sorted(removals.items()):
         by_shard.setdefault(key_shard(key, tars), []).append((key, reason))

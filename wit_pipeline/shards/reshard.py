@@ -19,6 +19,7 @@ from distributed import Client
 from wit_pipeline.download.download import write_shard_index
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
+from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.shards.tar_io import iter_samples
 
@@ -46,8 +47,9 @@ class ReshardTask:
         if missing:
             raise WitError(f"{src}: {len(missing)} sample(s) listed in the parquet are missing from the tars")
         with open(tmp_dir / f"{self.name}.tar", "wb") as fh, wds.TarWriter(fh) as sink:
-            for key in self.keys:
+            for n, key in enumerate(self.keys):
                 sink.write(found[key])
+                fault_point("sample", "reshard", self.name, n)
         tables = {s: pq.read_table(src / f"{s}.parquet") for s in {shard for shard, _ in self.rows}}
         table = pa.concat_tables([tables[s].slice(i, 1) for s, i in self.rows], promote_options="permissive")
         pq.write_table(table, tmp_dir / f"{self.name}.parquet")

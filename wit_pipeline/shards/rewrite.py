@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import webdataset as wds
 
+from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.shards.tar_io import iter_samples
 
@@ -46,6 +47,7 @@ class RewriteShardTask:
                     continue
                 counters.kept += 1
                 sink.write(sample)
+                fault_point("sample", STAGE, self.name, counters.rows_in - 1)
         table = pq.read_table(src / f"{self.name}.parquet")
         keys = table["key"].to_pylist()
         status = [FILTERED if k in removed else s for k, s in zip(keys, table["status"].to_pylist())]
