@@ -18,10 +18,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="manifest directory (or one part file), or shard directory")
     p.add_argument("--rows", type=int, default=5, help="sample rows to show (default 5)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="check a build (or demo) directory: every input row in exactly one place (a shard sample, or a "
+        "reject/failed row with stage and reason), shards, sizes.json and funnel consistent; exit 1 on any discrepancy",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.verify:
+        from wit_pipeline.verify import verify_build
+
+        report = verify_build(args.path)
+        print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else report.text())
+        return 0 if report.ok else 1
     if is_run_dir(args.path):
         summary = summarize_run(args.path)
         text = run_text
