@@ -1,6 +1,8 @@
 """Language identification backends behind one interface: a batch of texts in, detections out.
 
-``nb`` (default): langdetect's profiles scored exactly, see ``lang_nb`` — langdetect's answers at
+``auto`` (default): CLD2 where it is reliable, langdetect's model where CLD2 is
+unsure, wordfreq arbitrating disagreements — the best on short alt text, see ``lang_auto``.
+``nb``: langdetect's profiles scored exactly, see ``lang_nb`` — langdetect's answers at
 ~100x its speed. ``langdetect``: the reference, called per caption with ``DetectorFactory.seed = 0``
 so it is deterministic. ``cld2``: Google's CLD2 via pycld2, fastest, but it agrees with langdetect
 less often than the target (see benchmarks/BENCHMARKS.md). Codes follow langdetect's (``he``,
@@ -21,11 +23,12 @@ from langdetect import DetectorFactory
 from langdetect.detector_factory import PROFILES_DIRECTORY
 from langdetect.lang_detect_exception import LangDetectException
 
+from filters.lang_auto import AutoBackend
 from filters.lang_nb import NaiveBayesDetector
 from wit_pipeline.errors import WitError
 
 DetectorFactory.seed = 0
-BACKENDS = ("nb", "langdetect", "cld2")
+BACKENDS = ("auto", "nb", "langdetect", "cld2")
 _CLD2_CODES = {"iw": "he", "zh": "zh-cn", "zh-Hant": "zh-tw", "jw": "jv", "un": None}
 _CLD2_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -115,6 +118,8 @@ def _cld2_code(code: str) -> str | None:
 
 def supported_languages(backend: str) -> frozenset[str]:
     """Codes ``backend`` can answer, known without loading its model (langdetect's profile names)."""
+    if backend == "auto":
+        return supported_languages("nb") | supported_languages("cld2")
     if backend == "cld2":
         return frozenset(c for c in (_cld2_code(code) for _, code in pycld2.LANGUAGES) if c)
     if backend in ("nb", "langdetect"):
@@ -126,6 +131,8 @@ def supported_languages(backend: str) -> frozenset[str]:
 @functools.cache
 def get_backend(name: str) -> LangBackend:
     """The process-wide instance of backend ``name`` (profiles load once per worker)."""
+    if name == "auto":
+        return AutoBackend(Cld2Backend(), NaiveBayesBackend(), supported_languages("auto"))
     if name == "nb":
         return NaiveBayesBackend()
     if name == "langdetect":

@@ -30,7 +30,7 @@ UNDETECTED_RULES = ("reject", "keep")
 class LanguageStage:
     """Per-partition language detection and filtering."""
 
-    backend: str = "nb"
+    backend: str = "auto"
     languages: tuple[str, ...] = ("en",)
     min_score: float = 0.5
     undetected: str = "reject"

@@ -76,7 +76,7 @@ class FiltersConfig:
     near_dup: bool = False  # MinHash LSH near-duplicate captions within a page or domain
     near_dup_scope: str = "page"  # page | domain
     near_dup_threshold: float = 0.8
-    lang_backend: str = "nb"  # nb (langdetect's model, exact and fast) | langdetect | cld2 | none
+    lang_backend: str = "auto"  # auto (CLD2 + langdetect's model, best on short text) | nb | langdetect | cld2 | none
     languages: list[str] = field(default_factory=lambda: ["en"])  # empty: keep every language
     min_lang_score: float = 0.5
     undetected_lang: str = "reject"  # reject | keep (labelled "und")

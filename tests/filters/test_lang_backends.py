@@ -9,7 +9,7 @@ from filters.lang_nb import NaiveBayesDetector
 from wit_pipeline.errors import WitError
 
 
-@pytest.mark.parametrize("backend", ["nb", "langdetect", "cld2"])
+@pytest.mark.parametrize("backend", ["auto", "nb", "langdetect", "cld2"])
 def test_codes_follow_langdetect_conventions(backend: str) -> None:
     codes = get_backend(backend).languages
     assert {"en", "de", "he", "zh-cn", "zh-tw"} <= codes

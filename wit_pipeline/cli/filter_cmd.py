@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument(
         "--lang", dest="filters.languages", type=language_list, metavar="CODES", help="languages to keep: en,de or all"
     )
-    f.add_argument("--lang-backend", dest="filters.lang_backend", choices=(*BACKENDS, "none"), help="default nb")
+    f.add_argument("--lang-backend", dest="filters.lang_backend", choices=(*BACKENDS, "none"), help="default auto")
     f.add_argument("--min-lang-score", dest="filters.min_lang_score", type=float, metavar="P")
     f.add_argument("--undetected-lang", dest="filters.undetected_lang", choices=UNDETECTED_RULES)
     f.add_argument(
