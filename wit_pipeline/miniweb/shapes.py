@@ -94,30 +94,53 @@ SHAPE_POINTS = {
 
 
 def draw_shape(cls: ShapeClass, seed: int, size: int = 96) -> Image.Image:
-    """One image of ``cls``: random light background, position, size, rotation and noise."""
+    """One image of ``cls``: random background, position, size, rotation, blur and noise.
+
+    The background (a two-colour gradient with a few faint blobs) varies at low spatial
+    frequencies, as photos do, so two different images of one class are far apart in pHash and
+    only real near duplicates (the same picture re-encoded) fall within the dedup distance.
+    """
     rng = random.Random(seed)
-    background = tuple(rng.randrange(170, 256) for _ in range(3))
-    img = Image.new("RGB", (size, size), background)
-    draw = ImageDraw.Draw(img)
+    img = _background(rng, size)
     r = size * rng.uniform(0.22, 0.38)
     cx, cy = rng.uniform(r, size - r), rng.uniform(r, size - r)
     colour = tuple(max(0, min(255, c + rng.randrange(-20, 21))) for c in cls.rgb)
     angle = rng.uniform(0, 2 * math.pi)
+    mask = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(mask)
     if cls.shape == "circle":
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
     elif cls.shape == "ring":
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=colour, width=max(3, int(r * 0.35)))
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=255, width=max(3, int(r * 0.35)))
     elif cls.shape == "crescent":
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
         dx, dy = 0.45 * r * math.cos(angle), 0.45 * r * math.sin(angle)
-        draw.ellipse((cx - r + dx, cy - r + dy, cx + r + dx, cy + r + dy), fill=background)
+        draw.ellipse((cx - r + dx, cy - r + dy, cx + r + dx, cy + r + dy), fill=0)
     else:
-        draw.polygon(_polygon(cx, cy, r, SHAPE_POINTS[cls.shape], angle), fill=colour)
+        draw.polygon(_polygon(cx, cy, r, SHAPE_POINTS[cls.shape], angle), fill=255)
+    img.paste(colour, mask=mask)
     if rng.random() < 0.5:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.0)))
     noise = np.random.default_rng(seed).normal(0, rng.uniform(3, 12), (size, size, 3))
     pixels = np.clip(np.asarray(img, dtype=np.float32) + noise, 0, 255).astype(np.uint8)
     return Image.fromarray(pixels)
+
+
+def _background(rng: random.Random, size: int) -> Image.Image:
+    """A light gradient between two random colours in a random direction, with 1-3 faint blobs."""
+    start = np.array([rng.randrange(150, 256) for _ in range(3)], dtype=np.float32)
+    end = np.array([rng.randrange(150, 256) for _ in range(3)], dtype=np.float32)
+    direction = rng.uniform(0, 2 * math.pi)
+    y, x = np.mgrid[0:size, 0:size] / (size - 1) - 0.5
+    t = (math.cos(direction) * x + math.sin(direction) * y + 0.5)[..., None]
+    img = Image.fromarray((start * (1 - t) + end * t).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    for _ in range(rng.randrange(1, 4)):
+        fill = tuple(int(v) for v in np.clip(start + rng.uniform(-45, 45), 0, 255))
+        w, h = rng.uniform(0.2, 0.6) * size, rng.uniform(0.2, 0.6) * size
+        x0, y0 = rng.uniform(-0.1, 0.9) * size, rng.uniform(-0.1, 0.9) * size
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)((x0, y0, x0 + w, y0 + h), fill=fill)
+    return img
 
 
 def encode_jpeg(img: Image.Image, quality: int = 90) -> bytes:
