@@ -16,11 +16,23 @@ from wit_pipeline.cli import (
     filter_cmd,
     import_cmd,
     inspect_cmd,
+    report_cmd,
     train_cmd,
 )
 from wit_pipeline.errors import WitError
 
-COMMANDS = [import_cmd, crawl_cmd, filter_cmd, download_cmd, build_cmd, train_cmd, eval_cmd, inspect_cmd, demo_cmd]
+COMMANDS = [
+    import_cmd,
+    crawl_cmd,
+    filter_cmd,
+    download_cmd,
+    build_cmd,
+    train_cmd,
+    eval_cmd,
+    inspect_cmd,
+    report_cmd,
+    demo_cmd,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

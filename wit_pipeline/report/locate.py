@@ -1,0 +1,94 @@
+"""Find what a directory holds for the report: a demo, a build, a shard or manifest directory, or a run.
+
+``wit report`` accepts any of them; each part it finds feeds the sections whose data it holds,
+and what it does not find is named so the page can say why a section is empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from wit_pipeline.errors import WitError
+from wit_pipeline.manifest import PART_GLOB
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """The paths the report reads, each None when the directory does not hold that part."""
+
+    root: Path
+    kind: str
+    build: Path | None = None
+    manifest: Path | None = None
+    shards: Path | None = None
+    run: Path | None = None
+    eval_file: Path | None = None
+    reject_dirs: tuple[Path, ...] = ()
+
+
+def _is_build(path: Path) -> bool:
+    return (
+        (path / "build.json").exists() or (path / "shards" / "sizes.json").exists() or _is_manifest(path / "filtered")
+    )
+
+
+def _is_manifest(path: Path) -> bool:
+    return path.is_dir() and ((path / "stats.json").exists() or any(path.glob(PART_GLOB)))
+
+
+def _is_shards(path: Path) -> bool:
+    return (path / "sizes.json").exists()
+
+
+def _is_run(path: Path) -> bool:
+    return (path / "model_config.json").exists() or (path / "metrics.jsonl").exists()
+
+
+def _first(*candidates: Path | None) -> Path | None:
+    return next((c for c in candidates if c is not None), None)
+
+
+def locate_inputs(path: str | Path) -> ReportInputs:
+    """What ``path`` holds: a demo output (build/ + run/ + eval.json), a build, shards, a manifest or a run."""
+    root = Path(path)
+    if not root.exists():
+        raise WitError(f"{root}: no such directory")
+    if not root.is_dir():
+        raise WitError(f"{root}: not a directory (give a demo, build, shard, manifest or run directory)")
+    build = root / "build" if _is_build(root / "build") else root if _is_build(root) else None
+    shards = _first(
+        build / "shards" if build is not None and _is_shards(build / "shards") else None,
+        root if _is_shards(root) else None,
+    )
+    manifest = _first(
+        build / "filtered" if build is not None and _is_manifest(build / "filtered") else None,
+        root if shards != root and build != root and _is_manifest(root) else None,
+    )
+    run = root / "run" if _is_run(root / "run") else root if _is_run(root) else None
+    eval_file = _first(*(f for f in (root / "eval.json", run / "eval.json" if run else None) if f and f.exists()))
+    reject_dirs: list[Path] = []
+    if build is not None and (build / "sources").is_dir():
+        reject_dirs += sorted(p / "rejects" for p in (build / "sources").iterdir() if (p / "rejects").is_dir())
+    if manifest is not None and (manifest / "rejects").is_dir():
+        reject_dirs.append(manifest / "rejects")
+    kinds = [
+        name
+        for name, found in (("build", build), ("shards", shards), ("manifest", manifest), ("run", run))
+        if found is not None
+    ]
+    if not kinds:
+        raise WitError(
+            f"{root}: nothing to report (expected a wit demo, build, shard, manifest or training run directory)"
+        )
+    kind = "demo" if build is not None and build != root else kinds[0]
+    return ReportInputs(
+        root=root,
+        kind=kind,
+        build=build,
+        manifest=manifest,
+        shards=shards,
+        run=run,
+        eval_file=eval_file,
+        reject_dirs=tuple(reject_dirs),
+    )
