@@ -88,9 +88,10 @@ def demo_config(base_url: str, out: Path, settings: DemoSettings) -> BuildConfig
 def run_demo(
     out_dir: str | Path, client: Client | None, settings: DemoSettings | None = None, progress: bool = True
 ) -> dict:
-    """Run the whole demo into ``out_dir``; returns the planted problems, funnel, training and eval records."""
+    """Run the whole demo into ``out_dir``; returns planted problems, funnel, training, eval and the report path."""
     from wit_pipeline.build.runner import build
     from wit_pipeline.eval.runner import evaluate
+    from wit_pipeline.report import write_report
     from wit_pipeline.train.launch import run_training
 
     settings = settings or DemoSettings()
@@ -107,6 +108,7 @@ def run_demo(
         resume = "latest" if (run / "checkpoints" / "latest").exists() else None
         run_training(config, run, resume=resume, progress=progress)
     evaluation = evaluate(run, heldout, task="zeroshot", batch_size=100, device="cpu", out=out / "eval.json")
+    report = write_report(out)
     return {
         "planted": dict(site.planted),
         "funnel": stats["funnel"],
@@ -114,4 +116,5 @@ def run_demo(
         "train": json.loads((run / "summary.json").read_text(encoding="utf-8")),
         "metrics": [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()],
         "eval": evaluation,
+        "report": str(report),
     }

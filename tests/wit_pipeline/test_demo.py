@@ -9,6 +9,7 @@ import pytest
 from wit_pipeline.cli.inspect_cmd import run_text
 from wit_pipeline.demo import DemoSettings, run_demo
 from wit_pipeline.inspect import is_run_dir, summarize_run
+from wit_pipeline.report import SECTIONS
 
 
 @pytest.mark.slow
@@ -37,3 +38,6 @@ def test_reduced_demo_catches_planted_problems_and_evaluates(tmp_path: Path) -> 
     assert is_run_dir(tmp_path / "run") and run["finished"] and run["summary"]["steps"] == result["train"]["steps"]
     assert run["last_metrics"]["step"] <= run["summary"]["steps"]
     assert "finished" in run_text(run)
+    page = Path(result["report"]).read_text(encoding="utf-8")
+    assert Path(result["report"]) == tmp_path / "report.html"
+    assert all(f'<section id="{section_id}" data-state="present">' in page for section_id, _ in SECTIONS)

@@ -57,4 +57,6 @@ def report_text(result: dict, out) -> str:
         f"mean per-class recall {zs['mean_per_class_recall']:.1%}",
         f"wit demo: outputs in {out} (shards: {out}/build/shards, run: {out}/run, eval: {out}/eval.json)",
     ]
+    if result.get("report"):
+        lines.append(f"wit demo: report in {result['report']} (open it in a browser)")
     return "\n".join(lines)
