@@ -189,11 +189,17 @@ class Tokenizer:
             raise WitError(f"vocab_size: must be at least {BASE_TOKENS + 2} (pad, bytes, sot, eot), got {vocab_size}")
         hf = HFTokenizer(models.BPE(continuing_subword_prefix="", end_of_word_suffix=END_OF_WORD))
         _set_pipeline(hf)
+        alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
         trainer = trainers.BpeTrainer(
             vocab_size=vocab_size - 3,  # the trainer's own vocab holds at most 512 base symbols, ours 515 tokens
             min_frequency=min_frequency,
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            initial_alphabet=alphabet,
             end_of_word_suffix=END_OF_WORD,
+            # Word-final symbols get their ids up front, in a fixed order: the trainer otherwise numbers them
+            # in hash-map order, and it breaks ties between equally frequent pairs by id, so two runs on the
+            # same captions learned different merges. Only the merges are kept, so these never become
+            # special tokens of the result.
+            special_tokens=[c + END_OF_WORD for c in alphabet],
             show_progress=False,
         )
         hf.train_from_iterator((clean_caption(c) for c in captions), trainer=trainer)

@@ -165,3 +165,13 @@ def test_train_tokenizer_for_shards_saves_beside_them(tmp_path: Path) -> None:
     )
     with pytest.raises(WitError, match="not a shard directory"):
         train_tokenizer_for_shards(tmp_path / "nope")
+
+
+def test_training_twice_on_the_same_captions_learns_the_same_merges() -> None:
+    # Many equally frequent pairs: the trainer used to break their ties in hash-map order (found by
+    # the build kill-point tests: a resumed build retrained a different tokenizer).
+    subjects = ["a red bicycle on a wall", "two dogs in the snow", "an old lighthouse", "fresh bread", "a small boat"]
+    captions = [f"{subjects[i % 5]} number {i}" for i in range(40)]
+    first = Tokenizer.train(captions, vocab_size=600).merges()
+    for _ in range(4):
+        assert Tokenizer.train(captions, vocab_size=600).merges() == first
