@@ -6,7 +6,9 @@ A checkpoint is a directory ``checkpoints/step-NNNNNNN/`` holding:
 - ``train_state.pt``: optimiser, loss-scaler and torch RNG states, only tensors and plain
   containers, so ``torch.load(weights_only=True)`` reads it;
 - ``state.json``: step, epoch, samples seen, each rank's loader position and Python/NumPy RNG;
-- ``model_config.json`` and ``tokenizer.json``: so the directory alone rebuilds the model.
+- ``model_config.json`` and ``tokenizer.json``: so the directory alone rebuilds the model;
+- ``checksums.json``, written last: the sha256 of every other file, checked before a resume
+  loads anything, so a corrupted checkpoint is a one-line error naming the file.
 
 It is written under a temporary name and renamed into place, then ``checkpoints/latest`` is
 rewritten atomically to name it, so a kill at any moment leaves the previous one usable.
@@ -14,6 +16,7 @@ rewritten atomically to name it, so a kill at any moment leaves the previous one
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -28,12 +31,14 @@ from torch import nn
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import ModelConfig
 from wit_pipeline.runtime.atomic import is_tmp, tmp_name, write_json, write_text
+from wit_pipeline.runtime.faults import fault_point
 
 WEIGHTS = "model.safetensors"
 TRAIN_STATE = "train_state.pt"
 STATE = "state.json"
 MODEL_CONFIG = "model_config.json"
 TOKENIZER = "tokenizer.json"
+CHECKSUMS = "checksums.json"
 LATEST = "latest"
 STEP_DIR = re.compile(r"^step-(\d+)$")
 
@@ -64,15 +69,43 @@ def save_checkpoint(
     tmp = tmp_name(final)
     tmp.mkdir(parents=True)
     save_weights(model, tmp / WEIGHTS)
+    fault_point("checkpoint", step, "weights")
     torch.save(tensors, tmp / TRAIN_STATE)
     write_json(tmp / STATE, state)
     write_json(tmp / MODEL_CONFIG, model_config.to_dict())
     shutil.copyfile(tokenizer_file, tmp / TOKENIZER)
+    write_json(tmp / CHECKSUMS, {"sha256": {p.name: file_sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}})
+    fault_point("checkpoint", step, "written")
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
+    fault_point("checkpoint", step, "renamed")
     write_text(checkpoints / LATEST, final.name + "\n")
     return final
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checkpoint(checkpoint: Path) -> None:
+    """Check every file of ``checkpoint`` against its ``checksums.json``; a one-line error if any differs."""
+    try:
+        expected = json.loads((checkpoint / CHECKSUMS).read_text(encoding="utf-8"))["sha256"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise WitError(f"{checkpoint / CHECKSUMS}: unreadable ({exc}); not a complete wit checkpoint") from None
+    for name, digest in sorted(expected.items()):
+        path = checkpoint / name
+        if not path.is_file():
+            raise WitError(f"{path}: missing from the checkpoint; resume from another one (--resume PATH)")
+        if file_sha256(path) != digest:
+            raise WitError(
+                f"{path}: checksum mismatch, the checkpoint is corrupted; resume from another one (--resume PATH)"
+            )
 
 
 def latest_checkpoint(checkpoints: Path) -> Path | None:

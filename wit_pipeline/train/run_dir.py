@@ -81,6 +81,8 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> tuple[CLIP
     from loaders import Tokenizer
 
     directory, weights = resolve_weights(path)
+    if (directory / ckpt.CHECKSUMS).exists():
+        ckpt.verify_checkpoint(directory)
     config = read_model_config(directory)
     model = CLIP(config)
     ckpt.load_weights(model, weights)

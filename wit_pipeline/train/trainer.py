@@ -255,6 +255,7 @@ class Trainer:
         return time.perf_counter() - started
 
     def _resume(self, checkpoint: Path) -> None:
+        ckpt.verify_checkpoint(checkpoint)
         state = ckpt.read_state(checkpoint)
         if state["world_size"] != self.env.world_size or state["global_batch"] != self.global_batch:
             raise WitError(
