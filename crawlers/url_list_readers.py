@@ -31,6 +31,7 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 _COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst"}
+MAX_JSONL_LINE = 8 << 20  # a longer JSONL line is rejected unread, so one line cannot exhaust memory
 
 
 @dataclass
@@ -112,7 +113,7 @@ def _read_delimited(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
                 table = pa.Table.from_batches(pending, schema=reader.schema)
                 yield RawBlock(table, list(range(row + 1, row + 1 + table.num_rows)), _take(broken))
     except (OSError, EOFError, pa.ArrowException) as exc:
-        raise WitError(f"{path}: unreadable {fmt} file ({_one_line(exc)})") from None
+        raise WitError(f"{path}: unreadable {fmt} file ({_csv_problem(exc, read.block_size)})") from None
 
 
 def _csv_header(path: str, delimiter: str) -> list[str]:
@@ -130,9 +131,11 @@ def _csv_header(path: str, delimiter: str) -> list[str]:
         if "Empty CSV file" in str(exc):
             names = []
         else:
-            raise WitError(f"{path}: unreadable file ({_one_line(exc)})") from None
+            raise WitError(f"{path}: unreadable file ({_csv_problem(exc, 1 << 20)})") from None
     if not names:
-        raise WitError(f"{path}: empty file (expected a header row with column names)")
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            what = "empty file" if not fh.read(1) else "no header row in its first MiB"
+        raise WitError(f"{path}: {what} (expected a header row with column names)")
     return names
 
 
@@ -142,10 +145,10 @@ def _read_jsonl(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
     broken: list[tuple[int, str, str]] = []
     try:
         with fsspec.open(path, "rb", compression="infer") as fh:
-            for number, line in enumerate(fh, start=1):
+            for number, line in enumerate(_bounded_lines(fh, MAX_JSONL_LINE), start=1):
                 if not line.strip():
                     continue
-                record, reason = _parse_json_line(line)
+                record, reason = _parse_json_line(line) if len(line) <= MAX_JSONL_LINE else (None, "line_too_long")
                 if reason:
                     broken.append((number, reason, line[:2000].decode("utf-8", "replace")))
                 else:
@@ -158,6 +161,18 @@ def _read_jsonl(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
         raise WitError(f"{path}: unreadable jsonl file ({_one_line(exc)})") from None
     if rows or broken:
         yield RawBlock(_records_to_table(rows), numbers, _take(broken))
+
+
+def _bounded_lines(fh, limit: int) -> Iterator[bytes]:
+    """Lines of ``fh``; a line longer than ``limit`` is skipped to its end and yielded cut to ``limit + 1`` bytes."""
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+        yield line
 
 
 def _parse_json_line(line: bytes) -> tuple[dict | None, str | None]:
@@ -195,6 +210,13 @@ def _take(items: list) -> list:
     taken = list(items)
     items.clear()
     return taken
+
+
+def _csv_problem(exc: BaseException, block_size: int) -> str:
+    """pyarrow's reason, or a plain one for a row longer than the reader's block (a single-line file)."""
+    if "straddling object" in str(exc):
+        return f"a row or header longer than {block_size >> 20} MiB; rows are read in blocks of that size"
+    return _one_line(exc)
 
 
 def _one_line(exc: BaseException) -> str:
