@@ -6,14 +6,15 @@ The point's name is its parts joined by ``:``, e.g. ``task:download:00001:filled
 ``sample:download:00000:5``. Nothing happens unless the environment names a point:
 
 ``WIT_FAULT``
-    an ``fnmatch`` pattern of point names (``sample:download:00001:*``); unset in normal use, and
-    then a call costs one dictionary lookup.
+    an ``fnmatch`` pattern of point names (``sample:download:00001:*``), or several separated by
+    commas; unset in normal use, and then a call costs one dictionary lookup.
 ``WIT_FAULT_ACTION``
     ``kill`` (SIGKILL this process, the default), ``int`` (SIGINT this process: a Ctrl-C),
     ``kill-group`` or ``int-group`` (the whole process group: the client, scheduler and workers).
 ``WIT_FAULT_ONCE``
-    a path: the fault fires only for the process that creates this file first, so a task that a
-    killed dask worker had started does not kill its replacement too.
+    a path: each pattern fires only for the process that first creates ``PATH.N`` (N: the
+    pattern's position), so a task that a killed dask worker had started does not kill its
+    replacement too.
 
 This is for tests and fault drills only (see RELIABILITY.md); it never changes what is written.
 """
@@ -42,7 +43,8 @@ def fault_point(*parts: object) -> None:
     if not pattern:
         return
     name = ":".join(str(p) for p in parts)
-    if not fnmatchcase(name, pattern) or not _first_to_fire():
+    matched = next((i for i, p in enumerate(pattern.split(",")) if fnmatchcase(name, p)), None)
+    if matched is None or not _first_to_fire(matched):
         return
     sig, group = ACTIONS[os.environ.get(ACTION_ENV, "kill")]
     if group:
@@ -53,12 +55,12 @@ def fault_point(*parts: object) -> None:
         time.sleep(60)
 
 
-def _first_to_fire() -> bool:
+def _first_to_fire(pattern_index: int) -> bool:
     once = os.environ.get(ONCE_ENV)
     if not once:
         return True
     try:
-        os.close(os.open(once, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        os.close(os.open(f"{once}.{pattern_index}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
         return False
     return True
