@@ -16,6 +16,7 @@ import pyarrow as pa
 from distributed import Client
 
 from crawlers.url_list_readers import FORMATS, RawBlock, detect_format, read_blocks
+from wit_pipeline import storage
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.manifest_validation import validate_rows
@@ -143,19 +144,22 @@ def _empty_manifest() -> pa.Table:
 
 
 def expand_inputs(inputs: Sequence[str]) -> list[str]:
-    """Input paths as files: a directory stands for the list files directly inside it."""
+    """Input paths or fsspec URLs as files: a directory stands for the list files directly inside it.
+
+    Local paths (and ``file://`` URLs) come back absolute, so workers in any directory find them.
+    """
     files: list[str] = []
     for item in inputs:
-        p = Path(item)
-        if "://" in item:
-            files.append(item)
-        elif p.is_dir():
-            found = sorted(str(f) for f in p.iterdir() if f.is_file() and _looks_like_list(f.name))
+        p = storage.location(item)
+        if isinstance(p, str) and p.lower().startswith(("http://", "https://")):
+            files.append(p)  # a URL of one file; HTTP has no directories to list
+        elif storage.is_dir(p):
+            found = [storage.input_name(f) for f in storage.list_files(p) if _looks_like_list(str(f))]
             if not found:
                 raise WitError(f"{p}: directory holds no csv/tsv/jsonl/parquet files")
             files.extend(found)
-        elif p.is_file():
-            files.append(str(p.resolve()))
+        elif storage.exists(p):
+            files.append(storage.input_name(p))
         else:
             raise WitError(f"{p}: no such file or directory")
     return files
@@ -176,7 +180,10 @@ def import_lists(
     client: Client | None = None,
     progress: bool = True,
 ) -> dict:
-    """Import URL lists into the manifest directory ``out_dir``; returns its stats."""
+    """Import URL lists (paths or fsspec URLs) into the manifest directory ``out_dir``; returns its stats.
+
+    ``out_dir`` may be a path or a URL (``file://``, ``s3://``, ...; see ``wit_pipeline.storage``).
+    """
     if options.rows_per_part < 1:
         raise WitError(f"rows_per_part must be at least 1, got {options.rows_per_part}")
     if options.format and options.format not in FORMATS:
@@ -186,9 +193,10 @@ def import_lists(
         detect_format(f, options.format)
     tasks = [ImportTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": [_identity(f) for f in files], "options": asdict(options)}
-    return run_job(tasks, out_dir, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+    return storage.run_staged(
+        out_dir, lambda out: run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+    )
 
 
 def _identity(path: str) -> list:
-    p = Path(path)
-    return [path, p.stat().st_size] if p.exists() else [path, None]
+    return [path, storage.size(path)]

@@ -21,6 +21,7 @@ from crawlers.html_extract import DEFAULT_AGENT, extract_page, is_html
 from crawlers.robots_tags import opt_outs
 from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
 from crawlers.wat_reader import wat_image_rows
+from wit_pipeline import storage
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
@@ -115,19 +116,17 @@ class WarcFileTask:
 
 
 def expand_warc_inputs(inputs: Sequence[str]) -> list[str]:
-    """Input paths as files: a directory stands for the WARC/WAT files directly inside it."""
+    """Input paths or fsspec URLs as files: a directory stands for the WARC/WAT files directly inside it."""
     files: list[str] = []
     for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(
-                str(f.resolve()) for f in p.iterdir() if f.is_file() and f.name.lower().endswith(WARC_SUFFIXES)
-            )
+        p = storage.location(item)
+        if storage.is_dir(p):
+            found = [storage.input_name(f) for f in storage.list_files(p) if str(f).lower().endswith(WARC_SUFFIXES)]
             if not found:
                 raise WitError(f"{p}: directory holds no .warc/.wat files (.gz or not)")
             files.extend(found)
-        elif p.is_file():
-            files.append(str(p.resolve()))
+        elif storage.exists(p):
+            files.append(storage.input_name(p))
         else:
             raise WitError(f"{p}: no such file or directory")
     if not files:
@@ -149,10 +148,14 @@ def crawl_warc(
         raise WitError(f"max_bytes must be at least 1, got {options.max_bytes}")
     files = expand_warc_inputs(inputs)
     tasks = [WarcFileTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
-    fingerprint = {"inputs": [[f, Path(f).stat().st_size] for f in files], "options": asdict(options)}
-    stats = run_job(tasks, out_dir, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
-    write_file_stats(Path(out_dir), tasks)
-    return stats
+    fingerprint = {"inputs": [[f, storage.size(f)] for f in files], "options": asdict(options)}
+
+    def run(out: Path) -> dict:
+        stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+        write_file_stats(out, tasks)
+        return stats
+
+    return storage.run_staged(out_dir, run)
 
 
 def write_file_stats(out: Path, tasks: Sequence[WarcFileTask]) -> list[dict]:

@@ -20,6 +20,8 @@ from fastwarc.stream_io import GzipReader
 from fastwarc.warc import ArchiveIterator, WarcHeader
 from fastwarc.warc import WarcRecord as FastWarcRecord
 
+from wit_pipeline import storage
+
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_BLOCK = 1 << 20
 _MAX_HEADER = 32 << 10  # FastWARC's default limit on a WARC header block
@@ -72,7 +74,7 @@ def read_warc(path: str, wanted: Wanted, max_bytes: int) -> Iterator[WarcRecord 
     ``wanted(rec_type, warc_content_type, http_content_type)`` names the kind of record whose
     payload should be read (kept as ``WarcRecord.kind``), or returns None to skip the payload.
     """
-    with open(path, "rb") as fh:
+    with storage.open_input(path) as fh:  # a local path or any fsspec URL; must be seekable
         gzipped = fh.read(3) == GZIP_MAGIC
         start: int | None = 0
         damaged = False

@@ -25,6 +25,7 @@ from distributed import Client
 
 from filters.global_step import compute, count_rows, run_step, shuffle_method
 from filters.near_dup import LOSER_META, NearDup
+from wit_pipeline import storage
 from wit_pipeline.manifest import compute_uid, normalize_url
 from wit_pipeline.runtime import StageResult, split_rows
 
@@ -66,9 +67,9 @@ def hash128(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def part_keys(path: str, partition: int, key: str, near_dup: NearDup | None) -> pd.DataFrame:
-    """The frame one manifest part contributes to the shuffle (read from ``path``)."""
-    names = pq.read_schema(path).names
-    table = pq.read_table(path, columns=[c for c in ["uid", *_CONTENT_COLUMNS] if c in names])
+    """The frame one manifest part contributes to the shuffle (read from ``path``, local or fsspec URL)."""
+    names = storage.parquet_metadata(path).schema.to_arrow_schema().names
+    table = storage.read_parquet(path, columns=[c for c in ["uid", *_CONTENT_COLUMNS] if c in names])
     return keys_frame(table, partition, key, near_dup)
 
 

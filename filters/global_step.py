@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dask
-import pyarrow.parquet as pq
 from distributed import Client
 
+from wit_pipeline import storage
 from wit_pipeline.runtime.atomic import TMP_MARK, write_text
 from wit_pipeline.runtime.faults import fault_point
 
@@ -42,7 +42,7 @@ def shuffle_method(client: Client | None, rows: int) -> str:
 
 def count_rows(paths: Sequence[str]) -> int:
     """Rows in parquet files, from their footers."""
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+    return sum(storage.parquet_metadata(p).num_rows for p in paths)
 
 
 def step_done(directory: Path) -> bool:

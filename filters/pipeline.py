@@ -30,6 +30,7 @@ from filters.dedup import DedupStage, write_losers
 from filters.publish import QUERY_TABLE, final_tasks, write_query_table
 from filters.queries import build_queries, load_queries, write_queries
 from filters.query_match import QueryMatchStage
+from wit_pipeline import storage
 from wit_pipeline.config import FiltersConfig
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import Stage, run_job
@@ -49,14 +50,20 @@ def filter_manifest(
     client: Client | None = None,
     progress: bool = True,
 ) -> dict:
-    """Filter the manifest ``in_dir`` into ``out_dir``; returns the final stats (the funnel)."""
-    source, out = Path(in_dir), Path(out_dir)
+    """Filter the manifest ``in_dir`` into ``out_dir``; returns the final stats (the funnel).
+
+    Either may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
+    staging copy and published when complete (``wit_pipeline.storage``).
+    """
+    if storage.is_remote(out_dir):
+        return storage.run_staged(out_dir, lambda local: filter_manifest(in_dir, local, config, seed, client, progress))
+    source, out = storage.location(in_dir), storage.working_dir(out_dir)
     parts, fingerprint = prepare(source, out, config, seed)
     work = out / STAGES_DIR
     queries_path = work / "queries.json"
     if not (out / "_SUCCESS").exists():
         digest = _queries(config, queries_path) if config.query_matching else ""
-        run = _Steps(fingerprint, client, progress, upstream=source if source.is_dir() else None)
+        run = _Steps(fingerprint, client, progress, upstream=source if storage.is_dir(source) else None)
         clean = settings.clean_stages(config)
         if clean:
             parts = run.phase(parts, clean, work / "clean", "filter-clean")
@@ -95,7 +102,7 @@ def prepare(in_dir: str | Path, out_dir: str | Path, config: FiltersConfig, seed
     settings.validate(config)
     parts = [str(p) for p in list_parts(in_dir)]
     fingerprint = _fingerprint(parts, config, seed)
-    claim(Path(out_dir), "filter", fingerprint, record_name=CLAIM_FILE)
+    claim(storage.working_dir(out_dir), "filter", fingerprint, record_name=CLAIM_FILE)
     return parts, fingerprint
 
 
@@ -138,7 +145,7 @@ def _fingerprint(parts: Sequence[str], config: FiltersConfig, seed: int) -> dict
     files = [f for f in (config.queries, config.extra_queries) if f]
     settings_that_shape_output = {k: v for k, v in asdict(config).items() if k != "keep_intermediate"}
     return {
-        "inputs": [[p, Path(p).stat().st_size] for p in parts],
+        "inputs": [[p, storage.size(p)] for p in parts],
         "filters": settings_that_shape_output,
         "seed": seed,
         "query_files": [[f, Path(f).stat().st_size if Path(f).exists() else None] for f in files],

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from wit_pipeline import storage
 from wit_pipeline.errors import WitError
 
 REQUIRED_FIELDS = [
@@ -211,23 +211,26 @@ def _cast_or_null(column: pa.ChunkedArray, target: pa.DataType) -> pa.Array:
         return pa.array(out, target)
 
 
-def list_parts(directory: str | Path) -> list[Path]:
-    """The manifest part files of ``directory`` in order; a clear error if there are none."""
-    path = Path(directory)
-    if not path.exists():
+def list_parts(directory: str | Path) -> list[Path | str]:
+    """The manifest part files of ``directory`` in order; a clear error if there are none.
+
+    A local directory (path or ``file://``) gives absolute ``Path``s; an fsspec URL gives URLs.
+    """
+    path = storage.location(directory)
+    if not storage.exists(path):
         raise WitError(f"{path}: no such manifest directory")
-    if path.is_file():
+    if not storage.is_dir(path):
         return [path]
-    parts = sorted(path.glob(PART_GLOB))
+    parts = storage.list_files(path, PART_GLOB)
     if not parts:
         raise WitError(f"{path}: not a manifest directory (expected part-NNNNN.parquet files)")
     return parts
 
 
 def read_part(path: str | Path) -> pa.Table:
-    """Read one manifest part, checking it is readable and has the required columns."""
+    """Read one manifest part (local or fsspec URL), checking it is readable and has the required columns."""
     try:
-        table = pq.read_table(path)
+        table = storage.read_parquet(path)
     except (OSError, pa.ArrowException) as exc:
         raise WitError(f"{path}: unreadable parquet file ({_first_line(exc)})") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]

@@ -13,7 +13,6 @@ A rerun after a kill skips finished steps and resumes the unfinished one where i
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from crawlers.html_crawl import crawl_html
 from crawlers.url_list_import import import_lists
 from crawlers.warc_crawl import crawl_warc
 from filters.pipeline import filter_manifest
+from wit_pipeline import storage
 from wit_pipeline.build.options import crawl_options, import_options, warc_options
 from wit_pipeline.config import BuildConfig, write_resolved
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
@@ -34,6 +34,7 @@ from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.faults import fault_point
+from wit_pipeline.runtime.funnel import STATS_FILE
 from wit_pipeline.runtime.stage import partition_tasks
 
 BUILD_FILE = "build.json"
@@ -55,8 +56,16 @@ class BuildReport:
 
 
 def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None, progress: bool = True) -> dict:
-    """Run every configured step into ``out_dir``; returns the final shard stats."""
-    out = Path(out_dir)
+    """Run every configured step into ``out_dir``; returns the final shard stats.
+
+    ``out_dir`` may be a path or an fsspec URL; a remote one is built in a local staging copy and
+    published when the build is complete (``wit_pipeline.storage``).
+    """
+    if storage.is_remote(out_dir):
+        return storage.run_staged(
+            out_dir, lambda local: build(config, local, client, progress), result=f"shards/{STATS_FILE}"
+        )
+    out = storage.working_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_resolved(config, out)
     report = BuildReport()
@@ -132,4 +141,5 @@ def _tokenizer(shards: Path, config: BuildConfig, report: BuildReport, progress:
 
 
 def read_build(out_dir: str | Path) -> dict:
-    return json.loads((Path(out_dir) / BUILD_FILE).read_text(encoding="utf-8"))
+    """The ``build.json`` of a build directory (local or fsspec URL)."""
+    return storage.read_json(storage.join(storage.location(out_dir), BUILD_FILE))

@@ -6,7 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
+from wit_pipeline import storage
 from wit_pipeline.config import BuildConfig, apply_overrides, load_config
+from wit_pipeline.errors import WitError
 
 SUPPRESS = argparse.SUPPRESS
 
@@ -40,5 +42,9 @@ def resolve_config(args: argparse.Namespace, config_path: str | None = None) -> 
     return apply_overrides(config, overrides, origin="command line")
 
 
-def out_path(value: str) -> Path:
-    return Path(value).expanduser()
+def out_path(value: str) -> Path | str:
+    """--out: a path or ``file://`` URL (made absolute), or another fsspec URL (kept as a string)."""
+    try:
+        return storage.location(value)
+    except WitError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

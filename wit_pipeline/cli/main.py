@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from wit_pipeline import __version__
+from wit_pipeline import __version__, storage
 from wit_pipeline.cli import (
     build_cmd,
     crawl_cmd,
@@ -21,6 +21,8 @@ from wit_pipeline.cli import (
 )
 from wit_pipeline.errors import WitError
 
+# Commands whose --out may be a remote fsspec URL (s3://, memory://, ...): staged locally, then published.
+REMOTE_OUTPUT = {"import", "crawl", "filter", "download", "build"}
 COMMANDS = [
     import_cmd,
     crawl_cmd,
@@ -51,13 +53,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        return _run(args)
     except WitError as exc:
         print(f"wit: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("wit: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; a remote ``--out`` URL is written to a local staging copy, then published."""
+    out = getattr(args, "out", None)
+    if not isinstance(out, str):  # a local Path (out_path made it absolute), or no --out
+        return int(args.run(args) or 0)
+    if args.command not in REMOTE_OUTPUT:
+        raise WitError(f"--out {out}: wit {args.command} writes to a local path only")
+    if storage.published(out):
+        print(f"wit {args.command}: {out} is already complete; nothing to do", file=sys.stderr)
+        return 0
+    with storage.staged_output(out) as local:
+        args.out = local
+        code = int(args.run(args) or 0)
+        if code:
+            raise SystemExit(code)  # leaves the staging copy unpublished, for the rerun
+    print(f"wit {args.command}: published {local} -> {out}")
+    return code
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from distributed import Client
 
-from wit_pipeline import __version__
+from wit_pipeline import __version__, storage
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.plan import plan_shards
 from wit_pipeline.download.shard_task import DownloadShardTask
@@ -34,14 +34,23 @@ def download_manifest(
     client: Client | None = None,
     progress: bool = True,
 ) -> dict:
-    """Download every row of ``manifest_dir`` into shards under ``out_dir``; returns its stats."""
+    """Download every row of ``manifest_dir`` into shards under ``out_dir``; returns its stats.
+
+    Either may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
+    staging copy and published when complete (``wit_pipeline.storage``).
+    """
+    if storage.is_remote(out_dir):
+        return storage.run_staged(
+            out_dir, lambda local: download_manifest(manifest_dir, local, options, client, progress)
+        )
+    manifest_dir, out_dir = storage.location(manifest_dir), storage.working_dir(out_dir)
     options = options or DownloadOptions()
     specs = plan_shards(manifest_dir, options.samples_per_shard)
     if not specs:
         raise WitError(f"{manifest_dir}: manifest has no rows to download")
     oom_shard_count = max(5, len(str(len(specs) - 1)))
     tasks = [DownloadShardTask(f"{s.shard_id:05d}", s, options, oom_shard_count) for s in specs]
-    fingerprint = {"manifest": str(Path(manifest_dir).resolve()), "rows": sum(s.rows for s in specs), **asdict(options)}
+    fingerprint = {"manifest": storage.input_name(manifest_dir), "rows": sum(s.rows for s in specs), **asdict(options)}
 
     def finish(out: Path) -> dict:
         return write_shard_index(out, {"options": asdict(options), "manifest": str(manifest_dir)})

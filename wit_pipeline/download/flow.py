@@ -10,6 +10,7 @@ from pathlib import Path
 
 from distributed import Client
 
+from wit_pipeline import storage
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.download.download import download_manifest
 from wit_pipeline.download.options import DownloadOptions
@@ -43,9 +44,16 @@ def manifest_to_shards(
 ) -> dict:
     """Download ``manifest_dir`` and write deduplicated, filtered shards to ``out_dir``.
 
-    With ``even_shards`` the filtered shards are repacked to ``samples_per_shard`` each.
+    With ``even_shards`` the filtered shards are repacked to ``samples_per_shard`` each. Either
+    directory may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
+    staging copy and published when complete (``wit_pipeline.storage``).
     """
-    out = Path(out_dir)
+    if storage.is_remote(out_dir):
+        return storage.run_staged(
+            out_dir,
+            lambda local: manifest_to_shards(manifest_dir, local, options, rules, client, progress, even_shards),
+        )
+    out = storage.working_dir(out_dir)
     download_manifest(manifest_dir, out / RAW_DIR, options, client=client, progress=progress)
     if not even_shards:
         return filter_shards(out / RAW_DIR, out, rules, client=client, progress=progress)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from wit_pipeline import storage
 from wit_pipeline.manifest import list_parts, read_part
 
 
@@ -43,7 +43,7 @@ class ShardSpec:
 
 def plan_shards(manifest_dir: str | Path, samples_per_shard: int) -> list[ShardSpec]:
     """Shards of ``samples_per_shard`` rows (the last may be smaller) over the whole manifest."""
-    sizes = [(str(p), pq.ParquetFile(p).metadata.num_rows) for p in list_parts(manifest_dir)]
+    sizes = [(str(p), storage.parquet_metadata(p).num_rows) for p in list_parts(manifest_dir)]
     shards: list[ShardSpec] = []
     current: list[RowSlice] = []
     room = samples_per_shard

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from wit_pipeline import storage
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.results import StageCounters
@@ -23,12 +23,12 @@ def merge_counters(groups: Iterable[Iterable[StageCounters]]) -> list[StageCount
 
 
 def read_funnel(directory: str | Path) -> list[StageCounters]:
-    """The funnel recorded in ``directory/stats.json``; empty if the directory has none."""
-    path = Path(directory) / STATS_FILE
-    if not path.exists():
+    """The funnel recorded in ``directory/stats.json`` (local or fsspec URL); empty if it has none."""
+    path = storage.join(storage.location(directory), STATS_FILE)
+    if not storage.exists(path):
         return []
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = storage.read_json(path)
         return [StageCounters.from_dict(s) for s in data["funnel"]]
     except (ValueError, KeyError, TypeError) as exc:
         raise WitError(f"{path}: not a wit stats file ({exc})") from None

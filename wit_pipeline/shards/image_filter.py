@@ -15,6 +15,7 @@ import dask.dataframe as dd
 import pandas as pd
 from distributed import Client
 
+from wit_pipeline import storage
 from wit_pipeline.download.download import write_shard_index
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
@@ -33,11 +34,11 @@ def filter_shards(
 ) -> dict:
     """Write ``shard_dir``'s shards into ``out_dir`` without duplicate or rejected images."""
     rules = rules or ImageRules()
-    src = Path(shard_dir)
+    src = storage.local_dir(shard_dir, "the image stage")
     tars = sorted(src.glob("[0-9]*.tar"))
     if not tars:
         raise WitError(f"{src}: no shard tars (expected NNNNN.tar files)")
-    out = Path(out_dir)
+    out = storage.local_dir(out_dir, "the image stage")
     if (out / "_SUCCESS").exists():
         return json.loads((out / "stats.json").read_text(encoding="utf-8"))
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HASH_COLUMNS.items()})

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import webdataset as wds
 from distributed import Client
 
+from wit_pipeline import storage
 from wit_pipeline.download.download import write_shard_index
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
@@ -97,7 +98,7 @@ def reshard(
     progress: bool = True,
 ) -> dict:
     """Rewrite ``shard_dir`` into ``out_dir`` with even sample counts per tar."""
-    src = Path(shard_dir)
+    src, out_dir = storage.local_dir(shard_dir, "resharding"), storage.local_dir(out_dir, "resharding")
     tasks = plan_reshard(src, samples_per_shard)
     fingerprint = {"shards": str(src.resolve()), "samples_per_shard": samples_per_shard, "outputs": len(tasks)}
     return run_file_job(

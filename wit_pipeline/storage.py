@@ -1,0 +1,233 @@
+"""Where inputs and outputs live: local paths, ``file://`` URLs, or any fsspec URL.
+
+Locations are resolved once, on the client, before anything is shipped to dask workers:
+
+- a plain path or a ``file://`` URL becomes an absolute local ``Path`` (workers may run in any
+  directory; they share the filesystem, not the working directory). Local outputs keep the
+  runtime's fast path: temporary names, ``os.replace``, completion markers last.
+- any other URL (``s3://``, ``gs://``, ``memory://``, ...) stays a string and is read through
+  fsspec, by whichever process needs it (a worker reads its own input file or manifest part).
+
+Remote *outputs* are staged: the stage writes a local working copy (``working_dir``: under
+``$WIT_WORK_DIR``, default the system temp directory; it must be a filesystem every worker
+sees), and on success ``publish`` uploads it file by file, every completion marker after all
+data, then ``_PUBLISHED.json`` last. Object stores replace whole objects atomically, so a
+reader that checks ``_PUBLISHED.json`` (or a stage's ``_SUCCESS``) never sees a partial
+output; a publish that was interrupted resumes, skipping objects already uploaded whole.
+``memory://`` is per process: it works where the workers are threads of the client's process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.core import split_protocol
+
+from wit_pipeline.errors import WitError
+
+Location = Path | str  # a local absolute Path, or a remote fsspec URL
+WORK_DIR_ENV = "WIT_WORK_DIR"
+PUBLISHED = "_PUBLISHED.json"
+_LOCAL_PROTOCOLS = {None, "file", "local"}
+_MARKERS = ("_SUCCESS", "_PUBLISHED.json")
+
+
+def location(value: str | os.PathLike) -> Location:
+    """An absolute local ``Path`` for a path or ``file://`` URL; any other URL unchanged (a ``str``)."""
+    text = os.fspath(value)
+    protocol, rest = split_protocol(text)
+    if protocol in _LOCAL_PROTOCOLS:
+        return Path(os.path.abspath(os.path.expanduser(rest)))
+    if protocol not in fsspec.available_protocols():
+        raise WitError(f"{text}: unknown storage protocol '{protocol}://'")
+    return text
+
+
+def local_dir(value: str | os.PathLike, what: str = "this step") -> Path:
+    """An absolute local ``Path`` for a path or ``file://`` URL; a one-line error for a remote URL."""
+    loc = location(value)
+    if isinstance(loc, str):
+        raise WitError(f"{loc}: {what} reads and writes a local (or shared) filesystem only; give a path")
+    return loc
+
+
+def input_name(value: str | os.PathLike) -> str:
+    """A path or URL as the string a worker opens: local paths absolute, symlinks resolved."""
+    loc = location(value)
+    return str(loc.resolve() if isinstance(loc, Path) else loc)
+
+
+def is_remote(value: str | os.PathLike) -> bool:
+    """True for a URL that is not a local file (``s3://``, ``memory://``, ...)."""
+    return isinstance(location(value), str)
+
+
+def join(base: Location, *names: str) -> Location:
+    """``base/name/...`` for a local path or a URL."""
+    if isinstance(base, Path):
+        return base.joinpath(*names)
+    return "/".join([base.rstrip("/"), *names])
+
+
+def _fs(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    try:
+        return fsspec.core.url_to_fs(url)
+    except ImportError as exc:  # e.g. s3:// without s3fs installed
+        raise WitError(f"{url}: {exc}") from None
+
+
+def open_input(value: str | os.PathLike, mode: str = "rb") -> IO[Any]:
+    """Open a local file or fsspec URL for reading (seekable binary by default); use as a context manager."""
+    loc = location(value)
+    if isinstance(loc, Path):
+        return open(loc, mode)  # noqa: SIM115 - returned to the caller's ``with``
+    fs, path = _fs(loc)
+    return fs.open(path, mode)
+
+
+def exists(value: str | os.PathLike) -> bool:
+    loc = location(value)
+    if isinstance(loc, Path):
+        return loc.exists()
+    fs, path = _fs(loc)
+    return fs.exists(path)
+
+
+def is_dir(value: str | os.PathLike) -> bool:
+    loc = location(value)
+    if isinstance(loc, Path):
+        return loc.is_dir()
+    fs, path = _fs(loc)
+    return fs.isdir(path)
+
+
+def size(value: str | os.PathLike) -> int | None:
+    """Size in bytes of a file, or None if it does not exist."""
+    loc = location(value)
+    try:
+        if isinstance(loc, Path):
+            return loc.stat().st_size
+        fs, path = _fs(loc)
+        return int(fs.size(path))
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def list_files(directory: str | os.PathLike, pattern: str = "*") -> list[Location]:
+    """Files directly inside ``directory`` whose names match ``pattern``, sorted by name."""
+    loc = location(directory)
+    if isinstance(loc, Path):
+        return sorted(p for p in loc.glob(pattern) if p.is_file())
+    fs, path = _fs(loc)
+    protocol = split_protocol(loc)[0]
+    found = [p for p in fs.glob(f"{path.rstrip('/')}/{pattern}") if fs.isfile(p)]
+    return sorted(fs.unstrip_protocol(p) if protocol else p for p in found)
+
+
+def read_text(value: str | os.PathLike) -> str:
+    with open_input(value, "rb") as fh:
+        return fh.read().decode("utf-8")
+
+
+def read_json(value: str | os.PathLike) -> Any:
+    return json.loads(read_text(value))
+
+
+def read_parquet(value: str | os.PathLike, columns: list[str] | None = None) -> pa.Table:
+    """A whole parquet file (or some columns), local or remote."""
+    loc = location(value)
+    if isinstance(loc, Path):
+        return pq.read_table(loc, columns=columns)
+    fs, path = _fs(loc)
+    return pq.read_table(path, columns=columns, filesystem=fs)
+
+
+def parquet_metadata(value: str | os.PathLike) -> pq.FileMetaData:
+    """A parquet file's footer (row count, schema) without reading its data."""
+    with open_input(value) as fh:
+        return pq.ParquetFile(fh).metadata
+
+
+def working_dir(out: str | os.PathLike) -> Path:
+    """The local directory a stage writes for ``out``: ``out`` itself, or its staging copy for a URL.
+
+    The staging copy's name derives from the URL, so a rerun resumes in the same directory.
+    """
+    loc = location(out)
+    if isinstance(loc, Path):
+        return loc
+    root = Path(os.environ.get(WORK_DIR_ENV) or Path(tempfile.gettempdir()) / "wit-work").expanduser().absolute()
+    tail = re.sub(r"[^A-Za-z0-9._-]+", "_", loc.rstrip("/").rsplit("/", 1)[-1])[:60]
+    return root / f"{tail}-{hashlib.blake2b(loc.encode(), digest_size=6).hexdigest()}"
+
+
+def published(out: str | os.PathLike) -> bool:
+    """Whether a remote output was published completely (always False for a local one)."""
+    loc = location(out)
+    return isinstance(loc, str) and exists(join(loc, PUBLISHED))
+
+
+def publish(local: Path, url: str) -> dict:
+    """Upload the directory ``local`` to ``url``: data first, completion markers after, ``_PUBLISHED.json`` last.
+
+    Files already at the destination with the same size are skipped, so an interrupted publish
+    resumes. Returns the manifest written to ``_PUBLISHED.json`` (relative path -> bytes).
+    """
+    fs, root = _fs(url)
+    root = root.rstrip("/")
+    files = sorted(p for p in local.rglob("*") if p.is_file())
+    data = [p for p in files if p.name not in _MARKERS]
+    markers = sorted((p for p in files if p.name in _MARKERS), key=lambda p: -len(p.relative_to(local).parts))
+    sizes = {}
+    for path in data + markers:
+        rel = path.relative_to(local).as_posix()
+        sizes[rel] = path.stat().st_size
+        target = f"{root}/{rel}"
+        if path.name not in _MARKERS and fs.exists(target) and fs.size(target) == sizes[rel]:
+            continue
+        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+        fs.put_file(str(path), target)
+    record = {"files": sizes}
+    with fs.open(f"{root}/{PUBLISHED}", "w") as fh:
+        fh.write(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+@contextmanager
+def staged_output(out: str | os.PathLike, keep: bool = False) -> Iterator[Path]:
+    """Yield the local directory to write ``out`` into; for a URL, publish it there on success.
+
+    The staging copy is removed after a successful publish unless ``keep``; after a failure it
+    stays, so the rerun resumes from it.
+    """
+    loc = location(out)
+    local = working_dir(loc)
+    yield local
+    if isinstance(loc, str):
+        publish(local, loc)
+        if not keep:
+            shutil.rmtree(local, ignore_errors=True)
+
+
+def run_staged(out: str | os.PathLike, work: Callable[[Path], dict], result: str = "stats.json") -> dict:
+    """``work(local_dir)`` for an output that may be remote; returns its result.
+
+    A remote output already published is not recomputed: its ``result`` file is read back.
+    """
+    loc = location(out)
+    if isinstance(loc, str) and published(loc):
+        return read_json(join(loc, result))
+    with staged_output(loc) as local:
+        return work(local)
