@@ -1,7 +1,9 @@
 """Read webdataset shard tars safely: samples grouped by key, hostile members refused.
 
 Members with absolute paths, ``..`` components, or that are not regular files (symlinks,
-devices, directories) are skipped and counted; nothing is ever extracted to disk.
+devices, directories) are skipped and counted; nothing is ever extracted to disk. A tar cut short
+is counted as ``truncated_tar`` when the caller counts skips, and is otherwise an error: a
+stage must not silently lose the samples after the cut.
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ def iter_samples(tar_path: str | Path, skipped: dict[str, int] | None = None) ->
                 current["__key__"] = key
                 handle = tf.extractfile(member)
                 current[ext] = handle.read() if handle is not None else b""
-        except (OSError, tarfile.TarError, EOFError):
-            if skipped is not None:
-                skipped["truncated_tar"] = skipped.get("truncated_tar", 0) + 1
+        except (OSError, tarfile.TarError, EOFError) as exc:
+            if skipped is None:
+                raise WitError(f"{tar_path}: truncated or corrupt tar file ({exc}); delete it and rerun") from None
+            skipped["truncated_tar"] = skipped.get("truncated_tar", 0) + 1
     if current:
         yield current
