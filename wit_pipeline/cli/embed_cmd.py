@@ -1,0 +1,67 @@
+"""``wit embed RUN --data SHARDS --out DIR``: image and caption embeddings of every shard sample."""
+
+from __future__ import annotations
+
+import argparse
+
+from wit_pipeline.cli.common import add_common, out_path, resolve_config
+from wit_pipeline.runtime.cluster import default_workers
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``wit embed`` and its flags."""
+    p = sub.add_parser(
+        "embed",
+        help="embed every image and caption of a shard directory with a trained run",
+        description="Compute unit-length image and caption features of every sample of a shard directory with a "
+        "training run (eval transform: shortest side to the model's size, center crop), one dask task per shard, "
+        "on the CPU or a GPU. Writes OUT/NNNNN.img.npy and NNNNN.txt.npy per shard, OUT/index.parquet (key, "
+        "shard, row, uid, caption, clip_score) and _info.json. Rerun the same command to resume.",
+    )
+    p.add_argument("model", metavar="RUN", help="run directory, checkpoint directory or .safetensors")
+    p.add_argument("--data", required=True, metavar="SHARDS", help="shard directory (sizes.json + NNNNN.tar)")
+    p.add_argument("--out", required=True, type=out_path, help="output directory for the embeddings")
+    p.add_argument("--device", default="auto", metavar="DEVICE", help="auto (default: CUDA if available), cpu, cuda")
+    p.add_argument("--batch-size", type=int, default=256, metavar="N", help="samples per forward pass (256)")
+    p.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="stored dtype (float16)")
+    p.add_argument(
+        "--threads", type=int, metavar="N", help="torch CPU threads per task (default: cores / local workers)"
+    )
+    add_common(p)
+    p.set_defaults(run=run)
+
+
+def task_threads(threads: int | None, workers: int | None, scheduler: str | None) -> int:
+    """Torch threads per task: as given, else the local cores split between the local workers (0 on a cluster)."""
+    if threads is not None:
+        return threads
+    if scheduler:
+        return 0
+    cores = default_workers()
+    return max(1, cores // max(1, workers or cores))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Embed the shards and print what was written."""
+    from wit_pipeline.embed.task import EmbedSettings, embed_shards, shard_tars
+    from wit_pipeline.runtime import open_client
+    from wit_pipeline.runtime.funnel import format_funnel, read_funnel
+    from wit_pipeline.train.run_dir import resolve_weights
+
+    config = resolve_config(args)
+    rt = config.runtime
+    settings = EmbedSettings(
+        run=args.model,
+        device=args.device,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        threads=task_threads(args.threads, rt.workers, rt.scheduler),
+    )
+    settings.check()
+    resolve_weights(args.model)  # bad input fails before a cluster starts
+    shard_tars(args.data)
+    with open_client(rt.scheduler, rt.workers, quiet=args.quiet) as client:
+        stats = embed_shards(args.model, args.data, args.out, settings, client=client, progress=not args.quiet)
+    print(format_funnel(read_funnel(args.out)))
+    print(f"wit embed: {stats['samples']} samples of {stats['shards']} shard(s) embedded -> {args.out}")
+    return 0
