@@ -18,6 +18,7 @@ from wit_pipeline.cli import (
     import_cmd,
     inspect_cmd,
     report_cmd,
+    search_cmd,
     train_cmd,
 )
 from wit_pipeline.errors import WitError
@@ -33,6 +34,7 @@ COMMANDS = [
     train_cmd,
     eval_cmd,
     embed_cmd,
+    search_cmd,
     inspect_cmd,
     report_cmd,
     demo_cmd,
