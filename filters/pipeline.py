@@ -143,7 +143,9 @@ def _queries(config: FiltersConfig, path: Path) -> str:
 
 def _fingerprint(parts: Sequence[str], config: FiltersConfig, seed: int) -> dict:
     files = [f for f in (config.queries, config.extra_queries) if f]
-    settings_that_shape_output = {k: v for k, v in asdict(config).items() if k != "keep_intermediate"}
+    settings_that_shape_output = {
+        k: v for k, v in asdict(config).items() if k != "keep_intermediate" and not k.startswith("clip_")
+    }  # the CLIP-score filter works on shards, after this job
     return {
         "inputs": [[p, storage.size(p)] for p in parts],
         "filters": settings_that_shape_output,

@@ -9,6 +9,7 @@ from filters.lang_backends import BACKENDS
 from filters.language import UNDETECTED_RULES
 from filters.near_dup import SCOPES
 from filters.pipeline import filter_manifest, prepare
+from wit_pipeline.cli.clip_filter_args import add_clip_flags, run_clip_filter
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
 from wit_pipeline.config import write_resolved
 from wit_pipeline.runtime import open_client
@@ -73,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         const=True,
         help="keep each step's output under OUT/_stages",
     )
+    add_clip_flags(p)
     add_common(p)
     p.set_defaults(run=run)
 
@@ -80,6 +82,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Filter the manifest and print the funnel."""
     config = resolve_config(args)
+    if config.filters.clip_model:
+        return run_clip_filter(args, config)
     prepare(args.input, args.out, config.filters, config.runtime.seed)
     with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
         stats = filter_manifest(

@@ -1,0 +1,74 @@
+"""The CLIP-score flags of ``wit filter`` and what it runs when ``--clip-model`` is given.
+
+With ``--clip-model RUN`` the input is a shard directory (what ``wit download`` writes), not a manifest:
+the pairs are scored by the run and the kept ones written as a shard directory of the same layout.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.errors import WitError
+
+
+def add_clip_flags(parser: argparse.ArgumentParser) -> None:
+    """``--clip-model``, ``--clip-threshold``, ``--clip-top-fraction``, ``--clip-device``, ``--clip-batch-size``."""
+    g = parser.add_argument_group(
+        "CLIP-score filter (IN_DIR is then a shard directory)",
+        "keep the pairs whose image and caption agree under a trained run: clip_score = cosine(image, caption)",
+    )
+    g.add_argument("--clip-model", dest="filters.clip_model", metavar="RUN", help="training run that scores the pairs")
+    g.add_argument(
+        "--clip-threshold", dest="filters.clip_threshold", type=float, metavar="T", help="keep clip_score >= T"
+    )
+    g.add_argument(
+        "--clip-top-fraction",
+        dest="filters.clip_top_fraction",
+        type=float,
+        metavar="F",
+        help="keep the best fraction F (default 0.3, DataComp's, when no threshold is given)",
+    )
+    g.add_argument("--clip-device", dest="filters.clip_device", metavar="DEVICE", help="auto (default), cpu, cuda")
+    g.add_argument("--clip-batch-size", dest="filters.clip_batch_size", type=int, metavar="N", help="default 256")
+
+
+def is_shard_directory(path: Path) -> bool:
+    """A directory with ``sizes.json`` or ``NNNNN.tar`` files."""
+    return path.is_dir() and ((path / "sizes.json").exists() or any(path.glob("[0-9]*.tar")))
+
+
+def run_clip_filter(args: argparse.Namespace, config: BuildConfig) -> int:
+    """Score and filter the shard directory ``args.input`` into ``args.out``; print the funnel."""
+    from wit_pipeline.cli.embed_cmd import task_threads
+    from wit_pipeline.embed.task import EmbedSettings
+    from wit_pipeline.runtime import open_client
+    from wit_pipeline.runtime.funnel import format_funnel, read_funnel
+    from wit_pipeline.shards.clip_filter import ClipRule, clip_filter_shards, score_summary
+    from wit_pipeline.train.run_dir import resolve_weights
+
+    f, rt = config.filters, config.runtime
+    source = Path(args.input).expanduser()
+    if not is_shard_directory(source):
+        raise WitError(
+            f"{source}: --clip-model filters a shard directory (NNNNN.tar + sizes.json, what wit download writes); "
+            "run wit download first"
+        )
+    rule = ClipRule(f.clip_threshold, f.clip_top_fraction).resolved()
+    settings = EmbedSettings(
+        run=f.clip_model,
+        device=f.clip_device,
+        batch_size=f.clip_batch_size,
+        threads=task_threads(None, rt.workers, rt.scheduler),
+    )
+    settings.check()
+    resolve_weights(f.clip_model)
+    with open_client(rt.scheduler, rt.workers, quiet=args.quiet) as client:
+        stats = clip_filter_shards(source, args.out, settings, rule, client=client, progress=not args.quiet)
+    write_resolved(config, args.out)
+    print(format_funnel(read_funnel(args.out)))
+    kept = score_summary(args.out)
+    lowest = f", clip_score >= {kept['min']:.4f}" if kept["min"] is not None else ""
+    print(f"wit filter: {stats['samples']} samples kept{lowest} in {stats['shards']} shard(s) -> {args.out}")
+    return 0
