@@ -38,7 +38,7 @@ def run_job(
     ``upstream`` is the input directory (or directories, when manifests are merged) whose
     funnel is carried over in front of this job's.
     """
-    out = Path(out_dir)
+    out = Path(out_dir).absolute()  # workers may run in another directory
     ran = run_tasks(tasks, out, job=job, fill=write_chunks, fingerprint=fingerprint, client=client, progress=progress)
     if not ran:
         return json.loads((out / STATS_FILE).read_text(encoding="utf-8"))

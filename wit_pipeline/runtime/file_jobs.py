@@ -42,7 +42,7 @@ def run_file_job(
     progress: bool = True,
 ) -> dict:
     """Run file ``tasks`` into ``out_dir``; returns stats (the funnel plus ``finish``'s info)."""
-    out = Path(out_dir)
+    out = Path(out_dir).absolute()  # workers may run in another directory
     ran = run_tasks(tasks, out, job=job, fill=write_files, fingerprint=fingerprint, client=client, progress=progress)
     if not ran:
         return json.loads((out / STATS_FILE).read_text(encoding="utf-8"))
