@@ -67,7 +67,7 @@ def validate_rows(
             reasons[i] = "invalid_utf8"
         elif not clean[i]:
             reasons[i] = url_problem(url_list[i], limits) or caption_problem(caption_list[i], limits)
-        if reasons[i] is None and norm_list[i] is None:
+        if reasons[i] is None and (norm_list[i] is None or not _has_host(norm_list[i])):
             reasons[i] = "malformed_url"
         elif reasons[i] is None:
             uids[i] = uid_of_normalized(norm_list[i], caption_list[i])
@@ -90,3 +90,9 @@ def validate_rows(
             stage=stage, rows_in=n, kept=len(keep_idx), rejected=Counter(reasons[i] for i in reject_idx)
         ),
     )
+
+
+def _has_host(normalized_url: str) -> bool:
+    """Whether a normalised URL names a host (``HTTP:`` or ``http://:8080/x`` normalise without one)."""
+    netloc = normalized_url.split("/", 3)[2] if normalized_url.count("/") >= 2 else ""
+    return bool(netloc) and not netloc.rsplit("@", 1)[-1].startswith(":")

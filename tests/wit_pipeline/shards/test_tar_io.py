@@ -7,6 +7,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.shards.tar_io import iter_samples
@@ -62,3 +64,33 @@ def test_a_truncated_tar_is_counted_or_an_error_never_a_silent_loss(tmp_path: Pa
     path.write_bytes(b"not a tar at all" * 10)
     with pytest.raises(WitError):
         list(iter_samples(path))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    members=st.lists(
+        st.tuples(
+            st.sampled_from(["000.jpg", "000.txt", "001.json", "../x.txt", "/abs.txt", "a/b.c", "..", "k.", ".hidden"]),
+            st.sampled_from([tarfile.REGTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.DIRTYPE]),
+            st.binary(max_size=64),
+        ),
+        max_size=12,
+    ),
+    cut=st.one_of(st.none(), st.integers(0, 20_000)),
+)
+def test_any_tar_is_read_or_refused_cleanly(tmp_path: Path, members: list, cut: int | None) -> None:
+    path = tmp_path / "fuzz.tar"
+    with tarfile.open(path, "w") as tar:
+        for name, kind, data in members:
+            add(tar, name, data, kind, link="000.jpg")
+    if cut is not None:
+        path.write_bytes(path.read_bytes()[:cut])
+    skipped: dict[str, int] = {}
+    try:
+        samples = list(iter_samples(path, skipped))
+    except WitError:
+        return  # unreadable from its first block: a one-line error
+    for sample in samples:
+        assert ".." not in str(sample["__key__"]).split("/") and not str(sample["__key__"]).startswith("/")
+        assert all(isinstance(v, bytes) for k, v in sample.items() if k != "__key__")
+    assert set(skipped) <= {"path_traversal", "not_a_file", "truncated_tar"}
