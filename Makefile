@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test chromium bench lint constraints clean
+.PHONY: demo test stress chromium bench lint constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,13 @@ demo: $(STAMP)
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long variants of RELIABILITY.md: the whole kill-point matrix, the 1 GiB single-line CSV, and a
+# 20,000-input atheris run over the readers (atheris is installed here, for this target only).
+stress: $(STAMP)
+	$(BIN)/python -m pytest -m stress $(PYTEST_ARGS)
+	$(BIN)/python -m pip install --quiet 'atheris==3.0.0'
+	$(BIN)/python tests/fuzz/fuzz_readers.py -atheris_runs=20000
 
 # The browser test of `wit report` renders the page in Debian's chromium: installed here when missing (as root).
 chromium:
