@@ -114,7 +114,7 @@ def write_losers(
     import dask.dataframe as dd
 
     def write(tmp: Path) -> None:
-        schema = pq.read_schema(paths[0])
+        schema = storage.parquet_metadata(paths[0]).schema.to_arrow_schema()
         empty = schema.empty_table().select([c for c in ["uid", *_CONTENT_COLUMNS] if c in schema.names])
         meta = keys_frame(empty, 0, key, near_dup)
         keys = dd.from_map(part_keys, list(paths), list(range(len(paths))), key=key, near_dup=near_dup, meta=meta)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import tarfile
+from dataclasses import replace
 from pathlib import Path
 
 import fsspec
@@ -128,3 +129,19 @@ def test_warc_and_wat_files_are_read_from_urls(tmp_path: Path, monkeypatch) -> N
         assert rows == [pq.read_table(p, columns=columns).to_pylist() for p in parts]
     finally:
         memory.rm("/warc", recursive=True)
+
+
+def test_dedup_reads_manifest_parts_from_a_url(inputs, tmp_path: Path, monkeypatch) -> None:
+    """No per-partition step before dedup: the global shuffle itself reads the remote parts."""
+    tmp, config = inputs
+    monkeypatch.setenv(storage.WORK_DIR_ENV, str(tmp_path / "staging"))
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/dd/urls.csv", (tmp / "urls.csv").read_bytes())
+    settings = replace(config.filters, caption_rules=False, lang_backend="none", languages=[], query_matching=False)
+    try:
+        import_lists(["memory://dd/urls.csv"], "memory://dd/manifest", import_options(config), progress=False)
+        stats = filter_manifest("memory://dd/manifest", tmp_path / "filtered", settings, progress=False)
+        dedup = next(s for s in stats["funnel"] if s["stage"] == "dedup")
+        assert dedup["rows_in"] == 29 and dedup["rejected"] == {"duplicate_url": 1}
+    finally:
+        memory.rm("/dd", recursive=True)
