@@ -6,6 +6,7 @@ Output layout (each step a complete, resumable stage directory of its own)::
     OUT/sources/all/                  the source manifests merged (only with several kinds)
     OUT/filtered/                     wit filter's output
     OUT/shards/                       final webdataset shards (+ OUT/shards/_raw, tokenizer.json)
+    OUT/clip_shards/                  with [filters] clip_model: the shards the CLIP-score filter kept
     OUT/build.json                    per-step wall time and rows, and the final funnel
 
 A rerun after a kill skips finished steps and resumes the unfinished one where it stopped.
@@ -38,6 +39,7 @@ from wit_pipeline.runtime.funnel import STATS_FILE
 from wit_pipeline.runtime.stage import partition_tasks
 
 BUILD_FILE = "build.json"
+CLIP_SHARDS = "clip_shards"
 
 
 @dataclass
@@ -90,8 +92,22 @@ def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None
         rows_key="samples",
     )
     _tokenizer(shards, config, report, progress)
-    write_json(out / BUILD_FILE, {"steps": report.steps, "funnel": stats["funnel"], "samples": stats["samples"]})
+    if config.filters.clip_model:
+        source, shards = shards, out / CLIP_SHARDS
+        stats = report.timed("clip filter", lambda: _clip_filter(config, source, shards, client, progress), "samples")
+    record = {"steps": report.steps, "funnel": stats["funnel"], "samples": stats["samples"], "shards": shards.name}
+    write_json(out / BUILD_FILE, record)
     return stats
+
+
+def _clip_filter(config: BuildConfig, source: Path, out: Path, client: Client | None, progress: bool) -> dict:
+    """The CLIP-score filter of ``[filters] clip_*`` on the downloaded shards."""
+    from wit_pipeline.embed.task import task_threads
+    from wit_pipeline.shards.clip_filter import clip_filter_shards, clip_settings
+
+    threads = task_threads(None, config.runtime.workers, config.runtime.scheduler)
+    settings, rule = clip_settings(config.filters, threads)
+    return clip_filter_shards(source, out, settings, rule, client, progress)
 
 
 def _sources(config: BuildConfig, out: Path, client: Client | None, progress: bool, report: BuildReport) -> list[Path]:

@@ -29,9 +29,11 @@ def run(args: argparse.Namespace) -> int:
     config = resolve_config(args, args.build_config)
     with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
         stats = build(config, args.out, client, progress=not args.quiet)
-    print(format_funnel(read_funnel(args.out / "shards")))
-    print(summary_table(read_build(args.out)["steps"]))
-    print(f"wit build: {stats['samples']} samples in {stats['shards']} shard(s) -> {args.out / 'shards'}")
+    record = read_build(args.out)
+    shards = args.out / record.get("shards", "shards")
+    print(format_funnel(read_funnel(shards)))
+    print(summary_table(record["steps"]))
+    print(f"wit build: {stats['samples']} samples in {stats['shards']} shard(s) -> {shards}")
     return 0
 
 

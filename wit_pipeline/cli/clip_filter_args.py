@@ -41,29 +41,21 @@ def is_shard_directory(path: Path) -> bool:
 
 def run_clip_filter(args: argparse.Namespace, config: BuildConfig) -> int:
     """Score and filter the shard directory ``args.input`` into ``args.out``; print the funnel."""
-    from wit_pipeline.cli.embed_cmd import task_threads
-    from wit_pipeline.embed.task import EmbedSettings
+    from wit_pipeline.embed.task import task_threads
     from wit_pipeline.runtime import open_client
     from wit_pipeline.runtime.funnel import format_funnel, read_funnel
-    from wit_pipeline.shards.clip_filter import ClipRule, clip_filter_shards, score_summary
+    from wit_pipeline.shards.clip_filter import clip_filter_shards, clip_settings, score_summary
     from wit_pipeline.train.run_dir import resolve_weights
 
-    f, rt = config.filters, config.runtime
+    rt = config.runtime
     source = Path(args.input).expanduser()
     if not is_shard_directory(source):
         raise WitError(
             f"{source}: --clip-model filters a shard directory (NNNNN.tar + sizes.json, what wit download writes); "
             "run wit download first"
         )
-    rule = ClipRule(f.clip_threshold, f.clip_top_fraction).resolved()
-    settings = EmbedSettings(
-        run=f.clip_model,
-        device=f.clip_device,
-        batch_size=f.clip_batch_size,
-        threads=task_threads(None, rt.workers, rt.scheduler),
-    )
-    settings.check()
-    resolve_weights(f.clip_model)
+    settings, rule = clip_settings(config.filters, task_threads(None, rt.workers, rt.scheduler))
+    resolve_weights(settings.run)
     with open_client(rt.scheduler, rt.workers, quiet=args.quiet) as client:
         stats = clip_filter_shards(source, args.out, settings, rule, client=client, progress=not args.quiet)
     write_resolved(config, args.out)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.runtime.cluster import default_workers
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,19 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def task_threads(threads: int | None, workers: int | None, scheduler: str | None) -> int:
-    """Torch threads per task: as given, else the local cores split between the local workers (0 on a cluster)."""
-    if threads is not None:
-        return threads
-    if scheduler:
-        return 0
-    cores = default_workers()
-    return max(1, cores // max(1, workers or cores))
-
-
 def run(args: argparse.Namespace) -> int:
     """Embed the shards and print what was written."""
-    from wit_pipeline.embed.task import EmbedSettings, embed_shards, shard_tars
+    from wit_pipeline.embed.task import EmbedSettings, embed_shards, shard_tars, task_threads
     from wit_pipeline.runtime import open_client
     from wit_pipeline.runtime.funnel import format_funnel, read_funnel
     from wit_pipeline.train.run_dir import resolve_weights

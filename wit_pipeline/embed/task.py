@@ -57,6 +57,22 @@ class EmbedSettings:
             raise WitError(f"threads must not be negative, got {self.threads}")
 
 
+def task_threads(threads: int | None, workers: int | None, scheduler: str | None) -> int:
+    """Torch threads per task: as given, else the local cores split between the local workers (0 on a cluster).
+
+    The local cluster runs one single-threaded worker process per core by default; letting torch start a
+    thread per core in each of them would oversubscribe the machine.
+    """
+    from wit_pipeline.runtime.cluster import default_workers
+
+    if threads is not None:
+        return threads
+    if scheduler:
+        return 0
+    cores = default_workers()
+    return max(1, cores // max(1, workers or cores))
+
+
 def weights_digest(run: str | Path) -> str:
     """A content digest of the run's weights file: embeddings are tied to weights, not to a path."""
     from wit_pipeline.train.run_dir import resolve_weights

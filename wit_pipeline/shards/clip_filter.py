@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from distributed import Client
 
+from wit_pipeline.config import FiltersConfig
 from wit_pipeline.download.download import write_shard_index
 from wit_pipeline.embed import index as layout
 from wit_pipeline.embed.task import EmbedSettings, embed_shards, weights_digest
@@ -144,6 +145,16 @@ class ClipRewriteTask:
         stats["filtered"] = int(previous.get("filtered", 0)) + int(stats.get("filtered", 0))
         stats["filter_reasons"] = dict(reasons)
         path.write_text(json.dumps(stats, indent=4), encoding="utf-8")
+
+
+def clip_settings(filters: FiltersConfig, threads: int = 0) -> tuple[EmbedSettings, ClipRule]:
+    """The embedding settings and rule of a config's ``[filters] clip_*`` keys (checked)."""
+    rule = ClipRule(filters.clip_threshold, filters.clip_top_fraction).resolved()
+    settings = EmbedSettings(
+        run=filters.clip_model, device=filters.clip_device, batch_size=filters.clip_batch_size, threads=threads
+    )
+    settings.check()
+    return settings, rule
 
 
 def shard_names(shard_dir: Path) -> list[str]:
