@@ -20,10 +20,10 @@ test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The long variants of RELIABILITY.md: the whole kill-point matrix, the 1 GiB single-line CSV, and a
-# 20,000-input atheris run over the readers (atheris is installed here, for this target only).
+# 20,000-input atheris run over the readers (the `fuzz` extra, installed here for this target only).
 stress: $(STAMP)
 	$(BIN)/python -m pytest -m stress $(PYTEST_ARGS)
-	$(BIN)/python -m pip install --quiet 'atheris==3.0.0'
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[fuzz]'
 	$(BIN)/python tests/fuzz/fuzz_readers.py -atheris_runs=20000
 
 # The browser test of `wit report` renders the page in Debian's chromium: installed here when missing (as root).
@@ -45,7 +45,7 @@ lint: $(STAMP)
 constraints:
 	rm -rf /tmp/wit-pin && $(PYTHON) -m venv /tmp/wit-pin
 	/tmp/wit-pin/bin/python -m pip install --quiet torch==2.13.0
-	/tmp/wit-pin/bin/python -m pip install --quiet -e '.[test,bench]'
+	/tmp/wit-pin/bin/python -m pip install --quiet -e '.[test,bench,fuzz]'
 	/tmp/wit-pin/bin/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt
 
 clean:
