@@ -41,7 +41,7 @@ def is_shard_directory(path: Path) -> bool:
 
 def run_clip_filter(args: argparse.Namespace, config: BuildConfig) -> int:
     """Score and filter the shard directory ``args.input`` into ``args.out``; print the funnel."""
-    from wit_pipeline.embed.task import task_threads
+    from wit_pipeline.embed.task import local_workers, task_threads
     from wit_pipeline.runtime import open_client
     from wit_pipeline.runtime.funnel import format_funnel, read_funnel
     from wit_pipeline.shards.clip_filter import clip_filter_shards, clip_settings, score_summary
@@ -54,9 +54,10 @@ def run_clip_filter(args: argparse.Namespace, config: BuildConfig) -> int:
             f"{source}: --clip-model filters a shard directory (NNNNN.tar + sizes.json, what wit download writes); "
             "run wit download first"
         )
-    settings, rule = clip_settings(config.filters, task_threads(None, rt.workers, rt.scheduler))
+    workers = local_workers(config.filters.clip_device, rt.workers, rt.scheduler)
+    settings, rule = clip_settings(config.filters, task_threads(None, workers, rt.scheduler))
     resolve_weights(settings.run)
-    with open_client(rt.scheduler, rt.workers, quiet=args.quiet) as client:
+    with open_client(rt.scheduler, workers, quiet=args.quiet) as client:
         stats = clip_filter_shards(source, args.out, settings, rule, client=client, progress=not args.quiet)
     write_resolved(config, args.out)
     print(format_funnel(read_funnel(args.out)))

@@ -20,7 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", metavar="RUN", help="run directory, checkpoint directory or .safetensors")
     p.add_argument("--data", required=True, metavar="SHARDS", help="shard directory (sizes.json + NNNNN.tar)")
     p.add_argument("--out", required=True, type=out_path, help="output directory for the embeddings")
-    p.add_argument("--device", default="auto", metavar="DEVICE", help="auto (default: CUDA if available), cpu, cuda")
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEVICE",
+        help="auto (default: CUDA if available), cpu, cuda; on a GPU the local cluster has one worker unless --workers",
+    )
     p.add_argument("--batch-size", type=int, default=256, metavar="N", help="samples per forward pass (256)")
     p.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="stored dtype (float16)")
     p.add_argument(
@@ -32,24 +37,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Embed the shards and print what was written."""
-    from wit_pipeline.embed.task import EmbedSettings, embed_shards, shard_tars, task_threads
+    from wit_pipeline.embed.task import EmbedSettings, embed_shards, local_workers, shard_tars, task_threads
     from wit_pipeline.runtime import open_client
     from wit_pipeline.runtime.funnel import format_funnel, read_funnel
     from wit_pipeline.train.run_dir import resolve_weights
 
     config = resolve_config(args)
     rt = config.runtime
+    workers = local_workers(args.device, rt.workers, rt.scheduler)
     settings = EmbedSettings(
         run=args.model,
         device=args.device,
         batch_size=args.batch_size,
         dtype=args.dtype,
-        threads=task_threads(args.threads, rt.workers, rt.scheduler),
+        threads=task_threads(args.threads, workers, rt.scheduler),
     )
     settings.check()
     resolve_weights(args.model)  # bad input fails before a cluster starts
     shard_tars(args.data)
-    with open_client(rt.scheduler, rt.workers, quiet=args.quiet) as client:
+    with open_client(rt.scheduler, workers, quiet=args.quiet) as client:
         stats = embed_shards(args.model, args.data, args.out, settings, client=client, progress=not args.quiet)
     print(format_funnel(read_funnel(args.out)))
     print(f"wit embed: {stats['samples']} samples of {stats['shards']} shard(s) embedded -> {args.out}")

@@ -73,6 +73,16 @@ def task_threads(threads: int | None, workers: int | None, scheduler: str | None
     return max(1, cores // max(1, workers or cores))
 
 
+def local_workers(device: str, workers: int | None, scheduler: str | None) -> int | None:
+    """Local cluster size for embedding: as given; one worker on a GPU (one model in its memory); else default."""
+    if workers is not None or scheduler:
+        return workers
+    import torch
+
+    on_gpu = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+    return 1 if on_gpu else None
+
+
 def weights_digest(run: str | Path) -> str:
     """A content digest of the run's weights file: embeddings are tied to weights, not to a path."""
     from wit_pipeline.train.run_dir import resolve_weights

@@ -110,3 +110,13 @@ def test_bad_input_is_a_one_line_error(clip_run: Path, tmp_path: Path) -> None:
     shards = class_shards(tmp_path / "shards", 4, per_shard=4)
     missing = wit("embed", str(tmp_path / "no-run"), "--data", str(shards), "--out", str(tmp_path / "o"))
     assert_one_line_error(missing, "no such run directory")
+
+
+def test_local_cluster_size_and_threads_per_task() -> None:
+    from wit_pipeline.embed.task import local_workers, task_threads
+    from wit_pipeline.runtime.cluster import default_workers
+
+    assert local_workers("cpu", None, None) is None and local_workers("cuda:0", None, None) == 1
+    assert local_workers("cuda", 3, None) == 3 and local_workers("cuda", None, "tcp://x:8786") is None
+    assert task_threads(None, 1, None) == default_workers() and task_threads(None, None, None) == 1
+    assert task_threads(4, 1, None) == 4 and task_threads(None, 1, "tcp://x:8786") == 0
