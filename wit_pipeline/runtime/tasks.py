@@ -64,9 +64,7 @@ def run_tasks(
         return False
     tasks_dir = out / TASKS_DIR
     tasks_dir.mkdir(parents=True, exist_ok=True)
-    for stale in tasks_dir.iterdir():
-        if is_tmp(stale):
-            shutil.rmtree(stale, ignore_errors=True)
+    remove_stale_attempts(tasks_dir)
     pending = [t for t in tasks if not task_done(out, t.task_id)]
     if client is None:
         for t in track(pending, job, progress):
@@ -83,7 +81,17 @@ def run_tasks(
         finally:
             for f in futures:
                 f.cancel()
+    # A worker killed mid-task (or a retried attempt) leaves its temporary directory behind;
+    # every task has now finished, so whatever is still temporary belongs to a dead attempt.
+    remove_stale_attempts(tasks_dir)
     return True
+
+
+def remove_stale_attempts(tasks_dir: Path) -> None:
+    """Delete the ``<task_id>.tmp-*`` directories of unfinished attempts."""
+    for stale in tasks_dir.iterdir():
+        if is_tmp(stale):
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def task_done(out: Path, task_id: str) -> bool:

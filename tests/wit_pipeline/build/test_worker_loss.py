@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.wit_pipeline.build.outputs import build_outputs, tmp_leftovers
 from tests.wit_pipeline.build.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
@@ -31,16 +33,24 @@ def arm(env: dict[str, str | None]) -> None:
             os.environ[key] = value
 
 
-def test_killed_workers_in_filter_download_and_image_dedup(tmp_path: Path, dask_client) -> None:
+def test_killed_workers_in_filter_download_and_image_dedup(
+    tmp_path: Path, dask_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with image_server() as base:
         config = load_config(write_inputs(tmp_path, base, rows=40))
         build(config, tmp_path / "ref", client=None, progress=False)
-        once = tmp_path / "fired"
-        dask_client.run(arm, {"WIT_FAULT": ",".join(POINTS), "WIT_FAULT_ONCE": str(once), "WIT_FAULT_ACTION": "kill"})
+        fault = {"WIT_FAULT": ",".join(POINTS), "WIT_FAULT_ONCE": str(tmp_path / "fired"), "WIT_FAULT_ACTION": "kill"}
+        # Armed in the running workers, and here so the workers the nannies start in their place are too
+        # (the points are all inside tasks, which only workers run).
+        for key, value in fault.items():
+            monkeypatch.setenv(key, value)
+        dask_client.run(arm, fault)
         try:
             build(config, tmp_path / "out", client=dask_client, progress=False)
         finally:
-            dask_client.run(arm, {"WIT_FAULT": None, "WIT_FAULT_ONCE": None, "WIT_FAULT_ACTION": None})
+            dask_client.run(arm, dict.fromkeys(fault))
+            for key in fault:
+                monkeypatch.delenv(key)
     assert sorted(p.name for p in tmp_path.glob("fired.*")) == ["fired.0", "fired.1", "fired.2"]  # 3 workers died
     assert build_outputs(tmp_path / "out") == build_outputs(tmp_path / "ref")
     assert tmp_leftovers(tmp_path / "out") == []
