@@ -89,6 +89,12 @@ class ImportTask:
         mapping: dict[str, str] | None = None
         produced = False
         for block in read_blocks(self.path, fmt, self.options.rows_per_part):
+            if fmt == "jsonl" and block.table.num_rows == 0:
+                # Only broken lines (a file whose only line is bad, or bad lines after the last
+                # full block): no record names a column, and each line is rejected with its reason.
+                produced = True
+                yield self._chunk(block, {})
+                continue
             if mapping is None:
                 mapping = map_columns(block.table.column_names, self.options, self.path)
             elif fmt == "jsonl" and not set(mapping) <= set(block.table.column_names):

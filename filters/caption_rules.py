@@ -82,7 +82,7 @@ class CaptionStage:
 
     def __call__(self, table: pa.Table, partition: int) -> StageResult:
         """Keep rows whose caption passes every rule, with the caption normalised."""
-        table, invalid = decode_text_columns(table)
+        table, invalid = decode_text_columns(table, text=("caption",))
         raw = table["caption"].to_pylist()
         reasons: list[str | None] = []
         captions: list[str | None] = []

@@ -54,19 +54,23 @@ def needs_ftfy(text: str) -> bool:
     )
 
 
-def decode_text_columns(table: pa.Table) -> tuple[pa.Table, list[bool]]:
+def decode_text_columns(table: pa.Table, text: tuple[str, ...] = ()) -> tuple[pa.Table, list[bool]]:
     """Make every text column of ``table`` valid strings; flag rows that held invalid UTF-8.
 
-    Flagged rows keep their text decoded with U+FFFD in place of the bad bytes, so they can be
-    written to rejects as they were.
+    String columns are checked; the columns named in ``text`` hold text whatever their type (a
+    parquet writer may store a caption as binary) and always come back as strings. Flagged rows
+    keep their text decoded with U+FFFD in place of the bad bytes, so they can be written to
+    rejects as they were.
     """
     flags = [False] * table.num_rows
     for name in table.column_names:
         column = table[name]
-        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        is_string = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+        if not is_string and name not in text:
             continue
         decoded, bad = decode_utf8_column(column)
         if any(bad):
             flags = [a or b for a, b in zip(flags, bad)]
+        if any(bad) or not is_string:
             table = table.set_column(table.column_names.index(name), name, decoded)
     return table, flags

@@ -135,3 +135,25 @@ def test_header_only_file_gives_empty_manifest(tmp_path: Path) -> None:
     (tmp_path / "h.csv").write_text("url,caption\n")
     stats = import_lists([str(tmp_path / "h.csv")], tmp_path / "out", progress=False)
     assert stats["rows_out"] == 0 and stats["funnel"][0]["rows_in"] == 0
+
+
+def test_jsonl_of_broken_lines_only_rejects_each_with_its_reason(tmp_path: Path) -> None:
+    # A file whose only line is broken names no column: the line is a reject, not "no caption column".
+    (tmp_path / "one.jsonl").write_bytes(b'{"url": "http://a.com/1.jpg", "caption": broken\n')
+    stats = import_lists([str(tmp_path / "one.jsonl")], tmp_path / "o1", progress=False)
+    _, rej = kept_and_rejects(tmp_path / "o1")
+    assert rej["reason"].to_pylist() == ["invalid_json"] and rej["input_row"].to_pylist() == [1]
+    assert stats["rows_out"] == 0 and stats["funnel"][0]["rows_in"] == 1
+    # Broken lines after the last full block come as a block of no rows: the same.
+    (tmp_path / "tail.jsonl").write_bytes(
+        b'{"url": "http://a.com/1.jpg", "caption": "one fine day"}\n'
+        b'{"url": "http://a.com/2.jpg", "caption": "two fine days"}\n'
+        b"[1]\n"
+    )
+    stats = import_lists(
+        [str(tmp_path / "tail.jsonl")], tmp_path / "o2", ImportOptions(rows_per_part=2), progress=False
+    )
+    kept, rej = kept_and_rejects(tmp_path / "o2")
+    assert kept["caption"].to_pylist() == ["one fine day", "two fine days"]
+    assert rej["reason"].to_pylist() == ["json_not_an_object"] and rej["input_row"].to_pylist() == [3]
+    assert stats["funnel"][0]["rows_in"] == 3

@@ -140,3 +140,15 @@ def test_invalid_utf8_in_another_column_rejects_the_row() -> None:
     table = table.set_column(table.column_names.index("page_url"), "page_url", page)
     result = CaptionStage()(table, 0)
     assert result.rejected["reason"].to_pylist() == ["invalid_utf8"] and result.kept.num_rows == 1
+
+
+def test_binary_caption_column_is_decoded_like_text() -> None:
+    # A parquet writer may store captions as binary: valid UTF-8 is read as text, the rest is invalid_utf8.
+    table = table_of(manifest_rows([(f"http://a.com/{i}.jpg", "x") for i in range(4)]))
+    raw = [b"  a red  bicycle on grass", "café terrace at night".encode(), b"bad \xff bytes here", None]
+    table = table.set_column(table.column_names.index("caption"), "caption", pa.array(raw, pa.binary()))
+    result = CaptionStage()(table, 0)
+    assert result.kept["caption"].to_pylist() == ["a red bicycle on grass", "café terrace at night"]
+    assert result.kept.schema.field("caption").type == pa.string()
+    assert result.rejected["reason"].to_pylist() == ["invalid_utf8", "empty_caption"]
+    assert result.rejected["caption"].to_pylist() == ["bad \ufffd bytes here", None]
