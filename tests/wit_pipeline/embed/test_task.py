@@ -108,8 +108,10 @@ def test_bad_input_is_a_one_line_error(clip_run: Path, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assert_one_line_error(wit("embed", str(clip_run), "--data", str(tmp_path / "empty"), "--out", "x"), "sizes.json")
     shards = class_shards(tmp_path / "shards", 4, per_shard=4)
-    missing = wit("embed", str(tmp_path / "no-run"), "--data", str(shards), "--out", str(tmp_path / "o"))
-    assert_one_line_error(missing, "no such run directory")
+    with pytest.raises(WitError, match="no such run directory"):
+        embed_shards(tmp_path / "no-run", shards, tmp_path / "o", progress=False)
+    with pytest.raises(WitError, match="--dtype"):
+        embed_shards(clip_run, shards, tmp_path / "o", EmbedSettings(dtype="int8"), progress=False)
 
 
 def test_local_cluster_size_and_threads_per_task() -> None:
