@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from wit_pipeline.manifest import MANIFEST_SCHEMA, ManifestLimits, conform
 from wit_pipeline.manifest_validation import validate_rows
@@ -45,6 +46,7 @@ class RowBatch:
 
     trace: tuple[str, ...] = ()
     pages: dict[str, list[tuple[str | None, tuple, list[dict]]]] = field(default_factory=dict)
+    tables: dict[str, list[pa.Table]] = field(default_factory=dict)
     extra: Counter = field(default_factory=Counter)
     size: int = 0
 
@@ -58,6 +60,19 @@ class RowBatch:
         self.extra["images"] += len(rows)
         self.extra["images_with_caption"] += len([r for r in rows if r.get("caption")])
 
+    def add_table(self, source: str, table: pa.Table) -> None:
+        """Add raw rows already in columns: the raw columns (missing ones are null), ``skip`` and the trace names."""
+        if not table.num_rows:
+            return
+        for name in _RAW_COLUMNS:
+            if name not in table.column_names:
+                column = RAW_SCHEMA.field(name)
+                table = table.append_column(column, pa.nulls(table.num_rows, column.type))
+        self.tables.setdefault(source, []).append(table)
+        self.size += table.num_rows
+        self.extra["images"] += table.num_rows
+        self.extra["images_with_caption"] += pc.sum(pc.greater(pc.binary_length(table["caption"]), 0)).as_py() or 0
+
     def __len__(self) -> int:
         return self.size
 
@@ -66,6 +81,8 @@ class RowBatch:
         counters = StageCounters(stage=stage, extra=self.extra)
         kept: list[pa.Table] = []
         rejected: list[pa.Table] = []
+        for source, tables in self.tables.items():
+            self._split_table(pa.concat_tables(tables), source, stage, limits, counters, kept, rejected)
         for source, pages in self.pages.items():
             usable, usable_trace = self._columns(pages, skipped=False)
             if usable["url"]:
@@ -94,6 +111,36 @@ class RowBatch:
         table = pa.concat_tables(kept, promote_options="permissive") if kept else conform(_empty_kept())
         rejects = pa.concat_tables(rejected, promote_options="permissive") if rejected else None
         return Chunk(kept=table, rejected=rejects, counters=[counters])
+
+    def _split_table(
+        self, table: pa.Table, source: str, stage: str, limits: ManifestLimits, counters: StageCounters, kept, rejected
+    ) -> None:
+        """``to_chunk`` for rows added as a table: the usable ones validated, the skipped ones rejected."""
+        skip = table["skip"]
+        usable = table.filter(pc.is_null(skip))
+        if usable.num_rows:
+            result = validate_rows(
+                usable.select(_RAW_COLUMNS).cast(RAW_SCHEMA),
+                stage=stage,
+                source=source,
+                limits=limits,
+                reject_extra={name: usable[name] for name in self.trace},
+            )
+            kept.append(result.kept)
+            if result.rejected.num_rows:
+                rejected.append(result.rejected)
+            counters.add(result.counters)
+        skipped = table.filter(pc.is_valid(skip))
+        if skipped.num_rows:
+            reasons = skipped["skip"].to_pylist()
+            out = skipped.select(_RAW_COLUMNS).cast(RAW_SCHEMA)
+            out = out.append_column("uid", pa.nulls(len(reasons), pa.string()))
+            out = out.append_column("source", pa.array([source] * len(reasons), pa.string()))
+            for name in self.trace:
+                out = out.append_column(name, skipped[name])
+            rejected.append(with_reasons(out, stage, reasons))
+            counters.rows_in += len(reasons)
+            counters.rejected.update(reasons)
 
     def _columns(self, pages: list, skipped: bool) -> tuple[dict[str, list], dict[str, list]]:
         """Column lists of the usable (or skipped) rows, and of their trace values."""

@@ -20,7 +20,8 @@ from crawlers.crawl_rows import RowBatch
 from crawlers.html_extract import DEFAULT_AGENT, extract_page, is_html
 from crawlers.robots_tags import opt_outs
 from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
-from crawlers.wat_reader import wat_image_rows
+from crawlers.wat_columns import WatColumns
+from crawlers.wat_reader import wat_image_links
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
@@ -31,6 +32,7 @@ from wit_pipeline.runtime.tasks import task_record
 STAGE = "crawl_warc"
 FILES_STATS = "_files.json"
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wat", ".wat.gz")  # FastWARC reads WARC, not the older ARC format
+TRACE = ("input_file", "record_offset")  # columns added to rejects so a rejected row can be found in its input
 
 
 @dataclass(frozen=True)
@@ -69,39 +71,41 @@ class WarcFileTask:
 
     def batches(self) -> Iterator[RowBatch]:
         """The file's raw rows and counters, in batches of about ``rows_per_part`` rows (at least one)."""
-        batch = RowBatch(trace=("input_file", "record_offset"))
+        rows_per_part = self.options.rows_per_part
+        batch, wat = RowBatch(trace=TRACE), WatColumns()
         for item in read_warc(self.path, record_kind, self.options.max_bytes):
+            extra = batch.extra
             if isinstance(item, WarcProblem):
-                batch.extra["records_unreadable"] += 1
-                batch.extra[f"skipped_record_{item.reason}"] += 1
+                extra["records_unreadable"] += 1
+                extra[f"skipped_record_{item.reason}"] += 1
                 continue
-            batch.extra["records"] += 1
+            extra["records"] += 1
             try:
-                self._record(item, batch)
+                self._record(item, batch, wat)
             except Exception:  # noqa: BLE001 - one record the extractor chokes on must not sink the file
-                batch.extra["skipped_record_extract_error"] += 1
-            if len(batch) >= self.options.rows_per_part:
-                yield batch
-                batch = RowBatch(trace=batch.trace)
-        yield batch
+                extra["skipped_record_extract_error"] += 1
+            if batch.size + wat.size >= rows_per_part:
+                yield _with_wat_rows(batch, wat)
+                batch, wat = RowBatch(trace=TRACE), WatColumns()
+        yield _with_wat_rows(batch, wat)
 
-    def _record(self, record: WarcRecord, batch: RowBatch) -> None:
+    def _record(self, record: WarcRecord, batch: RowBatch, wat: WatColumns) -> None:
         kind = record.kind
         if kind is None:
             return
-        trace = {"input_file": self.path, "record_offset": record.offset}
         batch.extra[f"{kind}_records"] += 1
         if record.too_large:
             batch.extra[f"skipped_record_{kind}_too_large"] += 1
             return
         if kind == "wat":
-            found = wat_image_rows(record.payload or b"", record.target_uri, self.options.agent)
+            found = wat_image_links(record.payload or b"", record.target_uri, self.options.agent)
             if found.problem:
                 batch.extra[f"skipped_record_{found.problem}"] += 1
             elif found.opted_out:
                 batch.extra["pages_opted_out_noai"] += 1
-            batch.extra["wat_records_with_images"] += bool(found.rows)
-            batch.add("wat", found.rows, record.target_uri, trace)
+            elif found.links:
+                wat.add(found.links, found.base, record.target_uri, (self.path, record.offset))
+            batch.extra["wat_records_with_images"] += bool(found.links)
             return
         if opt_outs(record.http_header_values("X-Robots-Tag"), self.options.agent).no_images:
             batch.extra["pages_opted_out_noai"] += 1
@@ -112,7 +116,14 @@ class WarcFileTask:
         batch.extra["html_pages"] += 1
         if page.opt_outs.no_images:
             batch.extra["pages_opted_out_noai"] += 1
-        batch.add("warc", page.rows, record.target_uri, trace)
+        batch.add("warc", page.rows, record.target_uri, {"input_file": self.path, "record_offset": record.offset})
+
+
+def _with_wat_rows(batch: RowBatch, wat: WatColumns) -> RowBatch:
+    """``batch`` with the WAT link rows collected beside it, resolved in bulk, added as one table."""
+    if wat.size:
+        batch.add_table("wat", wat.table(TRACE))
+    return batch
 
 
 def expand_warc_inputs(inputs: Sequence[str]) -> list[str]:

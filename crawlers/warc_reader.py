@@ -97,12 +97,14 @@ def _records_from(fh: BinaryIO, gzipped: bool, wanted: Wanted, max_bytes: int, d
     read_any = False
     try:
         for record in ArchiveIterator(GzipReader(fh) if gzipped else fh, stream_detect=False):
-            damaged_at, last_plain, read_any = record.stream_pos, None, True
-            item = _read_record(record, wanted, max_bytes)
+            damaged_at = record.stream_pos
+            last_plain, read_any = None, True
+            item = _read_record(record, damaged_at, wanted, max_bytes)
             yield item
-            if isinstance(item, WarcProblem) and item.reason == "truncated_record":
-                return damaged_at
-            if not gzipped and isinstance(item, WarcRecord):
+            if item.__class__ is WarcProblem:
+                if item.reason == "truncated_record":
+                    return damaged_at
+            elif not gzipped:
                 last_plain = (item.offset, int(record.headers.get(WarcHeader.CONTENT_LENGTH)))
     except OSError as exc:  # what FastWARC raises for bytes it cannot decompress or parse
         if last_plain is not None:
@@ -113,7 +115,7 @@ def _records_from(fh: BinaryIO, gzipped: bool, wanted: Wanted, max_bytes: int, d
     return None
 
 
-def _read_record(record: FastWarcRecord, wanted: Wanted, max_bytes: int) -> WarcRecord | WarcProblem:
+def _read_record(record: FastWarcRecord, offset: int, wanted: Wanted, max_bytes: int) -> WarcRecord | WarcProblem:
     """The record's fields and wanted payload, reading it to its end; a problem if it is cut short or malformed."""
     headers = record.headers
     rec_type = headers.get(WarcHeader.WARC_TYPE)
@@ -121,23 +123,22 @@ def _read_record(record: FastWarcRecord, wanted: Wanted, max_bytes: int) -> Warc
     http = record.http_headers if record.is_http else None
     kind = wanted(rec_type or "", content_type, http.get(WarcHeader.CONTENT_TYPE) if http is not None else None)
     data = record.reader.read(max_bytes + 1) if kind else b""
-    offset = record.stream_pos
     if len(data) + record.consume() < record.content_length:
         return WarcProblem(offset, "truncated_record")
     length = headers.get(WarcHeader.CONTENT_LENGTH)
     if not rec_type or length is None or not (length.isascii() and length.isdigit()):  # missing or unusable
         return WarcProblem(offset, "malformed_warc_header")
     too_large = len(data) > max_bytes
-    return WarcRecord(
-        offset=offset,
-        rec_type=rec_type,
-        target_uri=headers.get(WarcHeader.WARC_TARGET_URI),
-        content_type=content_type,
-        http_status=http.status_code if http is not None else None,
-        http_headers=list(http.to_tuples()) if kind and http is not None else [],
-        payload=data if kind and not too_large else None,
-        too_large=too_large,
-        kind=kind,
+    return WarcRecord(  # positional, in field order: one is built per record, and keywords cost
+        offset,
+        rec_type,
+        headers.get(WarcHeader.WARC_TARGET_URI),
+        content_type,
+        http.status_code if http is not None else None,
+        list(http.to_tuples()) if kind and http is not None else [],
+        data if kind and not too_large else None,
+        too_large,
+        kind,
     )
 
 

@@ -5,10 +5,14 @@ LAION's recipe: the ``Links`` of a response's ``HTML-Metadata`` whose ``path`` i
 URI. Every record is decoded in full with orjson (strict: UTF-8 only, no NaN, no lone
 surrogates), so invalid JSON in any record is detected and counted.
 ``X-Robots-Tag`` and ``<meta name=robots>`` opt-outs recorded in the WAT apply.
+
+``wat_image_links`` finds a record's links and base; ``wat_image_rows`` turns them into raw
+rows one by one (the reference), ``WatColumns`` (``wat_columns.py``) a whole batch at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -20,6 +24,21 @@ from crawlers.url_resolve import base_url, resolve, skipped_value
 IMAGE_PATH = "IMG@/src"
 
 
+@dataclass(frozen=True, slots=True)
+class WatImages:
+    """The ``IMG@/src`` link objects of one WAT record and the base they resolve against, or why there are none."""
+
+    links: Sequence[dict] = ()
+    base: str = ""
+    problem: str | None = None
+    opted_out: bool = False
+
+
+_NO_IMAGES = WatImages()  # shared by the many records without any (requests, metadata)
+_INVALID = WatImages(problem="invalid_json")
+_OPTED_OUT = WatImages(opted_out=True)
+
+
 @dataclass(slots=True)
 class WatLinks:
     """Raw image rows of one WAT record (``skip`` reasons included), or why it had none."""
@@ -29,25 +48,37 @@ class WatLinks:
     opted_out: bool = False
 
 
-def wat_image_rows(payload: bytes, target_uri: str | None, agent: str = DEFAULT_AGENT) -> WatLinks:
-    """The ``IMG@/src`` links of a WAT record payload as raw image rows."""
+def wat_image_links(payload: bytes, target_uri: str | None, agent: str = DEFAULT_AGENT) -> WatImages:
+    """Decode a WAT record payload: its ``IMG@/src`` link objects and their base URL."""
     try:
         doc = orjson.loads(payload)
     except orjson.JSONDecodeError:
-        return WatLinks(problem="invalid_json")
+        return _INVALID
     if not isinstance(doc, dict):
-        return WatLinks(problem="invalid_json")
-    response = _dig(doc, "Envelope", "Payload-Metadata", "HTTP-Response-Metadata")
-    html = _dig(response, "HTML-Metadata")
-    links = _dig(html, "Links")
+        return _INVALID
+    # Most records are requests and metadata, and every response is dug into: kept to plain lookups.
+    envelope = doc.get("Envelope")
+    meta = envelope.get("Payload-Metadata") if isinstance(envelope, dict) else None
+    response = meta.get("HTTP-Response-Metadata") if isinstance(meta, dict) else None
+    html = response.get("HTML-Metadata") if isinstance(response, dict) else None
+    links = html.get("Links") if isinstance(html, dict) else None
     if not isinstance(links, list):
-        return WatLinks()
-    target = target_uri or _text(_dig(doc, "Envelope", "WARC-Header-Metadata", "WARC-Target-URI")) or ""
-    head = _dig(html, "Head")
-    if _opted_out(_dig(response, "Headers"), _dig(head, "Metas"), agent):
-        return WatLinks(opted_out=True)
-    base = base_url(target, _text(_dig(head, "Base")))
-    return WatLinks(rows=[_row(link, base) for link in _image_links(links)])
+        return _NO_IMAGES
+    head = html.get("Head")
+    if _opted_out(response.get("Headers"), head.get("Metas") if isinstance(head, dict) else None, agent):
+        return _OPTED_OUT
+    images = _image_links(links)
+    if not images:
+        return _NO_IMAGES
+    target = target_uri or _text(_dig(envelope, "WARC-Header-Metadata", "WARC-Target-URI")) or ""
+    return WatImages(links=images, base=base_url(target, _text(_dig(head, "Base"))))
+
+
+def wat_image_rows(payload: bytes, target_uri: str | None, agent: str = DEFAULT_AGENT) -> WatLinks:
+    """The ``IMG@/src`` links of a WAT record payload as raw image rows, resolved one by one."""
+    found = wat_image_links(payload, target_uri, agent)
+    rows = [_row(link, found.base) for link in found.links]
+    return WatLinks(rows=rows, problem=found.problem, opted_out=found.opted_out)
 
 
 def _image_links(links: list) -> list[dict]:
@@ -75,17 +106,25 @@ def _row(link: dict, base: str) -> dict:
 
 
 def _opted_out(headers: object, metas: object, agent: str) -> bool:
+    """Whether an ``X-Robots-Tag`` header or a robots ``<meta>`` for ``agent`` forbids AI use of the images.
+
+    JSON object keys are strings, so a page whose header names and meta names, lower-cased, do
+    not even contain ``x-robots-tag`` / ``robots`` / the agent token is settled in one pass.
+    """
+    token = agent.lower()
     values: list[str] = []
-    if isinstance(headers, dict):
+    if isinstance(headers, dict) and "x-robots-tag" in "\n".join(headers).lower():
         for key, value in headers.items():
-            if isinstance(key, str) and key.lower() == "x-robots-tag":
+            if key.lower() == "x-robots-tag":
                 values += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
-    if isinstance(metas, list):
-        values += [
-            _text(m.get("content")) or ""
-            for m in metas
-            if isinstance(m, dict) and meta_applies(_text(m.get("name")), agent)
-        ]
+    if isinstance(metas, list) and metas:
+        names = "\n".join([n for m in metas if isinstance(m, dict) and isinstance(n := m.get("name"), str)]).lower()
+        if "robots" in names or token in names:
+            values += [
+                _text(m.get("content")) or ""
+                for m in metas
+                if isinstance(m, dict) and meta_applies(_text(m.get("name")), agent)
+            ]
     return bool(values) and opt_outs(values, agent).no_images
 
 
