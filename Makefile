@@ -20,11 +20,12 @@ test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The long variants of RELIABILITY.md: the whole kill-point matrix, the 1 GiB single-line CSV, and a
-# 20,000-input atheris run over the readers (the `fuzz` extra, installed here for this target only).
+# 20,000-input atheris run over the readers (the `fuzz` extra, installed here for this target only),
+# started from tests/fuzz/seeds with a scratch corpus directory.
 stress: $(STAMP)
 	$(BIN)/python -m pytest -m stress $(PYTEST_ARGS)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[fuzz]'
-	$(BIN)/python tests/fuzz/fuzz_readers.py -atheris_runs=20000
+	$(BIN)/python tests/fuzz/fuzz_readers.py -atheris_runs=20000 -max_len=4096 "$$(mktemp -d)" tests/fuzz/seeds
 
 # The browser test of `wit report` renders the page in Debian's chromium: installed here when missing (as root).
 chromium:
