@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime.atomic import TMP_MARK, is_tmp, write_json, write_text
 from wit_pipeline.runtime.faults import fault_point
+from wit_pipeline.runtime.worker_heap import freeze_worker_heap
 
 TASKS_DIR = "_tasks"
 DONE = "_SUCCESS"
@@ -113,6 +114,7 @@ def execute(fill: Fill, task: Any, out_dir: str, job: str = "") -> str | None:
     final = Path(out_dir) / TASKS_DIR / task.task_id
     if (final / DONE).exists():
         return None
+    freeze_worker_heap()
     tmp = final.with_name(f"{final.name}{TMP_MARK}{uuid.uuid4().hex[:12]}")
     tmp.mkdir(parents=True)
     try:
