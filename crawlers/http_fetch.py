@@ -4,15 +4,19 @@ The host is resolved first and every address checked against the ``AddressPolicy
 connection then goes to a checked address (never re-resolved), with the original host in
 ``Host``/SNI. Timeouts: ``connect`` per attempt, ``read`` per socket read, and ``total``
 for the whole exchange, enforced by a watchdog that shuts the socket down, so a server
-dripping one byte per second cannot hold a worker. Bodies are capped at ``max_bytes``
-(declared ``Content-Length`` is refused up front; gzip is inflated under the same cap).
-Redirects are not followed here: the 3xx ``location`` is returned so the caller can apply
-its allowlist, robots.txt and address checks to the next hop.
+dripping one byte per second cannot hold a worker (one watchdog thread per process serves
+every request: a thread per request cost more CPU than a fast request itself). Bodies are
+capped at ``max_bytes`` (declared ``Content-Length`` is refused up front; gzip is inflated
+under the same cap). Redirects are not followed here: the 3xx ``location`` is returned so
+the caller can apply its allowlist, robots.txt and address checks to the next hop.
 """
 
 from __future__ import annotations
 
+import heapq
 import http.client
+import itertools
+import os
 import socket
 import ssl
 import threading
@@ -106,20 +110,17 @@ class Fetcher:
             return FetchResult(url, error=exc.reason)
         except _Failed as exc:
             return FetchResult(url, error=exc.reason)
-        fired = threading.Event()
         holder = [sock]
-        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _shutdown, (holder, fired))
-        watchdog.daemon = True
-        watchdog.start()
+        alarm = _WATCHDOG.arm(deadline, holder)
         try:
             result = self._exchange(url, parts, host, port, scheme, holder, accept)
-            if fired.is_set():  # the watchdog cut the body short: what was read is not the page
+            if alarm.fired:  # the watchdog cut the body short: what was read is not the page
                 return FetchResult(url, status=result.status, headers=result.headers, error="total_timeout")
             return result
         except Exception as exc:  # noqa: BLE001 - any failure of a hostile server is an outcome
-            return FetchResult(url, error="total_timeout" if fired.is_set() else _reason(exc))
+            return FetchResult(url, error="total_timeout" if alarm.fired else _reason(exc))
         finally:
-            watchdog.cancel()
+            _WATCHDOG.disarm(alarm)
             holder[0].close()
 
     def _connect(self, addresses: list[str], port: int, deadline: float) -> socket.socket:
@@ -205,13 +206,80 @@ def _read_body(resp: http.client.HTTPResponse, max_bytes: int) -> tuple[bytes | 
     return b"".join(parts), None
 
 
-def _shutdown(holder: list[socket.socket], fired: threading.Event) -> None:
-    """Watchdog: end a blocked read by shutting the socket down (works for TLS sockets too)."""
-    fired.set()
+class _Alarm:
+    """One request's place in the watchdog: the socket to shut down, and whether it was."""
+
+    __slots__ = ("holder", "fired")
+
+    def __init__(self, holder: list[socket.socket]) -> None:
+        self.holder: list[socket.socket] | None = holder
+        self.fired = False
+
+
+class _Watchdog:
+    """Ends requests past their total deadline by shutting their sockets down.
+
+    One daemon thread per process sleeps until the earliest armed deadline. Arming and
+    disarming cost a heap push and a flag under a lock; a disarmed alarm drops its socket at
+    once and leaves the heap when its deadline comes round.
+    """
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._heap: list[tuple[float, int, _Alarm]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, holder: list[socket.socket]) -> _Alarm:
+        """Shut ``holder[0]`` down at ``deadline`` (a ``time.monotonic`` value) unless disarmed first."""
+        alarm = _Alarm(holder)
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="http-fetch-watchdog", daemon=True)
+                self._thread.start()
+            heapq.heappush(self._heap, (deadline, next(self._order), alarm))
+            if self._heap[0][2] is alarm:
+                self._cond.notify()
+        return alarm
+
+    def disarm(self, alarm: _Alarm) -> None:
+        """The request is over: never touch its socket again (it is about to be closed)."""
+        with self._cond:
+            alarm.holder = None
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][2].holder is None:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                delay = self._heap[0][0] - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                alarm = heapq.heappop(self._heap)[2]
+                _shutdown(alarm)
+
+
+def _shutdown(alarm: _Alarm) -> None:
+    """End a blocked read by shutting the socket down (works for TLS sockets too)."""
+    if alarm.holder is None:
+        return
+    alarm.fired = True
     try:
-        socket.socket.shutdown(holder[0], socket.SHUT_RDWR)
+        socket.socket.shutdown(alarm.holder[0], socket.SHUT_RDWR)
     except OSError:
         pass
+    alarm.holder = None
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _reason(exc: BaseException) -> str:

@@ -113,3 +113,24 @@ def test_closed_port_and_bad_urls() -> None:
     assert fetcher().fetch(f"http://127.0.0.1:{port}/").error == "connection_refused"
     assert fetcher().fetch("ftp://127.0.0.1/x").error == "non_http"
     assert fetcher().fetch("http://127.0.0.1:99999/").error == "malformed_url"
+
+
+def test_one_watchdog_cuts_each_request_at_its_own_deadline(mini_site: MiniSite) -> None:
+    """A request armed later with an earlier deadline is cut first; finished requests are left alone."""
+    patient = fetcher(FetchLimits(connect_timeout=1.0, read_timeout=2.0, total_timeout=6.0, max_bytes=100_000))
+    hasty = fetcher(FetchLimits(connect_timeout=1.0, read_timeout=2.0, total_timeout=1.5, max_bytes=100_000))
+    outcomes: dict[str, tuple[str | None, float]] = {}
+
+    def drip(name: str, f: Fetcher) -> None:
+        started = time.monotonic()
+        outcomes[name] = (f.fetch(mini_site.url + "drip").error, time.monotonic() - started)
+
+    first = threading.Thread(target=drip, args=("patient", patient))
+    first.start()
+    time.sleep(0.3)
+    drip("hasty", hasty)
+    assert outcomes["hasty"][0] == "total_timeout" and outcomes["hasty"][1] < 4
+    for _ in range(20):  # each of these arms and disarms an alarm; none is cut
+        assert hasty.fetch(mini_site.url + "a").status == 200
+    first.join()
+    assert outcomes["patient"][0] == "total_timeout" and 5 < outcomes["patient"][1] < 12
