@@ -13,9 +13,7 @@ import hashlib
 import io
 import math
 import time
-from collections import Counter, deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from img2dataset.logger import CappedCounter, write_stats
 from img2dataset.resizer import Resizer
 from img2dataset.writer import WebDatasetSampleWriter
 
+from wit_pipeline.download.fetch_pool import FetchPool
 from wit_pipeline.download.image_check import image_problem
 from wit_pipeline.download.image_fetch import ImageFetcher
 from wit_pipeline.download.options import DownloadOptions
@@ -156,37 +155,39 @@ class DownloadShardTask:
         return [counters]
 
     def _outcomes(self, rows: list[dict]):
-        """Outcomes in row order; fetching runs ahead in threads, a bounded window at a time."""
+        """Outcomes in row order; fetching runs ahead in threads, a bounded window at a time.
+
+        Each image is resized as soon as its fetch completes, in whatever order fetches finish
+        (in this thread only: the resizer is not thread-safe), and held until the rows before
+        it are out. At most ``2 * thread_count`` fetches are in flight and ``16 * thread_count``
+        resized samples held, so memory stays bounded behind a slow row. At the shard deadline
+        every sample not yet resized fails with ``shard_deadline``.
+        """
         fetcher = ImageFetcher(self.options)
         resizer = make_resizer(self.options)
         deadline = time.monotonic() + self.options.shard_deadline
-        window: deque[Future] = deque()
-        pool = ThreadPoolExecutor(self.options.thread_count, thread_name_prefix=f"shard-{self.spec.shard_id}")
-        pending = iter(rows)
-        expired = False
-        try:
-            for row in _take(pending, 2 * self.options.thread_count):
-                window.append(pool.submit(fetch_sample, row["url"], fetcher, self.options, deadline))
-            while window:
-                future = window.popleft()
-                if expired:
-                    future.cancel()
-                    yield SampleOutcome("failed_to_download", "shard_deadline")
+        threads = self.options.thread_count
+        ready: dict[int, SampleOutcome] = {}
+        submitted = written = 0
+
+        def fetch(index: int) -> SampleOutcome:
+            return fetch_sample(rows[index]["url"], fetcher, self.options, deadline)
+
+        with FetchPool(fetch, threads, f"shard-{self.spec.shard_id}") as pool:
+            while written < len(rows):
+                while submitted < len(rows) and pool.in_flight < 2 * threads and len(ready) < 16 * threads:
+                    pool.submit(submitted)
+                    submitted += 1
+                if written in ready:
+                    yield ready.pop(written)
+                    written += 1
                     continue
-                try:
-                    fetched = future.result(timeout=max(0.0, deadline - time.monotonic()))
-                except FutureTimeout:
-                    expired = True
-                    future.cancel()
-                    yield SampleOutcome("failed_to_download", "shard_deadline")
-                    continue
-                for row in _take(pending, 1):
-                    window.append(pool.submit(fetch_sample, row["url"], fetcher, self.options, deadline))
-                yield resize_sample(fetched, resizer)
-            for _ in pending:
-                yield SampleOutcome("failed_to_download", "shard_deadline")
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+                done = pool.next_done(timeout=deadline - time.monotonic())
+                if done is None:
+                    break
+                ready[done[0]] = resize_sample(done[1], resizer)
+        for index in range(written, len(rows)):
+            yield ready.pop(index, None) or SampleOutcome("failed_to_download", "shard_deadline")
 
 
 def fetch_sample(url: str, fetcher: ImageFetcher, options: DownloadOptions, deadline: float) -> SampleOutcome:
@@ -223,15 +224,6 @@ def resize_sample(fetched: SampleOutcome, resizer: Resizer) -> SampleOutcome:
         original_height=original_height,
         sha256=fetched.sha256,
     )
-
-
-def _take(iterator, n: int) -> list:
-    out = []
-    for item in iterator:
-        out.append(item)
-        if len(out) == n:
-            break
-    return out
 
 
 def _rename_hints(table: pa.Table) -> pa.Table:

@@ -199,3 +199,21 @@ def test_killed_worker_mid_download_gives_the_same_keys(tmp_path: Path, dask_cli
     assert shard_samples(out).keys() == shard_samples(tmp_path / "ref").keys()
     assert stats["samples"] == reference["samples"] == 64
     dask_client.wait_for_workers(2, timeout=60)
+
+
+def test_rows_after_a_slow_one_keep_their_order_and_what_finished_survives_the_deadline(tmp_path: Path) -> None:
+    """Fetches complete out of order; samples are still written in row order, one key per row."""
+    with image_server() as base:
+        urls = [f"{base}/img/{i}.jpg" for i in range(9)]
+        urls[2] = f"{base}/stall"
+        manifest = write_manifest(tmp_path / "m", urls, rows_per_part=100)
+        opts = options(samples_per_shard=100, timeout=20, shard_deadline=3, thread_count=2)
+        download_manifest(manifest, tmp_path / "s", opts, progress=False)
+    table = pq.read_table(next((tmp_path / "s").glob("*.parquet"))).to_pandas()
+    assert list(table["url"]) == urls and list(table["key"]) == sorted(table["key"])
+    assert list(table["status"]) == ["success"] * 2 + ["failed_to_download"] + ["success"] * 6
+    assert reason_of(table["error_message"][2]) == "shard_deadline"
+    with tarfile.open(next((tmp_path / "s").glob("*.tar"))) as tf:
+        names = [m.name for m in tf.getmembers() if m.name.endswith(".txt")]
+        captions = [tf.extractfile(n).read().decode() for n in names]
+    assert names == sorted(names) and captions == [f"caption {u.rsplit('/', 1)[-1]}" for u in urls if "stall" not in u]
