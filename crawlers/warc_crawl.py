@@ -33,6 +33,7 @@ STAGE = "crawl_warc"
 FILES_STATS = "_files.json"
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wat", ".wat.gz")  # FastWARC reads WARC, not the older ARC format
 TRACE = ("input_file", "record_offset")  # columns added to rejects so a rejected row can be found in its input
+_RECORDS_OF = {"html": "html_records", "wat": "wat_records"}  # the counter of each kind ``record_kind`` names
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ def record_kind(rec_type: str, warc_type: str, http_type: str | None) -> str | N
         return "html"
     if rec_type == "resource" and is_html(warc_type):
         return "html"
-    if rec_type == "metadata" and warc_type.split(";")[0].strip().lower() == "application/json":
+    if rec_type == "metadata" and (
+        warc_type == "application/json" or warc_type.split(";")[0].strip().lower() == "application/json"
+    ):
         return "wat"
     return None
 
@@ -93,7 +96,7 @@ class WarcFileTask:
         kind = record.kind
         if kind is None:
             return
-        batch.extra[f"{kind}_records"] += 1
+        batch.extra[_RECORDS_OF[kind]] += 1
         if record.too_large:
             batch.extra[f"skipped_record_{kind}_too_large"] += 1
             return

@@ -25,6 +25,13 @@ from wit_pipeline import storage
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_BLOCK = 1 << 20
 _MAX_HEADER = 32 << 10  # FastWARC's default limit on a WARC header block
+# The headers read from every record, looked up once.
+_TYPE, _CONTENT_TYPE, _LENGTH, _TARGET = (
+    WarcHeader.WARC_TYPE,
+    WarcHeader.CONTENT_TYPE,
+    WarcHeader.CONTENT_LENGTH,
+    WarcHeader.WARC_TARGET_URI,
+)
 
 
 @dataclass(slots=True)
@@ -118,21 +125,21 @@ def _records_from(fh: BinaryIO, gzipped: bool, wanted: Wanted, max_bytes: int, d
 def _read_record(record: FastWarcRecord, offset: int, wanted: Wanted, max_bytes: int) -> WarcRecord | WarcProblem:
     """The record's fields and wanted payload, reading it to its end; a problem if it is cut short or malformed."""
     headers = record.headers
-    rec_type = headers.get(WarcHeader.WARC_TYPE)
-    content_type = headers.get(WarcHeader.CONTENT_TYPE) or ""
+    rec_type = headers.get(_TYPE)
+    content_type = headers.get(_CONTENT_TYPE) or ""
     http = record.http_headers if record.is_http else None
-    kind = wanted(rec_type or "", content_type, http.get(WarcHeader.CONTENT_TYPE) if http is not None else None)
+    kind = wanted(rec_type or "", content_type, http.get(_CONTENT_TYPE) if http is not None else None)
     data = record.reader.read(max_bytes + 1) if kind else b""
     if len(data) + record.consume() < record.content_length:
         return WarcProblem(offset, "truncated_record")
-    length = headers.get(WarcHeader.CONTENT_LENGTH)
+    length = headers.get(_LENGTH)
     if not rec_type or length is None or not (length.isascii() and length.isdigit()):  # missing or unusable
         return WarcProblem(offset, "malformed_warc_header")
     too_large = len(data) > max_bytes
     return WarcRecord(  # positional, in field order: one is built per record, and keywords cost
         offset,
         rec_type,
-        headers.get(WarcHeader.WARC_TARGET_URI),
+        headers.get(_TARGET),
         content_type,
         http.status_code if http is not None else None,
         list(http.to_tuples()) if kind and http is not None else [],

@@ -82,6 +82,8 @@ class WatColumns:
 
 def collapse_spaces(values: pa.Array) -> pa.Array:
     """``" ".join(value.split())`` of every non-null string: vectorised where there is nothing to do."""
+    if values.null_count == len(values):
+        return values
     todo = pc.invert(pc.fill_null(pc.match_substring_regex(values, _COLLAPSED), True))
     if not pc.any(todo).as_py():
         return values

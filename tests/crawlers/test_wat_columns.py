@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
+from pathlib import Path
 
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crawlers.warc_crawl import WarcFileTask, WarcOptions
 from crawlers.wat_columns import WatColumns, collapse_spaces
 from crawlers.wat_reader import wat_image_links, wat_image_rows
-from tests.crawlers.warc_factory import wat_document
+from tests.crawlers.warc_factory import html_response, wat_document, wat_metadata, write_warc
 
 ROW_KEYS = ["url", "caption", "alt", "title", "skip"]
 SPACED = st.lists(st.sampled_from(["a", "b c", " ", "  ", "\t", "\n", "\xa0", "\u3000", "\x1f", "\x85", "é"]))
@@ -97,3 +100,49 @@ def test_a_record_with_every_kind_of_link() -> None:
         ("https://news.example/story/3.jpg", "", None),
     ]
     assert pages == ["https://news.example/story/1"] * 5
+
+
+def test_task_chunks_from_wat_and_html_records_in_one_file(tmp_path: Path) -> None:
+    page = "https://news.example/a/story"
+    links = [
+        {"path": "IMG@/src", "url": "/1.jpg", "alt": "one"},
+        {"path": "A@/href", "url": "/elsewhere"},
+        {"path": "IMG@/src", "url": "data:image/gif;base64,R0", "alt": "pixel"},
+        {"path": "IMG@/src", "url": "2.jpg"},
+        {"path": "IMG@/src", "url": "//cdn.example/3.jpg", "title": " three "},
+    ]
+    based = [{"path": "IMG@/src", "url": "4.jpg", "alt": "four"}]
+    path = tmp_path / "mixed.warc.gz"
+    offsets = write_warc(
+        path,
+        [
+            lambda w: html_response(w, "http://h.example/", b"<img src='/h.png' alt='from html'>"),
+            lambda w: wat_metadata(w, page, wat_document(page, links)),
+            lambda w: wat_metadata(w, page, b'{"Envelope": '),
+            lambda w: wat_metadata(w, "https://b.example/x", wat_document("", based, base="https://static.example/s/")),
+        ],
+    )
+    chunks = list(WarcFileTask("00000", str(path), WarcOptions(rows_per_part=2)).run())
+    kept = pa.concat_tables([c.kept for c in chunks], promote_options="permissive")
+    assert sorted(zip(kept["url"].to_pylist(), kept["caption"].to_pylist(), kept["source"].to_pylist())) == [
+        ("http://h.example/h.png", "from html", "warc"),
+        ("https://cdn.example/3.jpg", "three", "wat"),
+        ("https://news.example/1.jpg", "one", "wat"),
+        ("https://static.example/s/4.jpg", "four", "wat"),
+    ]
+    rejects = pa.concat_tables([c.rejected for c in chunks if c.rejected is not None], promote_options="permissive")
+    assert sorted(
+        zip(rejects["url"].to_pylist(), rejects["reason"].to_pylist(), rejects["record_offset"].to_pylist())
+    ) == [
+        ("data:image/gif;base64,R0", "data_uri", offsets[1]),
+        ("https://news.example/a/2.jpg", "missing_caption", offsets[1]),
+    ]
+    assert set(rejects["input_file"].to_pylist()) == {str(path)}
+    counters = [c.counters[0] for c in chunks]
+    assert sum(c.rows_in for c in counters) == sum(c.kept + c.rejected_total for c in counters) == 6
+    extra = Counter()
+    for c in counters:
+        extra.update(c.extra)
+    assert extra["images"] == 6 and extra["images_with_caption"] == 5
+    assert extra["wat_records"] == 3 and extra["wat_records_with_images"] == 2
+    assert extra["skipped_record_invalid_json"] == 1 and extra["html_pages"] == 1
