@@ -35,13 +35,25 @@ def _wordfreq_languages() -> frozenset[str]:
     return frozenset(wordfreq.available_languages("best"))
 
 
+@functools.cache
+def _frequencies(code: str) -> dict[str, float]:
+    return wordfreq.get_frequency_dict(code, wordlist="best")
+
+
 def word_log_likelihood(text: str, lang: str) -> float | None:
-    """Log-probability of ``text``'s words under ``lang``'s word frequencies; None if wordfreq lacks ``lang``."""
+    """Log-probability of ``text``'s words under ``lang``'s word frequencies; None if wordfreq lacks ``lang``.
+
+    Words come from wordfreq's language-independent ``simple_tokenize`` and are looked up in the
+    frequency table directly: wordfreq's own per-language tokenizers need optional packages
+    (jieba for Chinese, MeCab for Japanese and Korean). Unsegmented CJK runs then score as rare
+    words in every language, which leaves such a tie to the first answer.
+    """
     code = _WORDFREQ_CODES.get(lang, lang)
     if code not in _wordfreq_languages():
         return None
-    words = wordfreq.tokenize(text, code)
-    return sum(math.log(wordfreq.word_frequency(w, code, minimum=MIN_WORD_FREQUENCY)) for w in words)
+    frequencies = _frequencies(code)
+    words = wordfreq.simple_tokenize(text)
+    return sum(math.log(max(frequencies.get(w, 0.0), MIN_WORD_FREQUENCY)) for w in words)
 
 
 def arbitrate(text: str, first: str, second: str) -> str:

@@ -48,3 +48,12 @@ def test_arbitration_prefers_the_language_whose_words_fit() -> None:
     # A language wordfreq has no list for cannot be scored: the first answer stands.
     assert word_log_likelihood("any text", "an") is None
     assert arbitrate("any text", "an", "es") == "an"
+
+
+def test_cjk_disagreements_need_no_optional_tokenizer() -> None:
+    # wordfreq.tokenize would import jieba (Chinese) or MeCab (Japanese, Korean): not dependencies.
+    cjk = {"海滩上玩耍的小狗和美丽的日落": "zh-cn", "日本語のテキストです": "ja", "한국어 문장입니다": "ko"}
+    for text, lang in cjk.items():
+        assert word_log_likelihood(text, lang) is not None
+        assert arbitrate(text, lang, "en") in (lang, "en")
+    assert get_backend("auto").detect(list(cjk))[0] == list(cjk.values())
