@@ -57,7 +57,7 @@ def resolve(base: str, raw: str | None) -> tuple[str | None, str | None]:
 
 
 @lru_cache(maxsize=256)
-def _base_parts(base: str) -> tuple[str, str, str] | None:
+def base_parts(base: str) -> tuple[str, str, str] | None:
     """(scheme, origin, directory) of a plain http(s) base URL, or None to leave it to urljoin."""
     try:
         parts = urlsplit(base)
@@ -77,7 +77,7 @@ def _join_simple(base: str, value: str) -> str | None:
     fragment, or holds an IPv6 literal returns None and goes through ``urljoin``; a property
     test checks that the results are identical.
     """
-    parts = _base_parts(base)
+    parts = base_parts(base)
     if parts is None or "?#" in value or ";" in value or "\\" in value or "[" in value or value[-1] in "?#":
         return None
     if value[0] == "." or "/." in value:  # a segment starting with a dot: maybe "." or ".."

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crawlers.url_resolve import _base_parts, resolve
+from crawlers.url_resolve import base_parts, resolve
 
 # The values _join_simple joins (or that are already absolute), as one pattern. Shared pieces:
 # characters a value must not hold at all (controls and spaces need clean_url; ``;``, ``\``,
@@ -79,7 +79,7 @@ def base_prefixes(bases: Sequence[str]) -> pa.Array:
     """What values of each shape join onto, per base: its ``scheme:``s, then its origins, then its directories.
 
     Null where ``_join_simple`` would not join (a base it leaves to urljoin; for directories,
-    one holding ``//``). Plain bases are split with kernels, the others by ``_base_parts``.
+    one holding ``//``). Plain bases are split with kernels, the others by ``base_parts``.
     """
     column = pa.array(bases, pa.string())
     plain = _true(pc.match_substring_regex(column, _PLAIN_BASE))
@@ -100,7 +100,7 @@ def base_prefixes(bases: Sequence[str]) -> pa.Array:
         columns = [pc.replace_with_mask(empty, plain, c) for c in (scheme, origin, directory)]
     odd = pc.invert(plain)
     if pc.any(odd).as_py():
-        split = [_base_parts(b) for b in column.filter(odd).to_pylist()]
+        split = [base_parts(b) for b in column.filter(odd).to_pylist()]
         scheme_of = [None if p is None else f"{p[0]}:" for p in split]
         origin_of = [None if p is None else p[1] for p in split]
         directory_of = [None if p is None or "//" in p[2][len(p[1]) :] else p[2] for p in split]

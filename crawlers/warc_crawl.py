@@ -87,7 +87,7 @@ class WarcFileTask:
                 self._record(item, batch, wat)
             except Exception:  # noqa: BLE001 - one record the extractor chokes on must not sink the file
                 extra["skipped_record_extract_error"] += 1
-            if batch.size + wat.size >= rows_per_part:
+            if len(batch) + len(wat) >= rows_per_part:
                 yield _with_wat_rows(batch, wat)
                 batch, wat = RowBatch(trace=TRACE), WatColumns()
         yield _with_wat_rows(batch, wat)
@@ -124,7 +124,7 @@ class WarcFileTask:
 
 def _with_wat_rows(batch: RowBatch, wat: WatColumns) -> RowBatch:
     """``batch`` with the WAT link rows collected beside it, resolved in bulk, added as one table."""
-    if wat.size:
+    if len(wat):
         batch.add_table("wat", wat.table(TRACE))
     return batch
 

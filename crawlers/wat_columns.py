@@ -47,12 +47,8 @@ class WatColumns:
         self.titles += map(get, links, repeat("title"))
         self._records.append((len(links), base, page_url, trace))
 
-    @property
-    def size(self) -> int:
-        """Rows (links) collected so far."""
-        return len(self.urls)
-
     def __len__(self) -> int:
+        """Rows (links) collected so far."""
         return len(self.urls)
 
     def table(self, trace: tuple[str, ...] = ()) -> pa.Table:

@@ -6,7 +6,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawlers.url_resolve import _base_parts, resolve
+from crawlers.url_resolve import base_parts, resolve
 from crawlers.url_resolve_bulk import base_prefixes, resolve_column
 
 BASES = [
@@ -83,7 +83,7 @@ def test_bulk_resolution_against_any_base(bases: list[str], data: st.DataObject)
 def test_base_prefixes_agree_with_base_parts(bases: list[str]) -> None:
     expected: list[list[str | None]] = [[], [], []]
     for base in bases:
-        parts = _base_parts(base)
+        parts = base_parts(base)
         scheme, origin, directory = parts or (None, None, None)
         expected[0].append(None if scheme is None else f"{scheme}:")
         expected[1].append(origin)
