@@ -122,13 +122,14 @@ def hostile_server() -> Iterator[str]:
 
 
 DOWNLOAD = """
-import json, resource, sys
+import json, sys
+from tests.memory import peak_rss_mb
 from wit_pipeline.download.download import download_manifest
 from wit_pipeline.download.options import DownloadOptions
 options = DownloadOptions(samples_per_shard=16, image_size=32, allow_networks=("127.0.0.1/32",), timeout=3.0,
                           shard_deadline=120, thread_count=16, max_bytes=2_000_000)
 download_manifest(sys.argv[1], sys.argv[2], options, progress=False)
-print(json.dumps({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+print(json.dumps({"max_rss_mb": peak_rss_mb()}))
 """
 
 
@@ -146,7 +147,8 @@ def test_hostile_servers_end_every_sample_with_a_reason_in_bounded_time_and_memo
         seconds = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-3000:]
     assert seconds < 90  # every attack is cut off by a cap or the 3 s timeout, not by the shard deadline
-    assert json.loads(done.stdout.splitlines()[-1])["max_rss_mb"] < 800  # the 64 MiB bomb is cut at 2 MB
+    # 413 MB measured (mostly imports); the 64 MiB bomb and the endless body are cut at 2 MB each.
+    assert json.loads(done.stdout.splitlines()[-1])["max_rss_mb"] < 500
     table = pq.read_table(next((tmp_path / "s").glob("*.parquet")))
     reasons = {row["url"].split("/", 3)[3]: reason_of(row["error_message"]) for row in table.to_pylist()}
     for path, expected in EXPECTED.items():
