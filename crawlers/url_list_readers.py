@@ -31,6 +31,7 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 _COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst"}
+HEADER_BLOCK = 1 << 20  # a CSV header must end within the first block
 MAX_JSONL_LINE = 8 << 20  # a longer JSONL line is rejected unread, so one line cannot exhaust memory
 
 
@@ -117,24 +118,34 @@ def _read_delimited(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
 
 
 def _csv_header(path: str, delimiter: str) -> list[str]:
-    """Column names from the first block, read as text; a clear error for an empty file."""
+    """Column names from the first block, read as text; a clear error for an empty file.
+
+    The file's first two blocks are read here and parsed from memory (what Arrow needs to find the
+    header and the end of the row after it). Arrow's reader of a Python file reads ahead in its
+    own threads, and one still waiting to call into Python while an import that had just failed
+    (a header longer than a block) was exiting aborted the process: SIGABRT, "terminate called".
+    Parsing stays in this thread too (``use_threads=False``: the row handler is Python).
+    """
+    head = b""
     try:
         with fsspec.open(path, "rb", compression="infer") as fh:
-            reader = pa_csv.open_csv(
-                fh,
-                read_options=pa_csv.ReadOptions(block_size=1 << 20),
-                parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda r: "skip"),
-                convert_options=pa_csv.ConvertOptions(include_columns=[]),
-            )
-            names = reader.schema.names
+            head = fh.read(2 * HEADER_BLOCK + 1)
+        sink = pa.BufferOutputStream()  # a buffer Arrow owns: its threads never touch a Python object
+        sink.write(head)
+        reader = pa_csv.open_csv(
+            pa.BufferReader(sink.getvalue()),
+            read_options=pa_csv.ReadOptions(block_size=HEADER_BLOCK, use_threads=False),
+            parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda r: "skip"),
+            convert_options=pa_csv.ConvertOptions(include_columns=[]),
+        )
+        names = reader.schema.names
     except (OSError, EOFError, pa.ArrowException) as exc:
         if "Empty CSV file" in str(exc):
             names = []
         else:
-            raise WitError(f"{path}: unreadable file ({_csv_problem(exc, 1 << 20)})") from None
+            raise WitError(f"{path}: unreadable file ({_csv_problem(exc, HEADER_BLOCK)})") from None
     if not names:
-        with fsspec.open(path, "rb", compression="infer") as fh:
-            what = "empty file" if not fh.read(1) else "no header row in its first MiB"
+        what = "empty file" if not head else "no header row in its first MiB"
         raise WitError(f"{path}: {what} (expected a header row with column names)")
     return names
 
