@@ -33,6 +33,7 @@ def arm(env: dict[str, str | None]) -> None:
             os.environ[key] = value
 
 
+@pytest.mark.timeout(900)  # 15-30 s on a quiet machine, but 190-250 s were seen at load 10 on 2 cores
 def test_killed_workers_in_filter_download_and_image_dedup(
     tmp_path: Path, dask_client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
