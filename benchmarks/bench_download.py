@@ -3,14 +3,16 @@
 Side by side in one script, on the same manifest, the same local image server (a separate
 process on 127.0.0.1) and the same number of cores: img2dataset's ``multiprocessing``
 distributor with ``processes_count = cores`` against wit's LocalCluster with ``workers = cores``.
-Same image size, resize mode, encoding, threads per process and shard size. Each run's wall
-time includes starting its workers. Medians of several runs, alternating the two.
+Same image size, resize mode, encoding, threads per process and shard size. Each run goes in a
+fresh process and its wall time includes starting and stopping its workers. Medians of several
+interleaved pairs.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
 import multiprocessing
 import os
 import random
@@ -28,6 +30,15 @@ from PIL import Image, ImageDraw
 from benchmarks.report import update_section
 
 DISTINCT_IMAGES = 64
+FINDINGS = (
+    "Where wit lost time before (py-spy, CPU per thread, per-phase timestamps; 0.84x on this benchmark): "
+    "dask's nannies set MALLOC_TRIM_THRESHOLD_ in workers, so every decoded image was mmapped and unmapped "
+    "(+1.5 ms system time per image, ~40% more CPU); the workers' statistical profiler (~6%); a Timer thread "
+    "per request (~0.2 ms per image); the resizing thread waiting in row order behind a slow fetch; ~4 s per "
+    "run closing workers that had imported torch (the final garbage collection). Now both spend about the same "
+    "CPU per image (~3.7 ms in a worker, ~0.5 ms in the server); img2dataset also replaces each pool process "
+    "after 5 shards (maxtasksperchild=5), importing torch and albumentations again, while wit's workers stay."
+)
 
 
 def make_images(count: int, size: tuple[int, int]) -> list[bytes]:
@@ -132,10 +143,40 @@ def run_wit(manifest: Path, out: Path, cores: int, threads: int, per_shard: int)
     return seconds
 
 
+def timed_run(side: str, manifest: Path, out: Path, cores: int, threads: int, per_shard: int, results) -> None:
+    """One measured run in a fresh process (``results`` gets its seconds).
+
+    Each run starts from a clean interpreter, so neither side inherits the other's imports,
+    threads or environment (dask's nannies set variables in their parent's environment that
+    the next spawned pool would otherwise inherit). The side's modules are imported before
+    the clock starts, on both sides alike; starting and stopping its workers is timed.
+    """
+    fn = run_wit if side == "wit" else run_img2dataset
+    if side == "wit":
+        import wit_pipeline.download.download  # noqa: F401
+        import wit_pipeline.runtime  # noqa: F401
+    else:
+        import img2dataset  # noqa: F401
+    results.put(fn(manifest, out, cores, threads, per_shard))
+
+
+def measure(side: str, manifest: Path, out: Path, args: argparse.Namespace) -> tuple[float, int]:
+    """Seconds of one run in a fresh process, and the images it wrote (from the shards' stats)."""
+    ctx = multiprocessing.get_context("spawn")
+    results = ctx.Queue()
+    child = ctx.Process(target=timed_run, args=(side, manifest, out, args.cores, args.threads, args.per_shard, results))
+    child.start()
+    seconds = results.get(timeout=3600)
+    child.join()
+    written = sum(json.loads(p.read_text())["successes"] for p in out.glob("*_stats.json"))
+    shutil.rmtree(out, ignore_errors=True)
+    return seconds, written
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=6000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=12000)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cores", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--per-shard", type=int, default=1000)
@@ -146,38 +187,52 @@ def main(argv: list[str] | None = None) -> dict:
     server = ctx.Process(target=serve, args=(ports, tuple(args.source_size)), daemon=True)
     server.start()
     port = ports.get(timeout=60)
-    times: dict[str, list[float]] = {"img2dataset": [], "wit": []}
+    times: dict[str, list[float]] = {"wit": [], "img2dataset": []}
+    written: dict[str, list[int]] = {"wit": [], "img2dataset": []}
+    loads = [os.getloadavg()[0]]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             manifest = write_manifest(Path(tmp) / "manifest", port, args.rows)
             for r in range(args.repeats):
-                for name, fn in (("img2dataset", run_img2dataset), ("wit", run_wit)):
-                    out = Path(tmp) / f"{name}-{r}"
-                    times[name].append(fn(manifest, out, args.cores, args.threads, args.per_shard))
-                    shutil.rmtree(out, ignore_errors=True)
+                for name in ("wit", "img2dataset"):
+                    seconds, images = measure(name, manifest, Path(tmp) / f"{name}-{r}", args)
+                    times[name].append(seconds)
+                    written[name].append(images)
+                    loads.append(os.getloadavg()[0])
                     print(f"{name} run {r}: {args.rows / times[name][-1]:,.0f} images/s", flush=True)
     finally:
         server.terminate()
     rate = {name: args.rows / statistics.median(t) for name, t in times.items()}
     ratio = rate["wit"] / rate["img2dataset"]
+    pairs = [i / w for w, i in zip(times["wit"], times["img2dataset"])]
+    shards = -(-args.rows // args.per_shard)
     text = "\n".join(
         [
             "`python -m benchmarks.bench_download` — the same manifest of "
-            f"{args.rows:,} image URLs, the same local image server (separate process, {args.source_size[0]}x"
-            f"{args.source_size[1]} JPEGs), {args.cores} cores for each: img2dataset's multiprocessing distributor "
-            f"(processes_count={args.cores}) vs wit download on a LocalCluster of {args.cores} workers; "
-            f"{args.threads} threads per process, {args.per_shard} samples per shard, 256 px center crop, jpg. "
-            f"Wall time includes starting workers; median of {args.repeats} alternating runs.",
+            f"{args.rows:,} image URLs ({shards} shards of {args.per_shard}), the same local image server (separate "
+            f"process, {args.source_size[0]}x{args.source_size[1]} JPEGs), {args.cores} cores for each: "
+            f"img2dataset's multiprocessing distributor (processes_count={args.cores}) vs wit download on a "
+            f"LocalCluster of {args.cores} workers; {args.threads} threads per process, 256 px center crop, jpg "
+            "quality 95, sha256 on both. Each run in a fresh process; its wall time includes starting and stopping "
+            f"its workers (img2dataset's pool, wit's cluster); {args.repeats} interleaved pairs (wit, img2dataset, "
+            "wit, ...), medians.",
             "",
-            "| downloader | images/s (median) | runs (s) |",
-            "| --- | --- | --- |",
+            "| downloader | images/s (median) | runs (s) | images written per run (fewest) |",
+            "| --- | --- | --- | --- |",
             *(
-                f"| {name} | {rate[name]:,.0f} | {', '.join(f'{t:.1f}' for t in times[name])} |"
+                f"| {name} | {rate[name]:,.0f} | {', '.join(f'{t:.1f}' for t in times[name])} | "
+                f"{min(written[name]):,} of {args.rows:,} |"
                 for name in ("img2dataset", "wit")
             ),
             "",
-            f"**Ratio wit / img2dataset: {ratio:.2f}x** (target >= 1.0x). wit also checks every address before "
-            "connecting, caps bytes and pixels, enforces a shard deadline and writes shards atomically.",
+            f"**Ratio wit / img2dataset: {ratio:.2f}x** (target >= 1.0x); per pair: "
+            f"{', '.join(f'{p:.2f}' for p in pairs)}. wit also checks every address before connecting, caps bytes "
+            "and pixels, enforces a shard deadline and writes shards atomically.",
+            "",
+            f"The machine ({os.cpu_count()} cores) is shared with other jobs: 1-minute load average {min(loads):.1f} "
+            f"to {max(loads):.1f} during the runs, single runs vary; pairs are interleaved so both see the same load.",
+            "",
+            FINDINGS,
         ]
     )
     print(text)
