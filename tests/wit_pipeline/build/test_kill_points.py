@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.child_signals import ctrl_c_enabled
 from tests.wit_pipeline.build.outputs import build_outputs, incomplete_final_files, tmp_leftovers
 from tests.wit_pipeline.build.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
@@ -99,6 +100,7 @@ def build_killed_at(config_file: Path, out: Path, point: str, action: str) -> su
         capture_output=True,
         text=True,
         timeout=300,
+        preexec_fn=ctrl_c_enabled,
     )
 
 

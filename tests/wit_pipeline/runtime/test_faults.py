@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import wit_pipeline.runtime.faults as faults
+from tests.child_signals import ctrl_c_enabled
 
 # Loads only faults.py (not the runtime package and dask), so each process starts in a blink.
 SCRIPT = f"""
@@ -27,7 +28,9 @@ def run(env: dict[str, str]) -> subprocess.CompletedProcess:
     import os
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WIT_FAULT")}
-    return subprocess.run([sys.executable, "-c", SCRIPT], env={**clean, **env}, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT], env={**clean, **env}, capture_output=True, text=True, preexec_fn=ctrl_c_enabled
+    )
 
 
 def test_unset_hook_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
