@@ -56,7 +56,9 @@ def build_outputs(out: Path) -> dict:
 def _stats(path: Path) -> dict:
     """A shard's img2dataset stats without its timings."""
     data = json.loads(path.read_text())
-    return {k: v for k, v in data.items() if k not in ("start_time", "end_time", "duration", "wall_time", "sample_per_sec")}
+    return {
+        k: v for k, v in data.items() if k not in ("start_time", "end_time", "duration", "wall_time", "sample_per_sec")
+    }
 
 
 def tmp_leftovers(out: Path) -> list[str]:
