@@ -9,16 +9,19 @@ images that were never served. Every step is the same code ``wit build``, ``wit 
 from __future__ import annotations
 
 import json
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 from distributed import Client
 
 from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.errors import WitError
 from wit_pipeline.miniweb.heldout import write_heldout
 from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.site import build_site
 
+PORT_FILE = "_miniweb_port"
 DEMO_MODEL = """\
 # A CLIP small enough to train on two CPU cores in a few minutes.
 embed_dim = 96
@@ -85,6 +88,21 @@ def demo_config(base_url: str, out: Path, settings: DemoSettings) -> BuildConfig
     return config
 
 
+def _resume_port(out: Path) -> int:
+    """The mini-web's port of an earlier, interrupted run of this demo (its manifests hold URLs with
+    that port, so a resumed download must find the site there), else 0 for an ephemeral port."""
+    recorded = out / PORT_FILE
+    if not recorded.exists():
+        return 0
+    port = int(recorded.read_text(encoding="utf-8"))
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise WitError(
+                f"{recorded}: port {port} of the earlier run is taken; free it, or remove {out} to start over"
+            )
+    return port
+
+
 def run_demo(
     out_dir: str | Path, client: Client | None, settings: DemoSettings | None = None, progress: bool = True
 ) -> dict:
@@ -97,7 +115,9 @@ def run_demo(
     settings = settings or DemoSettings()
     out = Path(out_dir)
     site = build_site(settings.pages)
-    with serve_site(site) as base_url:
+    out.mkdir(parents=True, exist_ok=True)
+    with serve_site(site, _resume_port(out)) as base_url:
+        (out / PORT_FILE).write_text(base_url.rsplit(":", 1)[1], encoding="utf-8")
         config = demo_config(base_url, out, settings)
         stats = build(config, out / "build", client, progress)
     heldout = write_heldout(out / "heldout", settings.heldout_per_class)

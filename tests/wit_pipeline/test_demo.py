@@ -16,10 +16,12 @@ import pandas as pd
 import pytest
 
 from wit_pipeline.cli.inspect_cmd import run_text
-from wit_pipeline.demo import DemoSettings, run_demo
+from wit_pipeline.demo import PORT_FILE, DemoSettings, _resume_port, run_demo
+from wit_pipeline.errors import WitError
 from wit_pipeline.inspect import is_run_dir, summarize_run
+from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.shapes import CLASSES
-from wit_pipeline.miniweb.site import FOREIGN_TEMPLATES, JUNK
+from wit_pipeline.miniweb.site import FOREIGN_TEMPLATES, JUNK, build_site
 from wit_pipeline.report import SECTIONS
 from wit_pipeline.verify import verify_build
 
@@ -117,3 +119,17 @@ def test_reduced_demo_trains_a_model_that_beats_chance_and_writes_the_report(dem
     page = Path(result["report"]).read_text(encoding="utf-8")
     assert Path(result["report"]) == out / "report.html"
     assert all(f'<section id="{section_id}" data-state="present">' in page for section_id, _ in SECTIONS)
+
+
+def test_a_resumed_demo_serves_the_mini_web_on_its_earlier_port(tmp_path: Path) -> None:
+    # The manifests of an interrupted demo hold URLs with the mini-web's port: a rerun must reuse it.
+    assert _resume_port(tmp_path) == 0
+    site = build_site(2)
+    with serve_site(site) as first:
+        port = int(first.rsplit(":", 1)[1])
+        (tmp_path / PORT_FILE).write_text(str(port))
+        with pytest.raises(WitError, match=f"port {port} of the earlier run is taken"):
+            _resume_port(tmp_path)
+    assert _resume_port(tmp_path) == port
+    with serve_site(site, port) as again:
+        assert again == first

@@ -56,9 +56,9 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve_site(site: Site) -> Iterator[str]:
-    """Serve ``site`` on 127.0.0.1; yields the base URL (``http://127.0.0.1:PORT``)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site))
+def serve_site(site: Site, port: int = 0) -> Iterator[str]:
+    """Serve ``site`` on 127.0.0.1 (``port`` 0: an ephemeral one); yields the base URL (``http://127.0.0.1:PORT``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(site))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="miniweb", daemon=True)
     thread.start()
