@@ -53,7 +53,7 @@ def is_shard_dir(path: str | Path) -> bool:
 
 def summarize_shards(path: str | Path, sample_rows: int = 5) -> dict:
     """Shards, samples per ``sizes.json``, attempted rows by status and reason, the funnel."""
-    from wit_pipeline.download.shard_task import reason_of
+    from wit_pipeline.download.error_message import reason_of
     from wit_pipeline.shards.tar_io import iter_samples
 
     root = Path(path)

@@ -23,6 +23,7 @@ from img2dataset.logger import CappedCounter, write_stats
 from img2dataset.resizer import Resizer
 from img2dataset.writer import WebDatasetSampleWriter
 
+from wit_pipeline.download.error_message import compose
 from wit_pipeline.download.fetch_pool import FetchPool
 from wit_pipeline.download.image_check import image_problem
 from wit_pipeline.download.image_fetch import ImageFetcher
@@ -67,14 +68,7 @@ class SampleOutcome:
 
     @property
     def error_message(self) -> str | None:
-        if self.reason is None:
-            return None
-        return f"{self.reason}: {self.detail}" if self.detail else self.reason
-
-
-def reason_of(error_message: str | None) -> str | None:
-    """The reason code at the front of a shard parquet ``error_message``."""
-    return None if error_message is None else error_message.split(":", 1)[0]
+        return compose(self.reason, self.detail)
 
 
 def shard_name(shard_id: int, oom_shard_count: int) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from PIL import Image
 
+from wit_pipeline.download.error_message import reason_of
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import PART_GLOB
 from wit_pipeline.report.locate import ReportInputs
@@ -26,15 +27,6 @@ IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
 MAX_PIXELS = 40_000_000  # larger images are not decoded for a thumbnail
 REJECT_COLUMNS = ("stage", "reason", "caption", "url", "duplicate_of")
 SHARD_COLUMNS = ("key", "status", "error_message", "caption", "url")
-
-
-def reason_of(error_message: str | None) -> str | None:
-    """The reason code at the front of a shard parquet ``error_message`` (``http_404: URL`` -> ``http_404``).
-
-    The rule of ``wit_pipeline.download.shard_task.reason_of``, restated because importing that
-    module loads img2dataset (seconds) for a one-line split.
-    """
-    return None if error_message is None else error_message.split(":", 1)[0]
 
 
 @dataclass
