@@ -16,18 +16,15 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import wordfreq
 
+if TYPE_CHECKING:  # lang_backends imports this module
+    from filters.lang_backends import LangBackend
+
 MIN_WORD_FREQUENCY = 1e-8
 _WORDFREQ_CODES = {"tl": "fil", "no": "nb", "zh-cn": "zh", "zh-tw": "zh"}
-
-
-class LangDetector(Protocol):
-    """A batch language detector (``lang_backends.LangBackend`` without its metadata)."""
-
-    def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]: ...
 
 
 @functools.cache
@@ -69,7 +66,7 @@ class AutoBackend:
 
     name = "auto"
 
-    def __init__(self, cld2: LangDetector, nb: LangDetector, languages: frozenset[str]) -> None:
+    def __init__(self, cld2: LangBackend, nb: LangBackend, languages: frozenset[str]) -> None:
         self._cld2 = cld2
         self._nb = nb
         self.languages = languages

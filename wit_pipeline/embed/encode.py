@@ -16,9 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from wit_pipeline.eval.features import decoded_batches, encode_images, encode_texts, eval_transform
+from wit_pipeline.eval.features import (
+    decoded_batches,
+    encode_images,
+    encode_texts,
+    eval_transform,
+    skip_undecodable,
+)
 from wit_pipeline.shards.tar_io import iter_samples
 
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
@@ -108,11 +113,7 @@ def embed_shard(model: Any, tokenizer: Any, tar_path: str | Path, batch_size: in
             offered += 1
             yield sample
 
-    def load(sample: ShardSample) -> torch.Tensor | None:
-        try:
-            return transform(sample.image)
-        except Exception:  # any decoder failure on untrusted bytes is a skipped sample
-            return None
+    load = skip_undecodable(transform)
 
     kept: list[ShardSample] = []
     image_blocks, text_blocks = [], []

@@ -20,7 +20,13 @@ import torch
 from loaders.shard_source import resolve_source
 from loaders.tar_reader import IMAGE_EXTS, TEXT_EXT, iter_groups, open_shard
 from wit_pipeline.errors import WitError
-from wit_pipeline.eval.features import decoded_batches, encode_images, encode_texts, eval_transform
+from wit_pipeline.eval.features import (
+    decoded_batches,
+    encode_images,
+    encode_texts,
+    eval_transform,
+    skip_undecodable,
+)
 from wit_pipeline.eval.image_folder import ImageFolder
 from wit_pipeline.eval.progress import EvalProgress
 
@@ -96,11 +102,7 @@ def shard_features(
             offered += 1
             yield sample
 
-    def load(sample: CaptionedImage) -> torch.Tensor | None:
-        try:
-            return transform(sample.image)
-        except Exception:  # any decoder failure on untrusted bytes is a skipped sample
-            return None
+    load = skip_undecodable(transform)
 
     advance = progress.stage("images", resolve_source(source).num_samples)
     captions: list[str] = []

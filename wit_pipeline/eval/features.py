@@ -51,6 +51,18 @@ def decoded_batches(
                 yield [item for item, _ in kept], torch.stack([image for _, image in kept])
 
 
+def skip_undecodable(transform: Callable[[Any], torch.Tensor]) -> Callable[[Any], torch.Tensor | None]:
+    """A ``load`` for ``decoded_batches`` that drops an image ``transform`` cannot decode (untrusted bytes)."""
+
+    def load(item: Any) -> torch.Tensor | None:
+        try:
+            return transform(item.image)
+        except Exception:  # any decoder failure on untrusted bytes is a skipped sample
+            return None
+
+    return load
+
+
 @torch.no_grad()
 def encode_images(model: Any, images: torch.Tensor) -> torch.Tensor:
     """Normalised float32 features of a uint8 image batch, returned on the CPU."""

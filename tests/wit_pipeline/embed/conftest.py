@@ -5,17 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
+from tests.torch_threads import single_thread  # noqa: F401 - an autouse fixture, registered by the import
 from tests.wit_pipeline.embed.helpers import shared_clip_run
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

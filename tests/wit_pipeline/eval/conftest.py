@@ -6,20 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import torch
 
+from tests.torch_threads import single_thread  # noqa: F401 - an autouse fixture, registered by the import
 from tests.wit_pipeline.eval.helpers import wit, write_image_folder, write_micro_model
 from tests.wit_pipeline.train.helpers import write_shards
 
 TRAIN_STEPS, EVAL_EVERY = 75, 25
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @dataclass(frozen=True)
