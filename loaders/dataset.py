@@ -3,23 +3,27 @@
 Each worker follows its ``WorkerPlan`` (see ``loaders.split``), so the batches it yields, their number and
 their content depend only on (seed, epoch, rank, worker), never on timing. A bad sample is counted and
 left out of its batch (the batch is one smaller), so a rank always yields its planned number of batches.
-To resume at batch ``k`` of an epoch, DataLoader worker ``i`` plays planned worker ``(i + k) % n`` (torch
-collects batches from workers round-robin starting at worker 0) and drops its batches before ``k`` without
-decoding them.
+The stream does not stop at the end of an epoch: each worker goes on with its share of the next one, so the
+DataLoader's worker processes live across epochs and the next epoch's first batches (and shuffle buffers)
+are ready when the last ones of the previous epoch are consumed. torch collects batches from its workers
+round-robin, so DataLoader worker ``i`` serves batches ``i, i + n, i + 2n, ...`` of the stream; the stream
+starts at batch ``k`` of epoch ``e``, so in epoch ``e + d`` worker ``i`` plays planned worker
+``(i + k - d * K) % n`` (``K`` batches per epoch), and in the first epoch drops its batches before ``k``
+without decoding them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain, count, islice
 
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 from webdataset import filters
 
 from loaders.shard_source import ShardList
-from loaders.skips import CountingHandler, Handler, SampleError, SkipCounter
+from loaders.skips import CountingHandler, Handler, SampleError
 from loaders.split import (
     WorkerPlan,
     batches_before,
@@ -54,9 +58,8 @@ class PlannedBatches(IterableDataset):
     resampled: bool
     samples: int
     uint8: bool
-    counter: SkipCounter
     handler: Handler | None = None
-    epoch: int = 0
+    epoch: int = 0  # where the stream starts: epoch and batch within it
     start_batch: int = 0
     _sizes: list[int] = field(init=False, repr=False)
 
@@ -85,30 +88,45 @@ class PlannedBatches(IterableDataset):
             return plan_rank_resampled(self._sizes, samples=self.samples, **common)
         return plan_rank(self._sizes, shuffle=self.shuffle, **common)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """This worker's ``(images, tokens, skips)`` from batch ``start_batch`` of ``epoch`` on, without end.
+
+        ``skips`` counts the samples left out (per reason of ``SKIP_REASONS``) since the worker's last batch.
+        """
         info = get_worker_info()
-        worker = ((info.id if info else 0) + self.start_batch) % self.workers
-        plan = self.plans(self.epoch)[worker]
-        skip = batches_before(self.start_batch, self.workers, worker)
-        handler = CountingHandler(self.counter, worker, self.handler)
+        stream_worker = info.id if info else 0
+        handler = CountingHandler(self.handler)
+        for epoch in count(self.epoch):
+            offset = (epoch - self.epoch) * self.num_batches - self.start_batch  # stream index of batch 0
+            worker = (stream_worker - offset) % self.workers
+            skip = batches_before(self.start_batch, self.workers, worker) if epoch == self.epoch else 0
+            yield from self._epoch_batches(epoch, worker, skip, handler)
+
+    def _epoch_batches(
+        self, epoch: int, worker: int, skip: int, handler: CountingHandler
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Planned worker ``worker``'s batches of ``epoch``, the first ``skip`` read but not decoded."""
+        plan = self.plans(epoch)[worker]
         slots = self._slots(plan, handler)
         if self.shuffle and self.shuffle_buffer > 1:
-            rng = seeded_rng(self.seed, self.epoch, self.rank, worker, "buffer")
+            rng = seeded_rng(self.seed, epoch, self.rank, worker, "buffer")
             slots = filters.shuffle(self.shuffle_buffer, self.shuffle_buffer, rng=rng)(slots)
         for number, size in enumerate(plan.batch_sizes):
             group = list(islice(slots, size))
             if number >= skip:
-                yield self._collate(group, worker, handler)
+                yield *self._collate(group, epoch, worker, handler), handler.take()
 
     def _slots(self, plan: WorkerPlan, handler: CountingHandler) -> Iterator[Slot]:
         pieces = (read_piece(self.shards.paths[p.shard], p.shard, p.start, p.stop, handler.skip) for p in plan.pieces)
         return enumerate(chain.from_iterable(pieces))
 
-    def _collate(self, group: list[Slot], worker: int, handler: CountingHandler) -> tuple[torch.Tensor, torch.Tensor]:
+    def _collate(
+        self, group: list[Slot], epoch: int, worker: int, handler: CountingHandler
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         images, texts = [], []
         for position, raw in group:
             try:
-                image, text = self._decode(raw, seeded_rng(self.seed, self.epoch, self.rank, worker, position))
+                image, text = self._decode(raw, seeded_rng(self.seed, epoch, self.rank, worker, position))
             except SampleError as exn:
                 handler(exn)
                 continue

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 
 from loaders.dataset import PlannedBatches
 from loaders.shard_source import ShardList, resolve_source
-from loaders.skips import Handler, SkipCounter
+from loaders.skips import SKIP_REASONS, Handler, skip_totals
 from loaders.tar_reader import is_url
 from loaders.tokenizer import Tokenizer
 from loaders.transforms import CLIP_RATIO, CLIP_SCALE, ImageTransform
@@ -28,6 +28,11 @@ class StreamingLoader:
     Iterating yields the rest of the current epoch from the current position; after the last batch the
     loader moves on to the next epoch, so ``for batch in loader`` once per epoch gives a new order each time.
     ``state_dict`` is the position (epoch, batches consumed); ``load_state_dict`` resumes there exactly.
+
+    One DataLoader serves every epoch: its worker processes start once and, while an epoch is consumed, go
+    on into the next one (see ``loaders.dataset``), so an epoch boundary costs no worker start and no
+    shuffle-buffer refill. Only a jump elsewhere (``load_state_dict``, ``set_epoch`` to another epoch)
+    starts new workers; ``close`` stops them (they also stop when the loader is garbage-collected).
     """
 
     def __init__(
@@ -45,6 +50,9 @@ class StreamingLoader:
         self.multiprocessing_context = multiprocessing_context
         self._epoch = dataset.epoch
         self._position = 0
+        self._stream: Iterator[tuple[torch.Tensor, torch.Tensor]] | None = None
+        self._stream_index = 0  # index (epoch * num_batches + batch) of the stream's next batch
+        self._skipped = torch.zeros(len(SKIP_REASONS), dtype=torch.int64)
 
     @property
     def num_batches(self) -> int:
@@ -63,8 +71,8 @@ class StreamingLoader:
 
     @property
     def skipped(self) -> dict[str, int]:
-        """Samples and tar members skipped so far in this process's loader, per reason."""
-        return self.dataset.counter.totals()
+        """Samples and tar members skipped in the batches this loader has delivered so far, per reason."""
+        return skip_totals(self._skipped)
 
     def __len__(self) -> int:
         return self.num_batches
@@ -106,6 +114,34 @@ class StreamingLoader:
             self._epoch, self._position = self._epoch + 1, 0
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self._position >= self.num_batches:
+            self._epoch, self._position = self._epoch + 1, 0
+        self._seek()
+        while self._position < self.num_batches:
+            batch = self._next_or_close()
+            self._position += 1
+            yield batch
+        self._epoch, self._position = self._epoch + 1, 0
+
+    def close(self) -> None:
+        """Stop the worker processes (the next iteration starts new ones where the position is)."""
+        stream, self._stream = self._stream, None
+        shutdown = getattr(stream, "_shutdown_workers", None)
+        if shutdown is not None:
+            shutdown()
+
+    def _seek(self) -> None:
+        """Make the stream's next batch the current position: go on, drain a few batches, or start anew."""
+        target = self._epoch * self.num_batches + self._position
+        if self._stream is not None:
+            gap = target - self._stream_index
+            # A step that leaves a few batches of an epoch unused (accum_freq not dividing it) drains them
+            # from the workers, which already have them in flight, rather than restarting the workers.
+            if 0 <= gap <= max(1, self.num_workers) * (self.prefetch_factor + 1):
+                for _ in range(gap):
+                    self._next_or_close()
+                return
+            self.close()
         self.dataset.epoch, self.dataset.start_batch = self._epoch, self._position
         loader = DataLoader(
             self.dataset,
@@ -115,10 +151,18 @@ class StreamingLoader:
             prefetch_factor=self.prefetch_factor if self.num_workers else None,
             multiprocessing_context=self.multiprocessing_context if self.num_workers else None,
         )
-        for images, tokens in loader:
-            self._position += 1
-            yield images, tokens
-        self._epoch, self._position = self._epoch + 1, 0
+        self._stream, self._stream_index = iter(loader), target
+
+    def _next_or_close(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stream's next batch; a failure there (a worker's error, an interrupt) ends the stream."""
+        try:
+            images, tokens, skips = next(self._stream)
+        except BaseException:
+            self.close()
+            raise
+        self._stream_index += 1
+        self._skipped += skips
+        return images, tokens
 
 
 def make_loader(
@@ -191,7 +235,6 @@ def make_loader(
         resampled=resampled,
         samples=samples or 0,
         uint8=uint8,
-        counter=SkipCounter(num_workers),
         handler=handler,
         epoch=epoch,
     )

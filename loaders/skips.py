@@ -1,7 +1,7 @@
-"""Skipped samples: the reasons, the error carrying one, and a counter shared with DataLoader workers.
+"""Skipped samples: the reasons, the error carrying one, and the handler that counts them in a worker.
 
 Every sample or tar member the loader cannot use goes through one handler, webdataset style: it is
-counted under its reason and the epoch goes on. A user ``handler`` (e.g. ``webdataset.reraise_exception``
+counted under its reason and the epoch goes on; the counts travel to the main process with the batches. A user ``handler`` (e.g. ``webdataset.reraise_exception``
 or ``webdataset.warn_and_continue``) is called after counting; a falsy return re-raises, so strict runs
 fail loudly instead of stopping an epoch short.
 """
@@ -34,30 +34,20 @@ class SampleError(Exception):
         self.reason = reason
 
 
-class SkipCounter:
-    """Per-worker skip counts in shared memory, so counts made in DataLoader workers reach the main process."""
-
-    def __init__(self, num_workers: int) -> None:
-        self.counts = torch.zeros(max(1, num_workers), len(SKIP_REASONS), dtype=torch.int64).share_memory_()
-
-    def add(self, worker: int, reason: str) -> None:
-        """Count one skip by ``worker`` (row ``worker`` is written by that worker only)."""
-        self.counts[worker, SKIP_REASONS.index(reason)] += 1
-
-    def totals(self) -> dict[str, int]:
-        """Skips per reason summed over workers, for every reason (zeros included)."""
-        return dict(zip(SKIP_REASONS, self.counts.sum(0).tolist()))
-
-
 class CountingHandler:
-    """The webdataset-style handler a worker uses: count ``SampleError``s, then defer to the user's handler."""
+    """The webdataset-style handler a worker uses: count ``SampleError``s, then defer to the user's handler.
 
-    def __init__(self, counter: SkipCounter, worker: int, user_handler: Handler | None = None) -> None:
-        self.counter, self.worker, self.user_handler = counter, worker, user_handler
+    Counts stay in the worker until ``take`` hands them over with the batch they were met in, so the loader's
+    totals cover exactly the batches it delivered (not those its workers prefetched beyond).
+    """
+
+    def __init__(self, user_handler: Handler | None = None) -> None:
+        self.user_handler = user_handler
+        self.counts = torch.zeros(len(SKIP_REASONS), dtype=torch.int64)
 
     def __call__(self, exn: Exception) -> bool:
         """Count ``exn`` and return True to go on; re-raise when the user's handler returns falsy."""
-        self.counter.add(self.worker, exn.reason if isinstance(exn, SampleError) else "decode_error")
+        self.counts[SKIP_REASONS.index(exn.reason if isinstance(exn, SampleError) else "decode_error")] += 1
         if self.user_handler is not None and not self.user_handler(exn):
             raise exn
         return True
@@ -65,3 +55,13 @@ class CountingHandler:
     def skip(self, reason: str) -> None:
         """Report a skip that has no exception of its own (a refused tar member)."""
         self(SampleError(reason))
+
+    def take(self) -> torch.Tensor:
+        """The counts since the last ``take`` (one per reason of ``SKIP_REASONS``), and start again from zero."""
+        counts, self.counts = self.counts, torch.zeros_like(self.counts)
+        return counts
+
+
+def skip_totals(counts: torch.Tensor) -> dict[str, int]:
+    """Counts per reason (a tensor in ``SKIP_REASONS`` order) as a dict, zeros included."""
+    return dict(zip(SKIP_REASONS, counts.tolist()))
