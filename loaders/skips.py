@@ -1,9 +1,9 @@
 """Skipped samples: the reasons, the error carrying one, and the handler that counts them in a worker.
 
 Every sample or tar member the loader cannot use goes through one handler, webdataset style: it is
-counted under its reason and the epoch goes on; the counts travel to the main process with the batches. A user ``handler`` (e.g. ``webdataset.reraise_exception``
-or ``webdataset.warn_and_continue``) is called after counting; a falsy return re-raises, so strict runs
-fail loudly instead of stopping an epoch short.
+counted under its reason and the epoch goes on; the counts travel to the main process with the batches.
+A user ``handler`` (e.g. ``webdataset.reraise_exception`` or ``webdataset.warn_and_continue``) is called
+after counting; a falsy return re-raises, so strict runs fail loudly instead of stopping an epoch short.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ uint8, which matches PIL's bicubic to within one or two levels and is several ti
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import random
@@ -181,10 +182,18 @@ def normalize_on_device(images: torch.Tensor) -> torch.Tensor:
     """uint8 images [..., 3, H, W] to float32 normalised with CLIP's mean/std, on the images' device.
 
     Loaders built with ``uint8=True`` ship 4x fewer bytes between processes and to the GPU; call this there.
+    The constants are made once per device (building them from Python floats on every call would copy
+    them to the GPU synchronously each step), and the subtraction converts to float32 as it goes.
     """
-    mean = torch.tensor(CLIP_MEAN, device=images.device).view(3, 1, 1) * 255
-    inv_std = 1 / (torch.tensor(CLIP_STD, device=images.device).view(3, 1, 1) * 255)
-    return images.to(torch.float32, copy=True).sub_(mean).mul_(inv_std)  # in place: no batch-sized temporaries
+    mean, inv_std = _normalize_constants(images.device)
+    return torch.sub(images, mean).mul_(inv_std)  # one float32 temporary, made by the subtraction
+
+
+@functools.lru_cache(maxsize=8)
+def _normalize_constants(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = torch.tensor(CLIP_MEAN).view(3, 1, 1) * 255
+    inv_std = 1 / (torch.tensor(CLIP_STD).view(3, 1, 1) * 255)
+    return mean.to(device), inv_std.to(device)
 
 
 def _as_array(img: Image.Image | np.ndarray) -> np.ndarray:

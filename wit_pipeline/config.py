@@ -159,7 +159,7 @@ class TrainConfig:
     local_loss: bool = False
     device: str = "auto"
     precision: str = "auto"
-    compile: bool = False
+    compile: bool | None = None  # None: on CUDA for runs of enough steps (wit_pipeline.train.speed)
     grad_checkpointing: bool = False
     deterministic: bool = False
     loader_workers: int = 2

@@ -43,7 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--precision", dest="train.precision", metavar="P", help="auto (bf16 on CUDA, else fp32), fp32, bf16, fp16"
     )
-    p.add_argument("--compile", dest="train.compile", **FLAG, help="torch.compile the model")
+    compiling = p.add_mutually_exclusive_group()
+    compiling.add_argument(
+        "--compile", dest="train.compile", **FLAG, help="torch.compile the model (default: on CUDA for 200+ steps)"
+    )
+    compiling.add_argument(
+        "--no-compile", dest="train.compile", action="store_const", const=False, help="never torch.compile"
+    )
     p.add_argument("--grad-checkpointing", dest="train.grad_checkpointing", **FLAG, help="recompute activations")
     p.add_argument("--deterministic", dest="train.deterministic", **FLAG, help="deterministic kernels")
     p.add_argument("--loader-workers", dest="train.loader_workers", type=int, metavar="N", help="loader processes")

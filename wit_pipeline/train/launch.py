@@ -56,20 +56,23 @@ def run_training(config: BuildConfig, out: str | Path, resume: str | None = None
         model_config = read_model_config(run.path)
         loader = build_loader(train.data, config, tokenizer, model_config.vision.image_size, env)
         on_cuda = env.device.type == "cuda"
-        trainer = Trainer(
-            train,
-            model_config,
-            loader,
-            run,
-            env=env,
-            seed=config.runtime.seed,
-            resume=checkpoint,
-            progress=progress,
-            normalize=normalize_on_device if on_cuda else None,
-            evaluator=None if evaluator is None else partial(evaluator, tokenizer=tokenizer),
-            eval_every=config.eval.every,
-        )
-        result = trainer.fit()
+        try:
+            trainer = Trainer(
+                train,
+                model_config,
+                loader,
+                run,
+                env=env,
+                seed=config.runtime.seed,
+                resume=checkpoint,
+                progress=progress,
+                normalize=normalize_on_device if on_cuda else None,
+                evaluator=None if evaluator is None else partial(evaluator, tokenizer=tokenizer),
+                eval_every=config.eval.every,
+            )
+            result = trainer.fit()
+        finally:
+            loader.close()  # its workers run ahead into the next epoch until stopped
         if env.is_main:
             write_json(run.summary, summary(result, trainer, env))
         return result
@@ -156,4 +159,5 @@ def summary(result: TrainResult, trainer: Trainer, env: DistEnv) -> dict:
         "world_size": env.world_size,
         "device": str(env.device),
         "precision": trainer.precision.mode,
+        "compiled": trainer.train_step.compiled,
     }

@@ -32,9 +32,15 @@ def make_optimizer(
     betas: tuple[float, float] = (0.9, 0.98),
     eps: float = 1e-6,
     device: torch.device | None = None,
+    fused: bool | None = None,
 ) -> torch.optim.AdamW:
-    """AdamW with CLIP's hyper-parameters; the fused CUDA kernel when training on a GPU."""
-    fused = device is not None and device.type == "cuda"
+    """AdamW with CLIP's hyper-parameters; the fused kernel (``fused=None``) when training on a GPU.
+
+    The fused kernel updates every parameter in one launch and keeps its step counts on the device, so
+    a step never reads one back to the host.
+    """
+    if fused is None:
+        fused = device is not None and device.type == "cuda"
     return torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas, eps=eps, fused=fused)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import torch
 
 from wit_pipeline.errors import WitError
+from wit_pipeline.train.speed import to_channels_last
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -71,9 +72,15 @@ def configure_backends(device: torch.device, deterministic: bool) -> None:
 
 
 def batch_mover(
-    device: torch.device, normalize: Callable[[torch.Tensor], torch.Tensor] | None = None
+    device: torch.device,
+    normalize: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    channels_last: bool = False,
 ) -> Callable[[tuple[torch.Tensor, torch.Tensor]], tuple[torch.Tensor, torch.Tensor]]:
-    """A function moving an ``(images, tokens)`` batch to ``device``; uint8 images go through ``normalize``."""
+    """A function moving an ``(images, tokens)`` batch to ``device``; uint8 images go through ``normalize``.
+
+    ``channels_last`` gives the images NHWC layout (for the ResNet tower on CUDA). Nothing here waits for
+    the device: copies from pinned memory are asynchronous, and the normalisation is queued after them.
+    """
     non_blocking = device.type == "cuda"
 
     def move(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -83,6 +90,8 @@ def batch_mover(
             if normalize is None:
                 raise ValueError("uint8 images need a normalize function")
             images = normalize(images)
+        if channels_last:
+            images = to_channels_last(images)
         return images, tokens.to(device, non_blocking=non_blocking)
 
     return move

@@ -12,10 +12,12 @@ synchronises). In the ResNet tower both passes update the BatchNorm running stat
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Sequence
 
 import torch
 from torch import nn
+from torch._dynamo.exc import BackendCompilerFailed
 from torch.nn.parallel import DistributedDataParallel
 
 from wit_pipeline.model import CLIP
@@ -27,7 +29,12 @@ Batch = tuple[torch.Tensor, torch.Tensor]
 
 
 class TrainStep:
-    """Callable running one optimiser step over a list of micro-batches; returns the detached loss."""
+    """Callable running one optimiser step over a list of micro-batches; returns the detached loss.
+
+    ``forward_model`` may be a compiled (or DDP-wrapped) ``model``; if its compiler fails, the step is run
+    again on ``fallback_model`` (the uncompiled one), which serves from then on. Nothing in a step makes
+    the host wait for the device: the loss stays a device tensor.
+    """
 
     def __init__(
         self,
@@ -37,17 +44,33 @@ class TrainStep:
         precision: Precision,
         grad_clip: float = 0.0,
         forward_model: nn.Module | None = None,
+        fallback_model: nn.Module | None = None,
     ) -> None:
         self.model = model
         self.forward_model = forward_model if forward_model is not None else model
+        self.fallback_model = fallback_model
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.precision = precision
         self.grad_clip = grad_clip
         self.params = [p for p in model.parameters() if p.requires_grad]
 
+    @property
+    def compiled(self) -> bool:
+        """True while steps run the compiled model (False when never compiled, or after a fallback)."""
+        return self.fallback_model is not None
+
     def __call__(self, batches: Sequence[Batch]) -> torch.Tensor:
-        loss = self._single(batches[0]) if len(batches) == 1 else self._accumulated(batches)
+        try:
+            loss = self._gradients(batches)
+        except BackendCompilerFailed as exc:
+            if self.fallback_model is None:
+                raise
+            reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+            warnings.warn(f"torch.compile failed, training uncompiled: {reason}", RuntimeWarning, stacklevel=2)
+            self.forward_model, self.fallback_model = self.fallback_model, None
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self._gradients(batches)
         if self.grad_clip > 0:
             self.precision.unscale(self.optimizer)
             clip_gradients(self.params, self.grad_clip)
@@ -55,6 +78,9 @@ class TrainStep:
         self.optimizer.zero_grad(set_to_none=True)
         self.model.clamp_logit_scale()
         return loss
+
+    def _gradients(self, batches: Sequence[Batch]) -> torch.Tensor:
+        return self._single(batches[0]) if len(batches) == 1 else self._accumulated(batches)
 
     def _single(self, batch: Batch) -> torch.Tensor:
         with self.precision.autocast():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.train import RunDir, Trainer
 from wit_pipeline.train.checkpoint import read_state
 from wit_pipeline.train.metrics import read_metrics
+from wit_pipeline.train.speed import SpeedSettings
 
 
 def make_run(path: Path) -> RunDir:
@@ -23,9 +25,12 @@ def make_run(path: Path) -> RunDir:
     return run
 
 
-def trainer(run: RunDir, loader: SyntheticLoader, resume: Path | None = None, **overrides) -> Trainer:
+def trainer(
+    run: RunDir, loader: SyntheticLoader, resume: Path | None = None, normalize=None, speed=None, **overrides
+) -> Trainer:
     config = train_config(**{"epochs": 2, "batch_size": 4, "checkpoint_every": 2, "deterministic": True, **overrides})
-    return Trainer(config, micro_config(), loader, run, seed=3, resume=resume)
+    model = overrides.pop("model_config", None) or micro_config()
+    return Trainer(config, model, loader, run, seed=3, resume=resume, normalize=normalize, speed=speed)
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +118,77 @@ def test_too_little_data_for_one_step_is_a_user_error(tmp_path: Path) -> None:
 def test_unusable_settings_are_user_errors(tmp_path: Path, setting: dict, message: str) -> None:
     with pytest.raises(WitError, match=message):
         trainer(make_run(tmp_path / "run"), SyntheticLoader(4, 2), **setting)
+
+
+class TimedLoader(SyntheticLoader):
+    """Synthetic batches that take ``delay`` seconds each to arrive, as uint8 images when asked."""
+
+    def __init__(self, *args, delay: float = 0.0, uint8: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.delay, self.uint8 = delay, uint8
+
+    def __iter__(self):
+        for images, tokens in super().__iter__():
+            time.sleep(self.delay)
+            yield ((images * 40 + 128).clamp(0, 255).to(torch.uint8) if self.uint8 else images), tokens
+
+
+def data_waits(run: RunDir, loader, step_delay: float = 0.0, normalize=None) -> list[float]:
+    t = trainer(run, loader, epochs=1, log_every=2, checkpoint_every=100, normalize=normalize)
+    step = t.train_step
+
+    def slow_step(batches):
+        time.sleep(step_delay)  # a device that is still busy: the host blocks in the step
+        return step(batches)
+
+    t.train_step = slow_step
+    t.fit()
+    return [r["data_wait"] for r in read_metrics(run.metrics)]
+
+
+def test_data_wait_is_time_blocked_in_the_loader_not_in_the_step_or_the_copy(tmp_path: Path) -> None:
+    def slow_normalize(images):
+        time.sleep(0.05)  # the host blocked copying to a busy device (or in its allocator or launch queue)
+        return images.float() / 255
+
+    busy = data_waits(
+        make_run(tmp_path / "busy"), TimedLoader(4, 4, uint8=True), step_delay=0.05, normalize=slow_normalize
+    )
+    assert len(busy) == 2 and max(busy) < 0.15
+    starved = data_waits(make_run(tmp_path / "starved"), TimedLoader(4, 4, delay=0.1))
+    assert len(starved) == 2 and min(starved) > 0.6
+
+
+def test_a_step_makes_no_host_device_sync(tmp_path: Path, monkeypatch) -> None:
+    """Every way a tensor's value reaches Python is a host-device sync on CUDA: none may happen in a step."""
+    calls: list[str] = []
+    in_step = [False]
+    for name in ("item", "tolist", "__bool__", "__float__", "__int__", "__index__"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, _name=name):
+            if in_step[0]:
+                calls.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    # The optimiser CUDA runs get: unfused AdamW keeps its step counts on the host and reads them each step.
+    cuda_like = SpeedSettings(fused_optimizer=True)
+    for accum in (1, 2):
+        run = make_run(tmp_path / str(accum))
+        t = trainer(run, SyntheticLoader(4, 4), accum_freq=accum, log_every=1, speed=cuda_like)
+        step, move = t.train_step, t.move
+
+        def watched(function):
+            def call(*args):
+                in_step[0] = True
+                try:
+                    return function(*args)
+                finally:
+                    in_step[0] = False
+
+            return call
+
+        t.train_step, t.move = watched(step), watched(move)
+        t.fit()
+    assert calls == []
