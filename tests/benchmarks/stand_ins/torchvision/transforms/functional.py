@@ -1,0 +1,1 @@
+"""Placeholder for torchvision.transforms.functional (never called by the benchmark)."""
