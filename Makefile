@@ -7,10 +7,14 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test stress chromium bench lint constraints clean
 
+# open_clip, the anchor of benchmarks/bench_gpu.py, goes in without its dependencies: the torchvision wheel
+# matching torch 2.13 does not import with its CPU build, and the benchmark uses only open_clip's models and
+# loss (its test gives open_clip a torchvision stand-in to import).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt torch==2.13.0
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --no-deps --constraint constraints.txt open_clip_torch
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -47,6 +51,7 @@ constraints:
 	rm -rf /tmp/wit-pin && $(PYTHON) -m venv /tmp/wit-pin
 	/tmp/wit-pin/bin/python -m pip install --quiet torch==2.13.0
 	/tmp/wit-pin/bin/python -m pip install --quiet -e '.[test,bench,fuzz]'
+	/tmp/wit-pin/bin/python -m pip install --quiet --no-deps open_clip_torch
 	/tmp/wit-pin/bin/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt
 
 clean:
