@@ -203,7 +203,8 @@ class Trainer:
         if self.env.distributed:
             dist.all_reduce(totals)
             totals[0] /= self.env.world_size
-        loss, rows = totals.tolist()
+        scale = self.model.logit_scale.detach().exp().to(totals.dtype)
+        loss, rows, logit_scale = torch.cat([totals, scale.view(1)]).tolist()  # the one read-back per log line
         self.samples += int(rows)
         samples_per_s = rows / interval["seconds"]
         record = {
@@ -212,7 +213,7 @@ class Trainer:
             "samples": self.samples,
             "loss": loss,
             "lr": lr,
-            "logit_scale": self.model.logit_scale.exp().item(),
+            "logit_scale": logit_scale,
             "samples_per_s": samples_per_s,
             "data_wait": interval["data_wait_fraction"],
             "step_time": interval["step_time"],
