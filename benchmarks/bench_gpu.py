@@ -176,7 +176,8 @@ def wit_step(b: Bench, name: str, compiled: bool) -> tuple[Callable, torch.nn.Mo
     forward = model
     if compiled:  # inductor on the GPU; dynamo's tracing alone in smoke mode (no C compiler needed)
         forward = torch.compile(model, backend="eager" if b.smoke else "inductor")
-    step = TrainStep(model, ClipLoss(), optimizer, Precision("auto", b.device), 1.0, forward, model if compiled else None)
+    precision = Precision("auto", b.device)
+    step = TrainStep(model, ClipLoss(), optimizer, precision, 1.0, forward, model if compiled else None)
     return (lambda batch: step([batch])), model, config
 
 
@@ -299,7 +300,8 @@ def step_row(b: Bench, name: str, batch: int, peak: float, anchor: bool) -> dict
     params: dict[str, int] = {}
     flops: dict[str, float] = {}
     eager, model, config = wit_step(b, name, compiled=False)
-    data = synthetic_batch(batch, config.vision.image_size, config.text.vocab_size, config.text.context_length, b.device)
+    text = config.text
+    data = synthetic_batch(batch, config.vision.image_size, text.vocab_size, text.context_length, b.device)
     impls["wit_eager"], params["wit"] = eager, sum(p.numel() for p in model.parameters())
     flops["wit"] = counted_flops(eager, data)
     row: dict = {"model": name, "batch": batch, "syncs_per_step": syncs_per_step(b, eager, data)}
@@ -552,7 +554,8 @@ def eval_embed_section(b: Bench, run_dir: Path) -> None:
     workers = loader_workers()
     try:
         started = time.perf_counter()
-        evaluate(run_dir, folder, task="zeroshot", device=str(b.device), batch_size=b.size["eval_batch"], workers=workers)
+        batch = b.size["eval_batch"]
+        evaluate(run_dir, folder, task="zeroshot", device=str(b.device), batch_size=batch, workers=workers)
         seconds = time.perf_counter() - started
         out["eval"] = {"images": b.size["eval_images"], "seconds": round(seconds, 2)}
         out["eval"]["images_s"] = round(b.size["eval_images"] / seconds, 1)
@@ -586,12 +589,12 @@ def render(results: dict) -> str:
     """The BENCHMARKS.md section for one run's results."""
     lines = [f"`{COMMAND}` on {results.get('ceiling', {}).get('gpu', 'CPU (smoke mode)')}, torch {results['torch']}."]
     c = results.get("ceiling", {})
-    lines += ["", f"**Ceiling**: {c.get('matmul_tflops')} TFLOP/s measured ({c.get('matmul')} matmul); MFU below is of it."]
+    lines += ["", f"**Ceiling**: {c.get('matmul_tflops')} TFLOP/s measured ({c.get('matmul')} matmul); MFU is of it."]
     rows = results.get("step", [])
     if rows:
         lines += [
             "",
-            "**Training step** (synthetic batches on the device; median of interleaved rounds; MFU from counted FLOPs):",
+            "**Training step** (synthetic batches on the device; medians of interleaved rounds; counted FLOPs):",
             "",
             "| model, batch | wit eager samples/s (MFU) | wit compiled samples/s (MFU) | open_clip samples/s (MFU) "
             "| wit eager / open_clip | compiled / eager | compile s | syncs/step | GFLOP/step wit, open_clip |",
@@ -617,7 +620,10 @@ def render(results: dict) -> str:
         if target:
             mfu = target[0]["wit_compiled"]["mfu"]
             verdict = "met" if mfu >= MFU_TARGET else "not met"
-            lines += ["", f"ViT-B-16 at batch 256, default CUDA path (compiled): MFU {_pct(mfu)}, target 40% {verdict}."]
+            lines += [
+                "",
+                f"ViT-B-16 at batch 256, the default CUDA path (compiled): MFU {_pct(mfu)}, target 40% {verdict}.",
+            ]
     if "open_clip_error" in results:
         lines += ["", f"open_clip did not import: {results['open_clip_error']}"]
     t = results.get("train")
@@ -661,32 +667,6 @@ def _train_text(t: dict) -> str:
             f"(data wait in those intervals {', '.join(_pct(x) for x in r['boundary_data_wait'])})."
         )
     return " ".join(out)
-
-
-def pending_text() -> str:
-    """The section before any device run: what will be measured and the exact command."""
-    return "\n".join(
-        [
-            "**GPU figures pending a device run** (this session had no GPU). `benchmarks/bench_gpu.py` measures, in",
-            "one call of about 5-7 minutes on one H100/H200: the bf16 matmul ceiling; wit's training step (eager and",
-            "compiled) against open_clip_train's for ViT-B-32 and ViT-B-16 at batch 256, with MFU from counted FLOPs",
-            "and host-device syncs per step; `wit train` end to end on JPEG shards it writes (steady samples/s, data",
-            "wait, epoch-boundary cost beside workers restarted every epoch); `wit eval` and `wit embed` images/s.",
-            "",
-            "On the GPU machine, from the project root (wheels it lacks carried in `.whl/`, as",
-            "`benchmarks/bench_gpu_device.sh` says):",
-            "",
-            "```",
-            "bash benchmarks/bench_gpu_device.sh      # runs: " + COMMAND,
-            "python -m benchmarks.bench_gpu --render bench_gpu.json   # back here: writes this section",
-            "```",
-            "",
-            "Its CPU smoke mode (`python -m benchmarks.bench_gpu --smoke`) runs in `make test`",
-            "(tests/benchmarks/test_bench_gpu.py). Issue 21's figures from `../shared/tools/gpu_check.py` before this",
-            "work (one H200, bf16): wit eager 1.15-1.23x open_clip; MFU 25% (ViT-B-32, 256), 31% (ViT-B-32, 1024),",
-            "34% (ViT-B-16, 256), open_clip 29% there; an epoch boundary cost ~0.5 s (one step at ~730 samples/s).",
-        ]
-    )
 
 
 def main(argv: list[str] | None = None) -> dict:
