@@ -4,7 +4,7 @@
 #
 # 1. Here, once, in the project root: download the wheels the machine lacks into .whl/ (git-ignored):
 #      bash benchmarks/bench_gpu_device.sh fetch
-# 2. Through the device tool (about 6-7 minutes of GPU time):
+# 2. Through the device tool (about 6-8 minutes of GPU time, the CUDA tests included):
 #      run(command="bash benchmarks/bench_gpu_device.sh", carry=[".whl"], timeout_s=560)
 # 3. Back here, with the files it returned:
 #      python -m benchmarks.bench_gpu --render FILES_AT/bench_gpu.json     # writes BENCHMARKS.md's section
@@ -26,4 +26,6 @@ export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
 OUT="${OUT:-/tmp/bench_gpu_out}"
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv >"$OUT/nvidia-smi.txt" 2>&1
+# The CUDA paths' tests first (about a minute): bf16, fused AdamW, uint8 normalise, inductor, no syncs.
+python3 -m pytest -q -p no:cacheprovider tests/wit_pipeline/train/test_cuda.py 2>&1 | tee "$OUT/test_cuda.txt"
 python3 -m benchmarks.bench_gpu --json "$OUT/bench_gpu.json" --md "$OUT/BENCHMARKS.md" 2>&1 | tee "$OUT/log.txt"
