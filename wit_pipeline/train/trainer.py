@@ -162,6 +162,8 @@ class Trainer:
                     set_lr(self.optimizer, lr)
                     meter.add(self.train_step(micro), waited, sum(images.shape[0] for images, _ in micro))
                     self.step += 1
+                    if self.step == self.total_steps:
+                        self._release_loader()
                     save = self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps
                     if save or self.step % cfg.log_every == 0:
                         last_loss = self._log(metrics, meter, lr, progress)
@@ -180,6 +182,13 @@ class Trainer:
                 metrics.close()
         seconds = time.perf_counter() - started
         return TrainResult(self.step, self.samples, seconds, last_loss, self.run.path)
+
+    def _release_loader(self) -> None:
+        """Stop the loader's workers after the last batch: they would decode the next epoch beside the
+        final checkpoint and evaluation."""
+        close = getattr(self.loader, "close", None)
+        if close is not None:
+            close()
 
     def _next(self, batches: Any) -> Any:
         try:
