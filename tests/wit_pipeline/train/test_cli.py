@@ -61,6 +61,7 @@ def test_train_writes_a_self_contained_run_that_load_run_reads(tmp_path: Path) -
     assert 'data = "' in (run / "_config.toml").read_text()
     summary = json.loads((run / "summary.json").read_text())
     assert summary["steps"] == 5 and summary["samples"] == 36 and summary["device"] == "cpu"
+    assert summary["compiled"] is False  # compiling is a CUDA default
     model, tokenizer, config = load_run(run)
     assert config.vision.image_size == 64 and config.text.vocab_size == tokenizer.vocab_size
     with torch.no_grad():
@@ -153,3 +154,14 @@ def test_resume_points(tmp_path: Path) -> None:
     run.weights.write_bytes(b"")
     with pytest.raises(WitError, match="already holds a training run: pass --resume"):
         resume_point(run, None)
+
+
+@pytest.mark.parametrize("flags, expected", [([], None), (["--compile"], True), (["--no-compile"], False)])
+def test_compile_flags(tmp_path: Path, flags: list[str], expected: bool | None) -> None:
+    from wit_pipeline.cli.common import resolve_config
+    from wit_pipeline.cli.main import build_parser
+
+    args = build_parser().parse_args(["train", "--out", str(tmp_path / "run"), *flags])
+    assert resolve_config(args).train.compile is expected
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--out", str(tmp_path / "run"), "--compile", "--no-compile"])
