@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt torch==2.13.0
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --no-deps open_clip_torch
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -163,7 +163,10 @@ class TrainConfig:
     grad_checkpointing: bool = False
     deterministic: bool = False
     loader_workers: int = 2
-    vocab_size: int = 49408
+    # "" (auto): the shards' tokenizer.json, else a BPE trained on their captions; "train": always train one;
+    # "clip": CLIP's own tokenizer (shipped with wit; what pretrained CLIP models read); or a tokenizer.json file
+    tokenizer: str = ""
+    vocab_size: int = 49408  # of a trained tokenizer
     context_length: int = 77
     checkpoint_every: int = 500
     keep_checkpoints: int = 2
