@@ -125,9 +125,13 @@ class Tokenizer:
         return path
 
     def save_clip_merges(self, path: str | os.PathLike) -> Path:
-        """Write the merges in CLIP's ``bpe_simple_vocab`` format (gzipped when ``path`` ends in .gz)."""
+        """Write the merges in CLIP's ``bpe_simple_vocab`` format (gzipped when ``path`` ends in .gz).
+
+        No newline after the last merge: open_clip's ``SimpleTokenizer`` would read the empty last line of a
+        file shorter than CLIP's as one more token, shifting sot and eot.
+        """
         path = Path(path)
-        text = "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in self.merges())
+        text = "#version: 0.2\n" + "\n".join(f"{a} {b}" for a, b in self.merges())
         path.write_bytes(gzip.compress(text.encode()) if path.suffix == ".gz" else text.encode())
         return path
 
