@@ -58,7 +58,10 @@ def resolve_weights(path: str | Path) -> tuple[Path, Path]:
     if p.is_file() and p.suffix == ".safetensors":
         return p.parent, p
     if not p.is_dir():
-        raise WitError(f"{p}: no such run directory or checkpoint")
+        raise WitError(
+            f"{p}: no such run directory, checkpoint or pretrained model "
+            "(.pt/.pth/.bin/.safetensors in OpenAI's layout, or an open_clip model directory)"
+        )
     if (p / ckpt.WEIGHTS).exists():
         return p, p / ckpt.WEIGHTS
     latest = RunDir(p).latest_checkpoint()
