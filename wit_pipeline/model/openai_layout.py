@@ -114,7 +114,10 @@ def wit_to_openai(state: dict[str, torch.Tensor], config: ModelConfig) -> dict[s
 
 
 def check_complete(mapped: dict[str, torch.Tensor], model: torch.nn.Module, origin: str) -> None:
-    """A one-line error naming the first key the model needs that the checkpoint lacks, or a shape mismatch."""
+    """A one-line error naming the first key the model needs that the checkpoint lacks, or a shape mismatch.
+
+    BatchNorm step counters, which some checkpoints leave out and eval never reads, are filled with zeros.
+    """
     kind = model.config.vision.kind
     for name, tensor in model.state_dict().items():
         if name.endswith("num_batches_tracked"):
