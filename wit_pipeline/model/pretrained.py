@@ -194,6 +194,17 @@ _STORAGE_DTYPES = {
 }
 
 
+# TorchScript's typed containers, rebuilt as plain Python data
+_SCRIPT_CONTAINERS = {
+    "restore_type_tag": lambda value, *_: value,
+    "build_intlist": list,
+    "build_floatlist": list,
+    "build_doublelist": list,
+    "build_boollist": list,
+    "build_tensorlist": list,
+}
+
+
 def _rebuild_tensor(storage: torch.Tensor, offset: int, size: tuple, stride: tuple, *_: Any) -> torch.Tensor:
     return storage.as_strided(tuple(size), tuple(stride), offset).clone()
 
@@ -222,6 +233,8 @@ class _TensorsOnly(pickle.Unpickler):
             return dict
         if module == "torch" and name in _STORAGE_DTYPES:
             return _STORAGE_DTYPES[name]
+        if module == "torch.jit._pickle" and name in _SCRIPT_CONTAINERS:
+            return _SCRIPT_CONTAINERS[name]
         raise pickle.UnpicklingError(f"refused global {module}.{name}")
 
     def persistent_load(self, pid: Any) -> torch.Tensor:

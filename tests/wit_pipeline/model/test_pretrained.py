@@ -120,6 +120,26 @@ def test_torchscript_archive_is_read_as_data(tmp_path: Path) -> None:
     assert_same_features(reference, archive)
 
 
+class WithContainers(torch.nn.Module):
+    """A scripted module whose attributes are TorchScript's typed containers (pickled through torch.jit._pickle)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = torch.nn.Linear(2, 3)
+        self.sizes: list[int] = [1, 2]
+        self.scales: dict[str, float] = {"a": 1.0}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x) * self.sizes[0]
+
+
+def test_torchscript_typed_containers_are_data(tmp_path: Path) -> None:
+    module = WithContainers()
+    torch.jit.script(module).save(str(tmp_path / "scripted.pt"))
+    state = read_state_dict(tmp_path / "scripted.pt")
+    assert set(state) == {"proj.weight", "proj.bias"} and torch.equal(state["proj.weight"], module.proj.weight)
+
+
 class Payload:
     def __reduce__(self):  # a pickle that would run a shell command when loaded
         return (os.system, ("touch pwned",))
