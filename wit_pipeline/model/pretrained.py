@@ -132,10 +132,12 @@ def load_pretrained(pretrained: Pretrained, device: str | torch.device = "cpu") 
         tokenizer = Tokenizer.clip(config.text.context_length)
     if tokenizer.vocab_size != config.text.vocab_size or tokenizer.context_length != config.text.context_length:
         raise WitError(f"{origin}: the tokenizer does not fit the weights (vocabulary or context length differ)")
-    model = CLIP(config)
+    with torch.device("meta"):  # no random initialisation of weights that are about to be replaced
+        model = CLIP(config)
     mapped = openai_to_wit(state, config, origin)
     check_complete(mapped, model, origin)
-    model.load_state_dict(mapped, strict=True)
+    mapped = {k: v.float() if v.is_floating_point() else v for k, v in mapped.items()}  # fp16 releases: float32
+    model.load_state_dict(mapped, strict=True, assign=True)
     return model.to(device).eval(), tokenizer, config
 
 
