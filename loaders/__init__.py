@@ -8,7 +8,7 @@ from loaders.loader import StreamingLoader, make_loader
 from loaders.shard_source import ShardList, resolve_source
 from loaders.shard_tokenizer import shard_captions, train_tokenizer_for_shards
 from loaders.skips import SKIP_REASONS, SampleError
-from loaders.tokenizer import Tokenizer, clean_caption
+from loaders.tokenizer import Tokenizer, clean_caption, load_tokenizer
 from loaders.transforms import CLIP_MEAN, CLIP_STD, normalize_on_device
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "StreamingLoader",
     "Tokenizer",
     "clean_caption",
+    "load_tokenizer",
     "make_loader",
     "normalize_on_device",
     "resolve_source",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
+import fsspec
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader
@@ -14,7 +17,7 @@ from loaders.dataset import PlannedBatches
 from loaders.shard_source import ShardList, resolve_source
 from loaders.skips import SKIP_REASONS, Handler, skip_totals
 from loaders.tar_reader import is_url
-from loaders.tokenizer import Tokenizer
+from loaders.tokenizer import Tokenizer, load_tokenizer
 from loaders.transforms import CLIP_RATIO, CLIP_SCALE, ImageTransform
 from wit_pipeline.errors import WitError
 
@@ -197,8 +200,10 @@ def make_loader(
     eval center-crops in shard order. Non-resampled epochs read every sample exactly once across ranks with
     equal batch counts per rank (see ``loaders.split``); ``resampled`` draws shards with replacement for
     ``samples`` samples per epoch. ``rank``/``world_size`` default to torch.distributed's, else 0/1.
-    ``tokenizer`` defaults to ``tokenizer.json`` beside the shards. ``uint8`` yields uint8 images for
-    ``normalize_on_device``; otherwise float32 normalised with CLIP's mean/std. ``multiprocessing_context``
+    ``tokenizer`` (a ``Tokenizer``, ``"clip"`` or a ``tokenizer.json``) defaults to ``tokenizer.json`` beside the
+    shards, else CLIP's tokenizer (said once on stderr), so plain img2dataset/webdataset shards load as they
+    are. ``uint8`` yields uint8 images for ``normalize_on_device``; otherwise float32 normalised with CLIP's
+    mean/std. ``multiprocessing_context``
     (e.g. ``"fork"``, much faster to start than ``"spawn"``) goes to the DataLoader.
     """
     shards = resolve_source(source)
@@ -261,14 +266,18 @@ def _tokenizer(tokenizer: Tokenizer | str | os.PathLike | None, shards: ShardLis
     if isinstance(tokenizer, Tokenizer):
         return tokenizer
     if tokenizer is not None:
-        return Tokenizer.load(tokenizer)
+        return load_tokenizer(tokenizer)
     if shards.root is not None:
-        path = (
-            f"{shards.root.rstrip('/')}/{TOKENIZER_FILE}" if is_url(shards.root) else Path(shards.root) / TOKENIZER_FILE
-        )
-        if is_url(str(path)) or Path(path).is_file():
+        root = shards.root.rstrip("/")
+        path = f"{root}/{TOKENIZER_FILE}" if is_url(root) else str(Path(root) / TOKENIZER_FILE)
+        fs, fs_path = fsspec.core.url_to_fs(path)
+        if fs.isfile(fs_path):
             return Tokenizer.load(path)
-    raise WitError(
-        f"{shards.root or shards.paths[0]}: no tokenizer given and no {TOKENIZER_FILE} beside the shards "
-        "(pass tokenizer=, or create one with loaders.train_tokenizer_for_shards)"
-    )
+    _note_clip_default(shards.root or shards.paths[0])
+    return Tokenizer.clip()
+
+
+@cache
+def _note_clip_default(where: str) -> None:
+    """Say once per shard source that CLIP's tokenizer stands in for a missing ``tokenizer.json``."""
+    print(f"wit: {where}: no {TOKENIZER_FILE} beside the shards; tokenizing with CLIP's tokenizer", file=sys.stderr)

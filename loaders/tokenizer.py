@@ -8,6 +8,11 @@ at ``(tokens != 0).sum(-1) - 1``). The vocabulary is laid out like CLIP's, shift
 ``[pad, 256 bytes, 256 bytes + '</w>', merged tokens in merge order, sot, eot]``. A CLIP merges file
 therefore reproduces CLIP's segmentation exactly, with every id one higher than CLIP's.
 The saved file is a standard HF ``tokenizer.json`` (padding and truncation included).
+
+CLIP's own vocabulary (``bpe_simple_vocab_16e6.txt.gz``, MIT, from OpenAI's CLIP) ships with wit as the
+named tokenizer ``clip`` (``load_tokenizer("clip")``): its ids are OpenAI's/open_clip's plus one. Literal
+``<|startoftext|>``/``<|endoftext|>`` strings in a caption are dropped as text rather than read as the
+special tokens (open_clip's tokenizer would read them as specials).
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ CLIP_MERGES = 49152 - 256 - 2
 CLIP_VOCAB_SIZE = CLIP_MERGES + 512 + 2
 BASE_TOKENS = 1 + 512  # pad + the byte alphabet with and without the end-of-word mark
 _WHITESPACE = re.compile(r"\s+")
+CLIP_BPE_FILE = Path(__file__).parent / "data" / "bpe_simple_vocab_16e6.txt.gz"
+CLIP_TOKENIZER = "clip"
+TOKENIZER_NAMES = (CLIP_TOKENIZER,)
 
 
 @lru_cache(maxsize=1)
@@ -117,9 +125,13 @@ class Tokenizer:
         return path
 
     def save_clip_merges(self, path: str | os.PathLike) -> Path:
-        """Write the merges in CLIP's ``bpe_simple_vocab`` format (gzipped when ``path`` ends in .gz)."""
+        """Write the merges in CLIP's ``bpe_simple_vocab`` format (gzipped when ``path`` ends in .gz).
+
+        No newline after the last merge: open_clip's ``SimpleTokenizer`` would read the empty last line of a
+        file shorter than CLIP's as one more token, shifting sot and eot.
+        """
         path = Path(path)
-        text = "#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in self.merges())
+        text = "#version: 0.2\n" + "\n".join(f"{a} {b}" for a, b in self.merges())
         path.write_bytes(gzip.compress(text.encode()) if path.suffix == ".gz" else text.encode())
         return path
 
@@ -157,14 +169,18 @@ class Tokenizer:
     ) -> Tokenizer:
         """Load CLIP's ``bpe_simple_vocab_16e6.txt.gz`` (or any file of ``a b`` merge lines, gzipped or not).
 
-        Like CLIP, the ``#version`` header is skipped and the first ``max_merges`` merges are used.
+        Like CLIP, the header line is skipped (CLIP's own file starts ``"bpe_simple_vocab_16e6.txt#version: 0.2``,
+        wit's ``#version: 0.2``) and the first ``max_merges`` merges are used.
         """
         try:
             data = Path(path).read_bytes()
             text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
         except (OSError, UnicodeDecodeError, EOFError) as exc:
             raise WitError(f"{path}: cannot read BPE merges ({exc})") from None
-        lines = [line for line in text.split("\n") if line and not line.startswith("#version")]
+        lines = text.split("\n")
+        if lines and "#version" in lines[0]:
+            lines = lines[1:]
+        lines = [line for line in lines if line]
         merges = []
         for number, line in enumerate(lines[:max_merges], 1):
             parts = line.split()
@@ -172,6 +188,11 @@ class Tokenizer:
                 raise WitError(f"{path}: merge {number} is {line!r}, expected two space-separated symbols")
             merges.append((parts[0], parts[1]))
         return cls.from_merges(merges, context_length)
+
+    @classmethod
+    def clip(cls, context_length: int = 77) -> Tokenizer:
+        """CLIP's tokenizer from the vocabulary shipped with wit: open_clip's ids plus one (0 is the pad)."""
+        return cls.from_clip_merges(CLIP_BPE_FILE, context_length)
 
     @classmethod
     def train(
@@ -205,6 +226,16 @@ class Tokenizer:
         hf.train_from_iterator((clean_caption(c) for c in captions), trainer=trainer)
         merges = [_merge_pair(m) for m in json.loads(hf.to_str())["model"]["merges"]]
         return cls.from_merges(merges[: vocab_size - BASE_TOKENS - 2], context_length)
+
+
+def load_tokenizer(spec: str | os.PathLike, context_length: int = 77) -> Tokenizer:
+    """A named tokenizer (``clip``) or a ``tokenizer.json`` (path or fsspec URL) saved by ``Tokenizer.save``.
+
+    ``context_length`` applies to named tokenizers; a saved file keeps its own.
+    """
+    if str(spec) == CLIP_TOKENIZER:
+        return Tokenizer.clip(context_length)
+    return Tokenizer.load(spec)
 
 
 def _set_pipeline(hf: HFTokenizer) -> None:

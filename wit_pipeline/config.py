@@ -94,7 +94,7 @@ class FiltersConfig:
     query_cap: int = 20_000  # 0: no balancing
     keep_intermediate: bool = False
     # CLIP-score filter on shards (wit filter --clip-model, or a wit build step after download)
-    clip_model: str = ""  # a training run; empty: no CLIP-score filter
+    clip_model: str = ""  # a training run or pretrained CLIP weights (.pt/.bin/.safetensors, open_clip dir); empty: off
     clip_threshold: float | None = None  # keep cosine(image, caption) >= this (LAION: 0.28 with ViT-B/32)
     clip_top_fraction: float | None = None  # keep this best fraction (DataComp: 0.3, the default)
     clip_device: str = "auto"
@@ -163,7 +163,10 @@ class TrainConfig:
     grad_checkpointing: bool = False
     deterministic: bool = False
     loader_workers: int = 2
-    vocab_size: int = 49408
+    # "" (auto): the shards' tokenizer.json, else a BPE trained on their captions; "train": always train one;
+    # "clip": CLIP's own tokenizer (shipped with wit; what pretrained CLIP models read); or a tokenizer.json file
+    tokenizer: str = ""
+    vocab_size: int = 49408  # of a trained tokenizer
     context_length: int = 77
     checkpoint_every: int = 500
     keep_checkpoints: int = 2

@@ -203,8 +203,6 @@ def test_bad_arguments_are_user_errors(shards: Path, tmp_path: Path) -> None:
     with pytest.raises(WitError, match="decoder"):
         make_loader(shards, 4, 8, decoder="cv2")
     write_shards(tmp_path / "plain", [2])
-    with pytest.raises(WitError, match="no tokenizer given"):
-        make_loader(tmp_path / "plain", 4, 8)
     assert make_loader(tmp_path / "plain", 4, 8, tokenizer=shards / "tokenizer.json").num_batches == 1
 
 

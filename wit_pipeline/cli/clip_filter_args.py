@@ -17,9 +17,15 @@ def add_clip_flags(parser: argparse.ArgumentParser) -> None:
     """``--clip-model``, ``--clip-threshold``, ``--clip-top-fraction``, ``--clip-device``, ``--clip-batch-size``."""
     g = parser.add_argument_group(
         "CLIP-score filter (IN_DIR is then a shard directory)",
-        "keep the pairs whose image and caption agree under a trained run: clip_score = cosine(image, caption)",
+        "keep the pairs whose image and caption agree under a CLIP model: clip_score = cosine(image, caption)",
     )
-    g.add_argument("--clip-model", dest="filters.clip_model", metavar="RUN", help="training run that scores the pairs")
+    g.add_argument(
+        "--clip-model",
+        dest="filters.clip_model",
+        metavar="RUN",
+        help="training run, or pretrained CLIP weights (OpenAI-layout .pt/.bin/.safetensors, open_clip model "
+        "directory), that scores the pairs",
+    )
     g.add_argument(
         "--clip-threshold", dest="filters.clip_threshold", type=float, metavar="T", help="keep clip_score >= T"
     )

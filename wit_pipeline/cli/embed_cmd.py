@@ -17,7 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "on the CPU or a GPU. Writes OUT/NNNNN.img.npy and NNNNN.txt.npy per shard, OUT/index.parquet (key, "
         "shard, row, uid, caption, clip_score) and _info.json. Rerun the same command to resume.",
     )
-    p.add_argument("model", metavar="RUN", help="run directory, checkpoint directory or .safetensors")
+    p.add_argument(
+        "model",
+        metavar="RUN",
+        help="run, checkpoint, .safetensors, or pretrained CLIP weights (OpenAI-layout .pt/.bin/.safetensors, "
+        "open_clip model directory)",
+    )
     p.add_argument("--data", required=True, metavar="SHARDS", help="shard directory (sizes.json + NNNNN.tar)")
     p.add_argument("--out", required=True, type=out_path, help="output directory for the embeddings")
     p.add_argument(

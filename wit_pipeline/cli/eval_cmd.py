@@ -19,7 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "as a space) or a shard directory with sizes.json (image<->text retrieval; a txt of several lines gives "
         "several captions). Writes eval.json (default: in the run directory) and prints a table.",
     )
-    p.add_argument("model", metavar="RUN_OR_CHECKPOINT", help="run directory, checkpoint directory or .safetensors")
+    p.add_argument(
+        "model",
+        metavar="RUN_OR_CHECKPOINT",
+        help="run, checkpoint, .safetensors, or pretrained CLIP weights (OpenAI-layout .pt/.bin/.safetensors, "
+        "open_clip model directory)",
+    )
     p.add_argument("--data", dest="eval.data", metavar="DIR", help="image folder or shard directory")
     p.add_argument("--task", dest="eval.task", choices=TASK_CHOICES, help="what to run (default: all the data allows)")
     p.add_argument(

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "arrays, or with --faiss when faiss is installed. Prints rank, score, key and caption; --html writes a "
         "page with the thumbnails.",
     )
-    p.add_argument("model", metavar="RUN", help="the run the index was embedded with")
+    p.add_argument("model", metavar="RUN", help="the run or pretrained model the index was embedded with")
     p.add_argument("query", nargs="?", metavar="TEXT", help="text query (or give --image)")
     p.add_argument("--index", required=True, metavar="DIR", help="embedding directory written by wit embed")
     p.add_argument("--image", metavar="FILE", help="search with an image instead of a text")

@@ -26,6 +26,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model", dest="train.model", metavar="NAME|FILE", help=f"{', '.join(model_names())} or a .toml/.json config"
     )
+    p.add_argument(
+        "--tokenizer",
+        dest="train.tokenizer",
+        metavar="clip|train|FILE",
+        help="clip: CLIP's tokenizer (shipped with wit); train: a BPE trained on the captions; or a tokenizer.json "
+        "(default: the shards' tokenizer.json, else train)",
+    )
     length = p.add_mutually_exclusive_group()
     length.add_argument("--epochs", dest="train.epochs", type=int, metavar="N", help="passes over the data")
     length.add_argument("--samples", dest="train.samples", type=int, metavar="N", help="train on N samples in all")

@@ -31,8 +31,8 @@ class CLIP(nn.Module):
         if config.vision.kind == "resnet":
             self.visual: nn.Module = ModifiedResNet(config.vision, config.embed_dim)
         else:
-            self.visual = VisionTransformer(config.vision, config.embed_dim)
-        self.text = TextTransformer(config.text, config.embed_dim)
+            self.visual = VisionTransformer(config.vision, config.embed_dim, config.quick_gelu)
+        self.text = TextTransformer(config.text, config.embed_dim, config.quick_gelu)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / config.init_temperature)))
 
     @property

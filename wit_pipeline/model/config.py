@@ -62,6 +62,7 @@ class ModelConfig:
     text: TextConfig = field(default_factory=TextConfig)
     init_temperature: float = 0.07
     max_logit_scale: float = 100.0
+    quick_gelu: bool = False  # OpenAI's x * sigmoid(1.702 x) in the Transformer MLPs (its released weights need it)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict; ``ModelConfig.from_dict`` reads it back."""

@@ -22,12 +22,12 @@ def eot_positions(tokens: torch.Tensor) -> torch.Tensor:
 class TextTransformer(nn.Module):
     """``tokens [B, context_length] -> features [B, embed_dim]`` (not normalised)."""
 
-    def __init__(self, config: TextConfig, embed_dim: int) -> None:
+    def __init__(self, config: TextConfig, embed_dim: int, quick_gelu: bool = False) -> None:
         super().__init__()
         self.context_length = config.context_length
         self.token_embedding = nn.Embedding(config.vocab_size, config.width)
         self.positional_embedding = nn.Parameter(torch.empty(config.context_length, config.width))
-        self.transformer = Transformer(config.width, config.layers, config.heads, config.mlp_ratio)
+        self.transformer = Transformer(config.width, config.layers, config.heads, config.mlp_ratio, quick_gelu)
         self.ln_final = nn.LayerNorm(config.width)
         self.proj = nn.Linear(config.width, embed_dim, bias=False)
         nn.init.normal_(self.token_embedding.weight, std=0.02)

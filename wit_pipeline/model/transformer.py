@@ -30,16 +30,24 @@ class SelfAttention(nn.Module):
         return self.out_proj(out.transpose(1, 2).reshape(batch, length, width))
 
 
+class QuickGELU(nn.Module):
+    """OpenAI CLIP's sigmoid approximation of GELU, ``x * sigmoid(1.702 x)``: its released weights need it."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(1.702 * x)
+
+
 class Block(nn.Module):
     """``x + attn(ln(x))`` then ``x + mlp(ln(x))``."""
 
-    def __init__(self, width: int, heads: int, mlp_ratio: float) -> None:
+    def __init__(self, width: int, heads: int, mlp_ratio: float, quick_gelu: bool = False) -> None:
         super().__init__()
         hidden = int(width * mlp_ratio)
         self.ln_1 = nn.LayerNorm(width)
         self.attn = SelfAttention(width, heads)
         self.ln_2 = nn.LayerNorm(width)
-        self.mlp = nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, width))
+        act = QuickGELU() if quick_gelu else nn.GELU()
+        self.mlp = nn.Sequential(nn.Linear(width, hidden), act, nn.Linear(hidden, width))
 
     def forward(self, x: torch.Tensor, causal: bool = False) -> torch.Tensor:
         x = x + self.attn(self.ln_1(x), causal=causal)
@@ -49,10 +57,10 @@ class Block(nn.Module):
 class Transformer(nn.Module):
     """A stack of pre-LN blocks; optional activation checkpointing trades compute for memory."""
 
-    def __init__(self, width: int, layers: int, heads: int, mlp_ratio: float = 4.0) -> None:
+    def __init__(self, width: int, layers: int, heads: int, mlp_ratio: float = 4.0, quick_gelu: bool = False) -> None:
         super().__init__()
         self.width = width
-        self.blocks = nn.ModuleList(Block(width, heads, mlp_ratio) for _ in range(layers))
+        self.blocks = nn.ModuleList(Block(width, heads, mlp_ratio, quick_gelu) for _ in range(layers))
         self.grad_checkpointing = False
         self.reset_parameters()
 

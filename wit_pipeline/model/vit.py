@@ -17,7 +17,7 @@ from wit_pipeline.model.transformer import Transformer
 class VisionTransformer(nn.Module):
     """``images [B, 3, S, S] -> features [B, embed_dim]`` (not normalised)."""
 
-    def __init__(self, config: VisionConfig, embed_dim: int) -> None:
+    def __init__(self, config: VisionConfig, embed_dim: int, quick_gelu: bool = False) -> None:
         super().__init__()
         width, grid = config.width, config.image_size // config.patch_size
         self.patch_embed = nn.Conv2d(3, width, kernel_size=config.patch_size, stride=config.patch_size, bias=False)
@@ -25,7 +25,7 @@ class VisionTransformer(nn.Module):
         self.class_embedding = nn.Parameter(scale * torch.randn(width))
         self.positional_embedding = nn.Parameter(scale * torch.randn(grid * grid + 1, width))
         self.ln_pre = nn.LayerNorm(width)
-        self.transformer = Transformer(width, config.layers, config.heads, config.mlp_ratio)
+        self.transformer = Transformer(width, config.layers, config.heads, config.mlp_ratio, quick_gelu)
         self.ln_post = nn.LayerNorm(width)
         self.proj = nn.Linear(width, embed_dim, bias=False)
         nn.init.normal_(self.proj.weight, std=scale)

@@ -11,7 +11,15 @@ import shutil
 from functools import partial
 from pathlib import Path
 
-from loaders import StreamingLoader, Tokenizer, make_loader, normalize_on_device, resolve_source, shard_captions
+from loaders import (
+    StreamingLoader,
+    Tokenizer,
+    load_tokenizer,
+    make_loader,
+    normalize_on_device,
+    resolve_source,
+    shard_captions,
+)
 from wit_pipeline.config import BuildConfig, load_config, write_resolved
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.during_training import training_evaluator
@@ -100,8 +108,9 @@ def resume_point(run: RunDir, resume: str | None) -> Path | None:
 def prepare_run(run: RunDir, config: BuildConfig, shard_root: str | None, resuming: bool) -> None:
     """Write the resolved config; on a new run also the tokenizer and the model config sized to it.
 
-    The tokenizer is the shards' own ``tokenizer.json`` when they have one, else one trained on
-    their captions (saved in the run, never written into the data directory).
+    The tokenizer is ``[train] tokenizer`` when it names one (``clip`` or a file); by default the shards'
+    own ``tokenizer.json`` when they have one, else one trained on their captions (saved in the run, never
+    written into the data directory).
     """
     if resuming:
         previous = load_config(run.config).train.model if run.config.exists() else config.train.model
@@ -111,8 +120,12 @@ def prepare_run(run: RunDir, config: BuildConfig, shard_root: str | None, resumi
         return
     run.path.mkdir(parents=True, exist_ok=True)
     write_resolved(config, run.path)
+    choice = config.train.tokenizer
     source = Path(shard_root or "") / SHARD_TOKENIZER
-    if shard_root is not None and source.is_file():
+    if choice not in ("", "train"):
+        tokenizer = load_tokenizer(choice, config.train.context_length)
+        tokenizer.save(run.tokenizer)
+    elif choice == "" and shard_root is not None and source.is_file():
         shutil.copyfile(source, run.tokenizer)
         tokenizer = Tokenizer.load(run.tokenizer)
     else:

@@ -22,6 +22,7 @@ import torch
 from wit_pipeline.config import RESOLVED_CONFIG
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import CLIP, ModelConfig
+from wit_pipeline.model.pretrained import find_pretrained, load_pretrained
 from wit_pipeline.train import checkpoint as ckpt
 
 
@@ -47,13 +48,20 @@ class RunDir:
 def resolve_weights(path: str | Path) -> tuple[Path, Path]:
     """``(directory with model_config.json and tokenizer.json, weights file)`` for a run, checkpoint or weights file.
 
-    A run directory gives its final weights, or its latest checkpoint while training is unfinished.
+    A run directory gives its final weights, or its latest checkpoint while training is unfinished. A
+    pretrained model (see ``wit_pipeline.model.pretrained``) gives its directory and weights file.
     """
     p = Path(path).expanduser()
+    pretrained = find_pretrained(p)
+    if pretrained is not None:
+        return pretrained.weights.parent, pretrained.weights
     if p.is_file() and p.suffix == ".safetensors":
         return p.parent, p
     if not p.is_dir():
-        raise WitError(f"{p}: no such run directory or checkpoint")
+        raise WitError(
+            f"{p}: no such run directory, checkpoint or pretrained model "
+            "(.pt/.pth/.bin/.safetensors in OpenAI's layout, or an open_clip model directory)"
+        )
     if (p / ckpt.WEIGHTS).exists():
         return p, p / ckpt.WEIGHTS
     latest = RunDir(p).latest_checkpoint()
@@ -73,13 +81,17 @@ def read_model_config(directory: Path) -> ModelConfig:
 
 
 def load_run(path: str | Path, device: str | torch.device = "cpu") -> tuple[CLIP, Any, ModelConfig]:
-    """``(model, tokenizer, model_config)`` from a run directory, a checkpoint or a ``.safetensors`` file.
+    """``(model, tokenizer, model_config)`` from a run directory, a checkpoint or a ``.safetensors`` file, or a
+    pretrained model: an OpenAI-layout checkpoint (``.pt``/``.bin``/``.safetensors``) or an open_clip directory.
 
-    The model is in eval mode on ``device``; the tokenizer is a ``loaders.Tokenizer``. Nothing is
-    unpickled: weights are safetensors, configs JSON.
+    The model is in eval mode on ``device``; the tokenizer is a ``loaders.Tokenizer``. No code is unpickled:
+    weights are safetensors or tensor-only pickles, configs JSON.
     """
     from loaders import Tokenizer
 
+    pretrained = find_pretrained(path)
+    if pretrained is not None:
+        return load_pretrained(pretrained, device)
     directory, weights = resolve_weights(path)
     if (directory / ckpt.CHECKSUMS).exists():
         ckpt.verify_checkpoint(directory)

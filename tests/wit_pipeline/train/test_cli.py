@@ -165,3 +165,26 @@ def test_compile_flags(tmp_path: Path, flags: list[str], expected: bool | None) 
     assert resolve_config(args).train.compile is expected
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--out", str(tmp_path / "run"), "--compile", "--no-compile"])
+
+@pytest.mark.parametrize("choice", ["clip", "train", ""])
+def test_tokenizer_choice_of_a_new_run(shards: Path, tmp_path: Path, choice: str) -> None:
+    from wit_pipeline.cli.common import resolve_config
+    from wit_pipeline.cli.main import build_parser
+    from wit_pipeline.train.launch import prepare_run
+
+    args = build_parser().parse_args(
+        ["train", "--data", str(shards), "--out", str(tmp_path / "run"), "--tokenizer", choice]
+    )
+    config = resolve_config(args)
+    assert config.train.tokenizer == choice
+    config.train.vocab_size = 600
+    run = RunDir(tmp_path / "run")
+    prepare_run(run, config, str(shards), resuming=False)
+    tok, model_config = Tokenizer.load(run.tokenizer), json.loads(run.model_config.read_text())
+    assert model_config["text"]["vocab_size"] == tok.vocab_size
+    if choice == "clip":
+        assert tok.merges() == Tokenizer.clip().merges()
+    elif choice == "train":
+        assert tok.merges() == Tokenizer.train(shard_captions(shards), vocab_size=600).merges()
+    else:
+        assert run.tokenizer.read_bytes() == (shards / "tokenizer.json").read_bytes()

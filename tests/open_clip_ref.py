@@ -1,0 +1,34 @@
+"""open_clip as the reference implementation in tests, imported with a torchvision stand-in when needed.
+
+open_clip imports torchvision for its image transforms only; torchvision's wheels do not import with the
+CPU torch build here, so ``tests/stubs/torchvision`` (the eval ops with torchvision's semantics) takes its
+place. A working torchvision, where installed, is used as is. Tests skip when open_clip is not installed
+(it is in the ``test`` extra).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+STUBS = Path(__file__).parent / "stubs"
+
+
+def import_open_clip() -> ModuleType:
+    """The ``open_clip`` module, or a skip naming why it cannot be imported."""
+    if "open_clip" in sys.modules:
+        return sys.modules["open_clip"]
+    try:
+        import torchvision  # noqa: F401
+    except Exception:  # absent, or built for another torch
+        for name in [m for m in sys.modules if m == "torchvision" or m.startswith("torchvision.")]:
+            del sys.modules[name]
+        sys.path.insert(0, str(STUBS))
+        try:
+            import torchvision  # noqa: F401, F811
+        finally:
+            sys.path.remove(str(STUBS))
+    return pytest.importorskip("open_clip", reason="open_clip_torch is not installed (pip install -e '.[test]')")
