@@ -13,6 +13,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import STATS_FILE
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_run_staged_publishes_once_then_reads_the_result(
     def work(out: Path) -> dict:
         calls.append(out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "stats.json").write_text('{"rows_out": 7}')
+        (out / STATS_FILE).write_text('{"rows_out": 7}')
         (out / "_SUCCESS").write_text("")
         return {"rows_out": 7}
 
@@ -114,7 +115,7 @@ def test_run_staged_publishes_once_then_reads_the_result(
     assert storage.run_staged("memory://staged", work) == {"rows_out": 7}
     assert len(calls) == 1 and calls[0].parent == tmp_path / "work"
     assert not calls[0].exists(), "the staging copy is removed once published"
-    assert memory.cat("/staged/stats.json") == b'{"rows_out": 7}'
+    assert memory.cat(f"/staged/{STATS_FILE}") == b'{"rows_out": 7}'
     local = tmp_path / "plain"
     assert storage.run_staged(f"file://{local}", work) == {"rows_out": 7}
     assert calls[-1] == local and (local / "_SUCCESS").exists()

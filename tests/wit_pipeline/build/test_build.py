@@ -17,6 +17,7 @@ from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.download.test_download import shard_samples
 from wit_pipeline.build.runner import build, read_build
 from wit_pipeline.config import load_config
+from wit_pipeline.layout import STATS_FILE
 
 CAPTIONS = [
     "a red bicycle leaning on a brick wall",
@@ -87,7 +88,7 @@ def run_build(config: Path, out: Path) -> subprocess.Popen:
 def final_state(out: Path) -> tuple[dict, list]:
     samples = shard_samples(out / "shards")
     table = pd.concat(pd.read_parquet(p) for p in sorted((out / "shards").glob("*.parquet")))
-    funnel = json.loads((out / "shards" / "stats.json").read_text())["funnel"]
+    funnel = json.loads((out / "shards" / STATS_FILE).read_text())["funnel"]
     contents = {k: (v["jpg"], v["txt"]) for k, v in samples.items()}
     return contents, [table.sort_values("key")[["key", "uid", "status", "error_message"]].values.tolist(), funnel]
 
