@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import PART_GLOB, rejects_location
+from wit_pipeline.layout import PART_GLOB, is_old_layout, rejects_location
 from wit_pipeline.manifest import list_parts, read_part
 from wit_pipeline.runtime.funnel import read_funnel
 
@@ -43,6 +43,7 @@ def summarize_manifest(path: str | Path, sample_rows: int = 5) -> dict:
         "rejects": sum(reject_reasons.values()),
         "rejects_by_reason": dict(reject_reasons.most_common()),
         "funnel": [s.to_dict() for s in read_funnel(root)] if root.is_dir() else [],
+        "old_layout": root.is_dir() and is_old_layout(root),
     }
 
 

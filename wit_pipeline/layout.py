@@ -3,16 +3,20 @@
 A **manifest directory** (written by ``import``, ``crawl``, ``filter`` and ``build``'s steps)::
 
     OUT/part-NNNNN.parquet            the kept rows: the only data files at the top
+    OUT/_metadata                     parquet summary of the kept parts (all their row groups)
     OUT/_stats.json                   the funnel (rows in, kept, rejected per stage and reason)
-    OUT/_rejects/part-NNNNN.parquet   every rejected row, with ``stage`` and ``reason``
+    OUT/_rejects/part-NNNNN.parquet   every rejected row, with ``stage`` and ``reason`` (+ ``_metadata``)
     OUT/_query_counts/part-00000.parquet   per-query counts (``wit filter`` with query matching)
     OUT/_SUCCESS, OUT/_job.json, OUT/_tasks/, OUT/_stages/, ...   completion marker and task state
 
 Every name but the kept parts starts with ``_``: the Hadoop/Spark convention that pandas, pyarrow
 datasets and dask skip, so ``pandas.read_parquet(OUT)`` is exactly the kept rows and
-``pandas.read_parquet(OUT / "_rejects")`` exactly the rejects. img2dataset reads a folder as
-``OUT/*.parquet`` (no recursion and no ``_`` rule), which is why the query counts live in a folder,
-not in a top-level ``_query_counts.parquet``.
+``pandas.read_parquet(OUT / "_rejects")`` exactly the rejects. Two readers need more:
+
+- dask lists every ``*.parquet`` file below a folder, ``_`` names included, unless the folder holds a
+  ``_metadata`` summary, which it then follows; so every manifest (and its ``_rejects``) has one.
+- img2dataset reads a folder as ``OUT/*.parquet`` (no recursion, no ``_`` rule), which is why the
+  query counts live in a folder, not in a top-level ``_query_counts.parquet``.
 
 A **shard directory** keeps img2dataset's layout (``NNNNN.tar``, ``NNNNN.parquet``,
 ``NNNNN_stats.json``, plus ``sizes.json``); wit's funnel there is ``_stats.json`` too.
@@ -34,6 +38,7 @@ REJECTS_DIR = "_rejects"
 QUERY_COUNTS_DIR = "_query_counts"
 QUERY_COUNTS_PART = "part-00000.parquet"
 SUCCESS = "_SUCCESS"
+SUMMARY_FILE = "_metadata"  # parquet summary of the parts: dask reads exactly the files it lists
 
 # The layout before metadata moved under ``_`` names; read, never written.
 OLD_STATS_FILE = "stats.json"

@@ -124,6 +124,11 @@ def _funnel_lines(funnel: list[dict]) -> list[str]:
 
 def summary_text(s: dict) -> str:
     lines = [f"manifest {s['path']}", f"  rows: {s['rows']} in {s['parts']} part(s); rejects: {s['rejects']}"]
+    if s["old_layout"]:
+        lines.append(
+            "  layout: written by an older wit (stats.json, rejects/): wit reads it, but pandas, pyarrow, dask and "
+            "img2dataset need the current one; rerun the step into a new directory"
+        )
     lines.append("  schema:")
     lines += [f"    {name}: {typ}" for name, typ in s["schema"].items()]
     lines += _funnel_lines(s["funnel"])

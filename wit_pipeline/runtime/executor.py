@@ -2,7 +2,8 @@
 
 A finished task directory holds ``part-J.parquet`` and ``rejects-J.parquet`` per chunk. When
 every task is done, chunks are moved to ``OUT/part-NNNNN.parquet`` and
-``OUT/_rejects/part-NNNNN.parquet`` numbered in task order, ``_stats.json`` is written and
+``OUT/_rejects/part-NNNNN.parquet`` numbered in task order, each folder's ``_metadata``
+summary and ``_stats.json`` are written and
 ``OUT/_SUCCESS`` marks the job complete. Every step is idempotent, so a job killed at any
 point resumes where it stopped and never writes a row twice.
 """
@@ -14,8 +15,8 @@ from pathlib import Path
 
 from distributed import Client
 
-from wit_pipeline.layout import REJECTS_DIR, part_name
-from wit_pipeline.runtime.atomic import write_parquet, write_text
+from wit_pipeline.layout import PART_GLOB, REJECTS_DIR, SUMMARY_FILE, part_name
+from wit_pipeline.runtime.atomic import write_parquet, write_parquet_summary, write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters
@@ -75,6 +76,8 @@ def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Se
                 move_into_place(src / f"rejects-{j:05d}.parquet", out / REJECTS_DIR / part_name(index + j))
             fault_point("publish", job, index + j)
         index += meta["chunks"]
+    write_parquet_summary(out / SUMMARY_FILE, sorted(out.glob(PART_GLOB)))
+    write_parquet_summary(out / REJECTS_DIR / SUMMARY_FILE, sorted((out / REJECTS_DIR).glob(PART_GLOB)))
     sources = [] if upstream is None else [upstream] if isinstance(upstream, (str, Path)) else list(upstream)
     upstream_funnel = merge_counters(read_funnel(u) for u in sources)
     info = {"job": job, "parts": index, "tasks": len(task_ids)}
