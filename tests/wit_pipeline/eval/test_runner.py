@@ -17,7 +17,8 @@ from tests.wit_pipeline.eval.helpers import (
     write_image_folder,
 )
 from wit_pipeline.errors import WitError
-from wit_pipeline.eval.runner import detect_layout, evaluate, select_tasks
+from wit_pipeline.eval.eval_data import detect_layout
+from wit_pipeline.eval.runner import evaluate, select_tasks
 from wit_pipeline.model import CLIP, ModelConfig
 from wit_pipeline.train import checkpoint as ckpt
 
@@ -58,13 +59,13 @@ def test_layout_is_recognised_or_a_clear_error(tmp_path: Path, data: dict[str, P
 
 
 def test_tasks_follow_the_layout() -> None:
-    assert select_tasks("all", "image_folder", "d") == ["zeroshot", "linear-probe"]
-    assert select_tasks("all", "shards", "d") == ["retrieval"]
-    assert select_tasks("linear-probe", "image_folder", "d") == ["linear-probe"]
-    with pytest.raises(WitError, match="--task zeroshot needs an image folder"):
-        select_tasks("zeroshot", "shards", "d")
+    assert select_tasks("all", "classification", "d") == ["zeroshot", "linear-probe"]
+    assert select_tasks("all", "retrieval", "d") == ["retrieval"]
+    assert select_tasks("linear-probe", "classification", "d") == ["linear-probe"]
+    with pytest.raises(WitError, match="--task zeroshot needs a classification set"):
+        select_tasks("zeroshot", "retrieval", "d")
     with pytest.raises(WitError, match="unknown task"):
-        select_tasks("captioning", "shards", "d")
+        select_tasks("captioning", "retrieval", "d")
 
 
 def test_eval_json_in_the_run_directory(untrained_run: Path, data: dict[str, Path]) -> None:
@@ -91,7 +92,7 @@ def test_bad_input_fails_before_the_model_is_loaded(tmp_path: Path, data: dict[s
     missing_run = tmp_path / "no-run"
     with pytest.raises(WitError, match="no such directory"):
         evaluate(missing_run, tmp_path / "nowhere")
-    with pytest.raises(WitError, match="--task retrieval needs a shard directory"):
+    with pytest.raises(WitError, match="--task retrieval needs a retrieval set"):
         evaluate(missing_run, data["folder"], task="retrieval")
     with pytest.raises(WitError, match="neither a template set"):
         evaluate(missing_run, data["folder"], templates=str(tmp_path / "none.txt"))
