@@ -1,4 +1,4 @@
-"""Evaluation data to features: an image folder (classification) or a shard directory (retrieval).
+"""Evaluation data to features: labelled images (classification) or captioned shards (retrieval).
 
 Shards are read with the loaders' safe tar reader (unsafe or non-regular members are never read, nothing
 is unpickled), in shard order. A sample's ``txt`` may hold several captions, one per line (CLIP_benchmark's

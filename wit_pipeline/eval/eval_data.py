@@ -107,7 +107,7 @@ def open_eval_data(data: str | os.PathLike, classnames: str | None = None, split
         return EvalData(source, dataset_name(source), SHARDS, RETRIEVAL)
     if layout == CLIP_BENCHMARK:
         return _benchmark_data(source, open_benchmark(data, split), classnames)
-    folder = scan_image_folder(data)
+    folder = scan_image_folder(source)
     templates = None
     if classnames:
         ids = [""] * len(folder.classnames)

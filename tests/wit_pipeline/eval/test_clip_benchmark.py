@@ -134,7 +134,11 @@ def test_bad_sets_are_one_line_errors(sets: dict[str, Path], tmp_path: Path) -> 
     shutil.copytree(sets["classification"], short)
     (short / "classnames.txt").write_text("\n".join(CLASSES[:4]) + "\n")
     model = prompt_model()
-    with pytest.raises(WitError, match=r"2\.tar: member s0000008\.cls: class index 4 out of range 0\.\.3 \(4 class names in .*short/classnames\.txt\)$"):
+    with pytest.raises(
+        WitError,
+        match=r"2\.tar: member s0000008\.cls: class index 4 out of range 0\.\.3 "
+        r"\(4 class names in .*short/classnames\.txt\)$",
+    ):
         evaluate_model(model, model.tokenize, short, ["zeroshot"], WIT_TEMPLATES, 4, 0)
     with pytest.raises(WitError, match=r"classnames\.txt\)$"):
         list(iter_eval_items(open_eval_data(short)))

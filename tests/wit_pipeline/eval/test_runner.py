@@ -25,8 +25,12 @@ from wit_pipeline.train import checkpoint as ckpt
 
 @pytest.fixture(scope="module")
 def untrained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_untrained_run(tmp_path_factory.mktemp("run"))
+
+
+def make_untrained_run(run: Path) -> Path:
     """A run directory with random weights: model config, tokenizer and ``model.safetensors``."""
-    run = tmp_path_factory.mktemp("run")
+    run.mkdir(parents=True, exist_ok=True)
     tokenizer = Tokenizer.train(["a red circle", "a blue square", "a photo of a green circle"] * 3, vocab_size=600)
     tokenizer.save(run / ckpt.TOKENIZER)
     config = ModelConfig.from_dict(MICRO_MODEL)
@@ -102,3 +106,18 @@ def test_bad_input_fails_before_the_model_is_loaded(tmp_path: Path, data: dict[s
         evaluate(missing_run, data["folder"], batch_size=0)
     with pytest.raises(WitError, match="--workers must be at least 0"):
         evaluate(missing_run, data["folder"], workers=-1)
+
+
+def test_several_sets_load_the_model_once(
+    untrained_run: Path, data: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wit_pipeline.train import run_dir
+
+    loads = []
+    real = run_dir.load_run
+    monkeypatch.setattr(run_dir, "load_run", lambda *a, **k: loads.append(a) or real(*a, **k))
+    record = evaluate(untrained_run, [data["folder"], data["shards"]], task="all", out=tmp_path / "e.json", workers=0)
+    assert len(loads) == 1
+    assert set(record["results"]) == {"folder/zeroshot", "folder/linear-probe", "shards/retrieval"}
+    single = evaluate(untrained_run, data["shards"], out=tmp_path / "one.json", workers=0)
+    assert single["results"]["retrieval"] == record["results"]["shards/retrieval"]
