@@ -35,7 +35,7 @@ from wit_pipeline.eval.clip_benchmark import (
 )
 from wit_pipeline.eval.clip_benchmark import EXPECTED as BENCHMARK_EXPECTED
 from wit_pipeline.eval.image_folder import EXPECTED as FOLDER_EXPECTED
-from wit_pipeline.eval.image_folder import ImageFolder, scan_image_folder
+from wit_pipeline.eval.image_folder import ImageFolder, is_image, scan_image_folder
 from wit_pipeline.eval.templates import IMAGENET80
 
 IMAGE_FOLDER, SHARDS, CLIP_BENCHMARK = "image_folder", "shards", "clip_benchmark"
@@ -91,7 +91,7 @@ def detect_layout(data: str | os.PathLike, split: str = DEFAULT_SPLIT) -> str:
         raise WitError(
             f"{loc}: neither layout (expected {BENCHMARK_EXPECTED} or a shard directory; image folders are local)"
         )
-    if not any(p.is_dir() and not p.name.startswith(".") for p in loc.iterdir()):
+    if not any((p.is_dir() or is_image(p)) and not p.name.startswith(".") for p in loc.iterdir()):
         raise WitError(f"{loc}: neither layout (expected {WANTED})")
     return IMAGE_FOLDER
 
