@@ -121,3 +121,18 @@ def test_inspect_rejects(outputs: dict[str, Path], capsys: pytest.CaptureFixture
     assert text.count("    language/") == 3
     assert main(["inspect", str(out), "--stage", "language"]) == 2
     assert capsys.readouterr().err.strip() == "wit: error: --stage needs --rejects"
+
+
+def test_a_publish_an_older_wit_began_is_finished_in_the_new_layout(tmp_path: Path) -> None:
+    """Killed after moving rejects into rejects/ but before stats and _SUCCESS: the rerun loses none of them."""
+    csv = mixed_csv(tmp_path / "list.csv", 300)
+    import_lists([str(csv)], tmp_path / "ref", ImportOptions(rows_per_part=100), progress=False)
+    out = tmp_path / "out"
+    import_lists([str(csv)], out, ImportOptions(rows_per_part=100), progress=False)
+    (out / layout.REJECTS_DIR).rename(out / layout.OLD_REJECTS_DIR)
+    for name in (layout.STATS_FILE, layout.SUCCESS, layout.SUMMARY_FILE):
+        (out / name).unlink()
+    import_lists([str(csv)], out, ImportOptions(rows_per_part=100), progress=False)
+    assert not (out / layout.OLD_REJECTS_DIR).exists()
+    assert read_rejects(out).equals(read_rejects(tmp_path / "ref")) and read_rejects(out).num_rows > 0
+    assert layout_stats(out) == layout_stats(tmp_path / "ref")

@@ -10,12 +10,13 @@ point resumes where it stopped and never writes a row twice.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from distributed import Client
 
-from wit_pipeline.layout import PART_GLOB, REJECTS_DIR, SUMMARY_FILE, part_name
+from wit_pipeline.layout import OLD_REJECTS_DIR, PART_GLOB, REJECTS_DIR, SUMMARY_FILE, part_name
 from wit_pipeline.runtime.atomic import write_parquet, write_parquet_summary, write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
@@ -64,6 +65,11 @@ def write_chunks(task: Task, tmp: Path) -> dict:
 def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Sequence[str | Path] | None) -> dict:
     """Number every task's chunks globally, move them into place, write stats and _SUCCESS."""
     (out / REJECTS_DIR).mkdir(exist_ok=True)
+    old_rejects = out / OLD_REJECTS_DIR
+    if old_rejects.is_dir():  # a publish an older wit began: its rejects join the new folder, none is lost
+        for part in old_rejects.glob(PART_GLOB):
+            move_into_place(part, out / REJECTS_DIR / part.name)
+        shutil.rmtree(old_rejects)
     index = 0
     groups = []
     for task_id in task_ids:
