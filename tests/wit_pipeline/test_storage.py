@@ -13,7 +13,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import STATS_FILE
+from wit_pipeline.layout import REJECTS_DIR, STATS_FILE
 
 
 @pytest.fixture
@@ -77,10 +77,10 @@ def test_publish_uploads_data_before_markers_and_resumes(
     local = tmp_path / "out"
     (local / "_tasks" / "00000").mkdir(parents=True)
     (local / "part-00000.parquet").write_bytes(b"data-0")
-    (local / "rejects").mkdir()
-    (local / "rejects" / "part-00000.parquet").write_bytes(b"rej")
+    (local / REJECTS_DIR).mkdir()
+    (local / REJECTS_DIR / "part-00000.parquet").write_bytes(b"rej")
     (local / "_tasks" / "00000" / "_SUCCESS").write_text("")
-    (local / "stats.json").write_text("{}")
+    (local / STATS_FILE).write_text("{}")
     (local / "_SUCCESS").write_text("")
     memory.pipe("/pub/part-00000.parquet", b"DATA-0")  # same size: left from an interrupted publish
     uploaded: list[str] = []
@@ -92,7 +92,7 @@ def test_publish_uploads_data_before_markers_and_resumes(
 
     monkeypatch.setattr(MemoryFileSystem, "put_file", spy)
     record = storage.publish(local, "memory://pub")
-    assert uploaded == ["rejects/part-00000.parquet", "stats.json", "_tasks/00000/_SUCCESS", "_SUCCESS"]
+    assert uploaded == [f"{REJECTS_DIR}/part-00000.parquet", STATS_FILE, "_tasks/00000/_SUCCESS", "_SUCCESS"]
     assert record["files"]["part-00000.parquet"] == 6
     assert json.loads(memory.cat("/pub/_PUBLISHED.json"))["files"] == record["files"]
     assert storage.published("memory://pub") and not storage.published(local)
