@@ -51,8 +51,8 @@ class RetrievalFeatures:
 
 
 def iter_captioned_images(source: str | Path | list[str], skipped: Counter) -> Iterator[CaptionedImage]:
-    """Every usable sample of a shard directory, in order; the others are counted in ``skipped`` by reason."""
-    for path in resolve_source(source).paths:
+    """Every usable sample of a shard directory (or list of shards), in order; the others are counted in ``skipped``."""
+    for path in source if isinstance(source, list) else resolve_source(source).paths:
         try:
             with open_shard(path) as tar:
                 for _, fields in iter_groups(tar, lambda _: True, lambda reason: skipped.update([reason])):
@@ -105,7 +105,8 @@ def shard_features(
 
     load = skip_undecodable(transform)
 
-    advance = progress.stage("images", resolve_source(source).num_samples)
+    # a list is shards already listed (a CLIP_benchmark split, maybe remote, without sizes.json): count unknown
+    advance = progress.stage("images", None if isinstance(source, list) else resolve_source(source).num_samples)
     captions: list[str] = []
     text_image: list[int] = []
     blocks: list[torch.Tensor] = []

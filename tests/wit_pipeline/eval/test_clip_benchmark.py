@@ -102,13 +102,20 @@ def test_retrieval_metrics_match_a_hand_computation(sets: dict[str, Path]) -> No
 @pytest.mark.parametrize("scheme", ["file", "memory"])
 def test_read_through_fsspec_urls(sets: dict[str, Path], scheme: str) -> None:
     if scheme == "file":
-        url = f"file://{sets['classification']}"
+        url, pairs = f"file://{sets['classification']}", f"file://{sets['retrieval']}"
     else:
         memory = fsspec.filesystem("memory")
-        for path in sorted(sets["classification"].rglob("*")):
+        for path in sorted(sets["classification"].parent.rglob("*")):
             if path.is_file():
                 memory.pipe(f"/cb/{path.relative_to(sets['classification'].parent)}", path.read_bytes())
-        url = "memory://cb/wds_colours"
+        url, pairs = "memory://cb/wds_colours", "memory://cb/wds_colour_captions"
+    texts = {f"{c} thing": {c: 1.0} for c in ("red", "green", "blue")} | {
+        "crimson thing": {"red": 1},
+        "sky": {"blue": 1},
+    }
+    model = ColourModel(texts | {"leaf": {"green": 1}})
+    report = evaluate_model(model, model.tokenize, pairs, ["retrieval"], [], 4, 0)["retrieval"]
+    assert report["images"] == 3 and report["texts"] == 6 and report["text_to_image_recall@1"] == 1.0
     model = prompt_model()
     local = evaluate_model(model, model.tokenize, sets["classification"], ["zeroshot"], WIT_TEMPLATES, 4, 0)
     remote = evaluate_model(model, model.tokenize, url, ["zeroshot"], WIT_TEMPLATES, 4, 0)
