@@ -123,8 +123,9 @@ def evaluate(
     """Evaluate a run directory, checkpoint or ``.safetensors`` file on ``data`` (one directory or several).
 
     ``out`` defaults to ``eval.json`` in the run or checkpoint directory (beside a weights file). The record
-    holds the inputs, the device, the wall time, one entry per dataset and ``results``: one report per task
-    (``DATASET/TASK`` when there are several datasets). CLIP_benchmark's JSON files go beside it.
+    holds the inputs, the device, the wall time, one entry per dataset (name, source, layout, tasks, templates)
+    and ``results``: one report per task (``DATASET/TASK`` when there are several datasets). CLIP_benchmark's
+    JSON files go beside it.
     """
     from wit_pipeline.runtime.atomic import write_json
     from wit_pipeline.train.distributed import resolve_device
@@ -163,7 +164,6 @@ def evaluate(
                     "layout": opened.layout,
                     "tasks": tasks,
                     "templates": prompts_name,
-                    "results": found,
                 }
             )
             results.update(found if len(plans) == 1 else {f"{name}/{t}": r for t, r in found.items()})
