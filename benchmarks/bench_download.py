@@ -168,7 +168,7 @@ def measure(side: str, manifest: Path, out: Path, args: argparse.Namespace) -> t
     child.start()
     seconds = results.get(timeout=3600)
     child.join()
-    written = sum(json.loads(p.read_text())["successes"] for p in out.glob("*_stats.json"))
+    written = sum(json.loads(p.read_text())["successes"] for p in out.glob("[0-9]*_stats.json"))
     shutil.rmtree(out, ignore_errors=True)
     return seconds, written
 

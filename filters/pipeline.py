@@ -10,13 +10,12 @@ Steps, each resumable on its own (intermediate outputs live under ``OUT/_stages`
 
 Quality rules run before dedup so a key's survivor is chosen among rows that are kept anyway
 (otherwise the survivor of an image could be its one caption that a later rule rejects). Each
-per-partition step is a ``run_job`` whose funnel carries its upstream's, so ``OUT/stats.json``
-holds the whole funnel; ``OUT/rejects/part-N`` holds every step's rejects of partition N.
+per-partition step is a ``run_job`` whose funnel carries its upstream's, so ``OUT/_stats.json``
+holds the whole funnel; ``OUT/_rejects/part-N`` holds every step's rejects of partition N.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,14 +26,16 @@ from distributed import Client
 from filters import settings
 from filters.balance import COUNTS_FILE, BalanceStage, write_counts
 from filters.dedup import DedupStage, write_losers
-from filters.publish import QUERY_TABLE, final_tasks, write_query_table
+from filters.publish import final_tasks, write_query_table
 from filters.queries import build_queries, load_queries, write_queries
 from filters.query_match import QueryMatchStage
 from wit_pipeline import storage
 from wit_pipeline.config import FiltersConfig
+from wit_pipeline.layout import query_counts_location, rejects_location
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import Stage, run_job
 from wit_pipeline.runtime.faults import fault_point
+from wit_pipeline.runtime.funnel import read_stats
 from wit_pipeline.runtime.stage import partition_tasks
 from wit_pipeline.runtime.tasks import claim
 
@@ -85,13 +86,13 @@ def filter_manifest(
         run_job(
             tasks, out, job="filter", fingerprint=fingerprint, client=client, upstream=run.upstream, progress=progress
         )
-    if config.query_matching and not (out / QUERY_TABLE).exists():
+    if config.query_matching and query_counts_location(out) is None:
         counts = work / "counts" / COUNTS_FILE if config.query_cap > 0 else None
         write_query_table(out, load_queries(queries_path), counts, config.query_cap, client)
         fault_point("filter", "query_table")
     if not config.keep_intermediate:
         settings.remove_intermediate(work)
-    return json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    return read_stats(out)
 
 
 def prepare(in_dir: str | Path, out_dir: str | Path, config: FiltersConfig, seed: int = 0) -> tuple[list[str], dict]:
@@ -129,7 +130,7 @@ class _Steps:
             progress=self.progress,
         )
         self.upstream = directory
-        self.reject_dirs.append(directory / "rejects")
+        self.reject_dirs.append(Path(rejects_location(directory)))
         return [str(p) for p in list_parts(directory)]
 
 

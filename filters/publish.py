@@ -1,8 +1,8 @@
 """The last step of ``wit filter``: final stages per partition, every step's rejects gathered, query table.
 
 ``FinalTask`` runs the last per-partition stages (balancing) and writes, for partition N, one
-rejects file holding the rows every earlier step rejected from it plus its own, so ``OUT/rejects``
-is complete. ``write_query_table`` writes ``OUT/query_counts.parquet``: each query's text, how
+rejects file holding the rows every earlier step rejected from it plus its own, so ``OUT/_rejects``
+is complete. ``write_query_table`` writes ``OUT/_query_counts/part-00000.parquet``: each query's text, how
 many rows matched it before balancing, its keep probability, and how many kept rows match it.
 """
 
@@ -18,11 +18,10 @@ import pyarrow.parquet as pq
 from distributed import Client
 
 from filters.balance import count_queries, keep_probabilities
+from wit_pipeline.layout import part_name, query_counts_target
 from wit_pipeline.manifest import list_parts, read_part
 from wit_pipeline.runtime import Chunk, Stage, apply_stages
 from wit_pipeline.runtime.atomic import write_parquet
-
-QUERY_TABLE = "query_counts.parquet"
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def final_tasks(parts: Sequence[str], stages: Sequence[Stage], reject_dirs: Sequ
             path=str(p),
             partition=i,
             stages=tuple(stages),
-            earlier_rejects=tuple(str(d / f"part-{i:05d}.parquet") for d in reject_dirs),
+            earlier_rejects=tuple(str(d / part_name(i)) for d in reject_dirs),
         )
         for i, p in enumerate(parts)
     ]
@@ -75,4 +74,6 @@ def write_query_table(
             "kept": pa.array(kept),
         }
     )
-    write_parquet(out / QUERY_TABLE, table)
+    target = Path(query_counts_target(out))
+    target.parent.mkdir(exist_ok=True)
+    write_parquet(target, table)

@@ -70,6 +70,17 @@ def iter_groups(
 
     Refused members are reported through ``on_skip(reason)`` when the sample being read is wanted.
     """
+    for index, _, fields in iter_keyed_groups(tar, wanted, on_skip, exts):
+        yield index, fields
+
+
+def iter_keyed_groups(
+    tar: tarfile.TarFile,
+    wanted: Callable[[int], bool],
+    on_skip: Callable[[str], None],
+    exts: frozenset[str] = WANTED_EXTS,
+) -> Iterator[tuple[int, str, dict[str, bytes]]]:
+    """``iter_groups`` with each sample's key: ``(index, key, {ext: bytes})``."""
     index, key, fields = -1, None, {}
     while (info := tar.next()) is not None:
         tar.members = []  # keep memory flat on large shards; members are never revisited
@@ -84,12 +95,12 @@ def iter_groups(
         name, ext = match.group(1), match.group(2).lower()
         if name != key:
             if key is not None:
-                yield index, fields
+                yield index, key, fields
             index, key, fields = index + 1, name, {}
         if ext in exts and ext not in fields and wanted(index):
             fields[ext] = tar.extractfile(info).read()
     if key is not None:
-        yield index, fields
+        yield index, key, fields
 
 
 def read_piece(path: str, shard: int, start: int, stop: int, on_skip: Callable[[str], None]) -> Iterator[RawSample]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.manifest import PART_GLOB, list_parts, read_part
+from wit_pipeline.layout import PART_GLOB, is_old_layout, rejects_location
+from wit_pipeline.manifest import list_parts, read_part
 from wit_pipeline.runtime.funnel import read_funnel
 
 
@@ -30,11 +31,9 @@ def summarize_manifest(path: str | Path, sample_rows: int = 5) -> dict:
             break
         sample += read_part(part).slice(0, sample_rows - len(sample)).to_pylist()
     reject_reasons: Counter = Counter()
-    reject_dir = root / "rejects" if root.is_dir() else None
-    if reject_dir and reject_dir.exists():
-        for rp in sorted(reject_dir.glob(PART_GLOB)):
-            t = pq.read_table(rp, columns=["stage", "reason"])
-            reject_reasons.update(f"{s}/{r}" for s, r in zip(t["stage"].to_pylist(), t["reason"].to_pylist()))
+    for rp in reject_parts(root) if root.is_dir() else []:
+        t = pq.read_table(rp, columns=["stage", "reason"])
+        reject_reasons.update(f"{s}/{r}" for s, r in zip(t["stage"].to_pylist(), t["reason"].to_pylist()))
     return {
         "path": str(root),
         "rows": rows,
@@ -44,6 +43,40 @@ def summarize_manifest(path: str | Path, sample_rows: int = 5) -> dict:
         "rejects": sum(reject_reasons.values()),
         "rejects_by_reason": dict(reject_reasons.most_common()),
         "funnel": [s.to_dict() for s in read_funnel(root)] if root.is_dir() else [],
+        "old_layout": root.is_dir() and is_old_layout(root),
+    }
+
+
+def reject_parts(directory: str | Path) -> list[Path]:
+    """The rejects part files of a manifest directory (``_rejects/``, or an old ``rejects/``)."""
+    return sorted(Path(rejects_location(directory)).glob(PART_GLOB))
+
+
+def summarize_rejects(path: str | Path, sample_rows: int = 5, stage: str | None = None) -> dict:
+    """The rejects of a manifest directory: count per stage/reason and sample rows (of ``stage`` only if given)."""
+    root = Path(path)
+    list_parts(root)  # a clear error when ``path`` is no manifest directory
+    parts = reject_parts(root)
+    by_reason: Counter = Counter()
+    sample: list[dict] = []
+    for part in parts:
+        try:
+            table = pq.read_table(part)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is a user-facing error
+            raise WitError(f"{part}: unreadable parquet file ({str(exc).splitlines()[0]})") from None
+        for row in table.to_pylist():
+            if stage is not None and row.get("stage") != stage:
+                continue
+            by_reason[f"{row.get('stage')}/{row.get('reason')}"] += 1
+            if len(sample) < sample_rows:
+                sample.append(row)
+    return {
+        "path": str(root),
+        "rejects_dir": str(rejects_location(root)),
+        "parts": len(parts),
+        "rejects": sum(by_reason.values()),
+        "by_reason": dict(by_reason.most_common()),
+        "sample": sample,
     }
 
 

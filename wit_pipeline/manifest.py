@@ -1,7 +1,8 @@
 """The manifest: the one Arrow schema every stage reads and writes, plus row validation.
 
-A manifest is a directory of ``part-NNNNN.parquet`` files. Required columns are fixed here;
-known optional columns have fixed types when present; any other column is carried along.
+A manifest is a directory of ``part-NNNNN.parquet`` files (the directory layout: ``wit_pipeline.layout``).
+Required columns are fixed here; known optional columns have fixed types when present; any other column
+is carried along.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pyarrow.compute as pc
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import PART_GLOB
 
 REQUIRED_FIELDS = [
     pa.field("uid", pa.string(), nullable=False),
@@ -38,7 +40,6 @@ MANIFEST_SCHEMA = pa.schema(REQUIRED_FIELDS)
 REQUIRED_COLUMNS = [f.name for f in REQUIRED_FIELDS]
 KNOWN_TYPES = {f.name: f.type for f in REQUIRED_FIELDS + OPTIONAL_FIELDS}
 REJECT_COLUMNS = ["stage", "reason"]
-PART_GLOB = "part-*.parquet"
 
 
 @dataclass(frozen=True)

@@ -221,13 +221,19 @@ def staged_output(out: str | os.PathLike, keep: bool = False) -> Iterator[Path]:
             shutil.rmtree(local, ignore_errors=True)
 
 
-def run_staged(out: str | os.PathLike, work: Callable[[Path], dict], result: str = "stats.json") -> dict:
+def run_staged(out: str | os.PathLike, work: Callable[[Path], dict], result_dir: str = "") -> dict:
     """``work(local_dir)`` for an output that may be remote; returns its result.
 
-    A remote output already published is not recomputed: its ``result`` file is read back.
+    A remote output already published is not recomputed: the stats file of its ``result_dir``
+    (``_stats.json``, or an old ``stats.json``) is read back.
     """
     loc = location(out)
     if isinstance(loc, str) and published(loc):
-        return read_json(join(loc, result))
+        from wit_pipeline.layout import STATS_FILE, stats_location  # layout builds on this module
+
+        path = stats_location(join(loc, result_dir) if result_dir else loc)
+        if path is None:
+            raise WitError(f"{loc}: published but has no {STATS_FILE}; remove it and rerun")
+        return read_json(path)
     with staged_output(loc) as local:
         return work(local)

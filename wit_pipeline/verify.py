@@ -4,17 +4,17 @@ A build directory (or a demo directory, which holds one under ``build/``) is che
 
 1. **Sources** (``sources/<kind>/``, one manifest per source kind): every stage of the recorded
    funnel adds up (``rows_in = kept + rejected``), the manifest holds exactly the rows the funnel
-   kept, and ``rejects/`` holds exactly the rows it rejected, each with a stage and a reason.
+   kept, and ``_rejects/`` holds exactly the rows it rejected, each with a stage and a reason.
    Input rows are counted here: the first stage's ``rows_in`` of every source.
 2. **Rows, by identity**: each row the sources kept must end in exactly one place, either a
-   reject of ``filtered/rejects`` (stage and reason) or one row of a final shard parquet
+   reject of ``filtered/_rejects`` (stage and reason) or one row of a final shard parquet
    (``success``: a sample in the tar; otherwise a reason and the status's stage). A row is
    identified by ``(uid, source, page_url)``: uid is a hash of (url, caption), so a crawl may
    legitimately emit the same uid twice (one image with one alt text on two pages, or twice on a
    page); such rows are identical in everything the pipeline reads and are counted by
    occurrence, i.e. the number of copies in the sources must equal the number of copies placed.
 3. **Shards**: parquet rows, tar members and ``sizes.json`` agree (``shard_check``).
-4. **Funnel**: the final ``shards/stats.json`` counts, per stage and reason, exactly the rejects
+4. **Funnel**: the final ``shards/_stats.json`` counts, per stage and reason, exactly the rejects
    found on disk, and its last stage keeps exactly the samples the tars hold.
 
 Memory is linear in the number of rows (one counter entry per row identity).
@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.manifest import PART_GLOB
+from wit_pipeline.layout import PART_GLOB, STATS_FILE, rejects_location
 from wit_pipeline.runtime.funnel import read_funnel
 from wit_pipeline.shards.shard_check import STATUS_STAGE, Problem, check_shard_dir
 
@@ -122,7 +122,7 @@ def _check_source(directory: Path, report: VerifyReport, rejects_seen: Counter) 
     rejected = _read_rejects(directory, report, rejects_seen, rejected_by, ["stage", "reason"])
     report.places[rejected_by] = sum(rejected.values())
     if not funnel:
-        report.problems.append(Problem("no_funnel", str(directory / "stats.json")))
+        report.problems.append(Problem("no_funnel", str(directory / STATS_FILE)))
         return kept
     report.inputs += funnel[0].rows_in
     _check_chain(funnel, str(directory), report)
@@ -161,7 +161,7 @@ def _read_rejects(directory: Path, report: VerifyReport, seen: Counter, place: s
 
     Every row must carry a stage and a reason; ``seen`` counts them per (stage, reason).
     """
-    paths = sorted((directory / "rejects").glob(PART_GLOB))
+    paths = sorted(Path(rejects_location(directory)).glob(PART_GLOB))
     rows: Counter = Counter()
     wanted = sorted({*columns, "stage", "reason"}, key=[*columns, "stage", "reason"].index)
     for table in _tables(paths, wanted, report, missing_ok=True):
@@ -232,7 +232,7 @@ def _check_final_funnel(shard_dir: Path, rejects_seen: Counter, report: VerifyRe
     """The final funnel counts exactly the rejects on disk and keeps exactly the shards' samples."""
     funnel = read_funnel(shard_dir)
     if not funnel:
-        report.problems.append(Problem("no_funnel", str(shard_dir / "stats.json")))
+        report.problems.append(Problem("no_funnel", str(shard_dir / STATS_FILE)))
         return
     recorded: Counter = Counter()
     for stage in funnel:

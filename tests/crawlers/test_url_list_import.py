@@ -13,11 +13,12 @@ import pytest
 from crawlers.url_list_import import ImportOptions, import_lists, map_columns
 from crawlers.url_list_readers import detect_format
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import REJECTS_DIR
 
 
 def kept_and_rejects(out: Path) -> tuple[pa.Table, pa.Table | None]:
     kept = pa.concat_tables(pq.read_table(p) for p in sorted(out.glob("part-*.parquet")))
-    rej = sorted((out / "rejects").glob("part-*.parquet"))
+    rej = sorted((out / REJECTS_DIR).glob("part-*.parquet"))
     return kept, (pa.concat_tables([pq.read_table(p) for p in rej], promote_options="permissive") if rej else None)
 
 

@@ -12,6 +12,7 @@ from tests.conftest import SHARED_FIXTURES
 from tests.crawlers.conftest import read_parts
 from tests.crawlers.warc_factory import html_response, wat_document, wat_metadata, write_warc
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import REJECTS_DIR
 
 COMMONCRAWL = SHARED_FIXTURES / "commoncrawl"
 needs_commoncrawl = pytest.mark.skipif(
@@ -44,7 +45,7 @@ def test_real_commoncrawl_warc_gives_the_captioned_images(tmp_path: Path) -> Non
     assert (funnel["rows_in"], funnel["kept"]) == (13, 7)
     assert funnel["rejected"] == {"empty_caption": 1, "missing_caption": 4, "tracking_pixel": 1}
     assert funnel["extra"]["html_pages"] == 1 and funnel["extra"]["images_with_caption"] == 7
-    rejects = read_parts(tmp_path / "rejects")
+    rejects = read_parts(tmp_path / REJECTS_DIR)
     assert set(rejects["input_file"].to_pylist()) == {str((COMMONCRAWL / "whirlwind.warc.gz").resolve())}
     assert rejects.num_rows == 6 and None not in rejects["record_offset"].to_pylist()
 

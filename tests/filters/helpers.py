@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from wit_pipeline.layout import REJECTS_DIR
 from wit_pipeline.manifest import compute_uid, conform
 
 
@@ -46,7 +47,7 @@ def read_kept(out: Path) -> pa.Table:
 
 def read_rejects(out: Path) -> pa.Table | None:
     """Every rejected row of an output directory, or None when there are none."""
-    parts = sorted((out / "rejects").glob("part-*.parquet"))
+    parts = sorted((out / REJECTS_DIR).glob("part-*.parquet"))
     if not parts:
         return None
     return pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")

@@ -15,6 +15,7 @@ from tests.filters.helpers import QUERY_LIST, mixed_csv, read_kept
 from wit_pipeline.cli import filter_cmd
 from wit_pipeline.cli.common import resolve_config
 from wit_pipeline.cli.main import main
+from wit_pipeline.layout import STATS_FILE, query_counts_location
 
 WIT = Path(sys.executable).with_name("wit")
 
@@ -50,8 +51,8 @@ def test_wit_filter_runs_end_to_end_and_reports_user_errors(tmp_path: Path) -> N
     assert "wit filter:" in result.stdout and "query_match" in result.stdout and "balance" in result.stdout
     kept = read_kept(out)
     assert kept.num_rows > 0 and set(kept["lang"].to_pylist()) == {"en"}
-    assert pq.read_table(out / "query_counts.parquet").num_rows == len(QUERY_LIST)
-    assert (out / "_config.toml").exists() and (out / "stats.json").exists()
+    assert pq.read_table(query_counts_location(out)).num_rows == len(QUERY_LIST)
+    assert (out / "_config.toml").exists() and (out / STATS_FILE).exists()
 
     failed = wit("filter", str(tmp_path / "missing"), "--out", str(tmp_path / "x"), "--quiet")
     assert failed.returncode == 2 and "Traceback" not in failed.stderr

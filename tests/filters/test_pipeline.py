@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -13,6 +14,7 @@ from filters.pipeline import filter_manifest
 from tests.filters.helpers import QUERY_LIST, mixed_csv, read_kept, read_rejects
 from wit_pipeline.config import FiltersConfig
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import STATS_FILE, query_counts_location
 
 FILTER_STAGES = ["caption", "language", "dedup", "query_match", "balance"]
 
@@ -67,7 +69,7 @@ def test_funnel_adds_up_and_rejects_hold_every_stage(tmp_path: Path, manifest: P
 
 def test_query_table_counts_before_and_after_balancing(tmp_path: Path, manifest: Path, queries_file: Path) -> None:
     filter_manifest(manifest, tmp_path / "out", config(queries_file), seed=0, progress=False)
-    table = pq.read_table(tmp_path / "out" / "query_counts.parquet").to_pylist()
+    table = pq.read_table(query_counts_location(tmp_path / "out")).to_pylist()
     assert [r["query"] for r in table] == QUERY_LIST
     kept = read_kept(tmp_path / "out")
     for row in table:
@@ -96,7 +98,7 @@ def test_rerun_after_a_kill_redoes_only_what_is_missing(
     monkeypatch.undo()
     stats = filter_manifest(manifest, tmp_path / "out", settings, seed=0, progress=False)
     assert clean_marker.stat().st_mtime_ns == stamp
-    assert stats["funnel"] == pipeline.json.loads((reference / "stats.json").read_text())["funnel"]
+    assert stats["funnel"] == json.loads((reference / STATS_FILE).read_text())["funnel"]
     assert read_kept(tmp_path / "out").equals(read_kept(reference))
     assert read_rejects(tmp_path / "out").equals(read_rejects(reference))
 

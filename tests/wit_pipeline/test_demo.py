@@ -19,6 +19,7 @@ from wit_pipeline.cli.inspect_cmd import run_text
 from wit_pipeline.demo import PORT_FILE, DemoSettings, _resume_port, run_demo
 from wit_pipeline.errors import WitError
 from wit_pipeline.inspect import is_run_dir, summarize_run
+from wit_pipeline.layout import REJECTS_DIR
 from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.shapes import CLASSES
 from wit_pipeline.miniweb.site import FOREIGN_TEMPLATES, JUNK, build_site
@@ -42,8 +43,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 def final_places(build: Path) -> pd.DataFrame:
     """Every crawled row with its final place: (stage, reason), or ("sample", "kept")."""
     columns = ["url", "caption", "stage", "reason"]
-    crawl = _parts(build / "sources" / "html" / "rejects")
-    filtered = _parts(build / "filtered" / "rejects")
+    crawl = _parts(build / "sources" / "html" / REJECTS_DIR)
+    filtered = _parts(build / "filtered" / REJECTS_DIR)
     shards = _parts(build / "shards", "0*.parquet")
     shards["stage"] = shards["status"].map(lambda s: "sample" if s == "success" else "download_or_image")
     shards["reason"] = shards["error_message"].map(lambda m: "kept" if m is None else m.split(":", 1)[0])

@@ -13,6 +13,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import REJECTS_DIR, STATS_FILE
 
 
 @pytest.fixture
@@ -76,10 +77,10 @@ def test_publish_uploads_data_before_markers_and_resumes(
     local = tmp_path / "out"
     (local / "_tasks" / "00000").mkdir(parents=True)
     (local / "part-00000.parquet").write_bytes(b"data-0")
-    (local / "rejects").mkdir()
-    (local / "rejects" / "part-00000.parquet").write_bytes(b"rej")
+    (local / REJECTS_DIR).mkdir()
+    (local / REJECTS_DIR / "part-00000.parquet").write_bytes(b"rej")
     (local / "_tasks" / "00000" / "_SUCCESS").write_text("")
-    (local / "stats.json").write_text("{}")
+    (local / STATS_FILE).write_text("{}")
     (local / "_SUCCESS").write_text("")
     memory.pipe("/pub/part-00000.parquet", b"DATA-0")  # same size: left from an interrupted publish
     uploaded: list[str] = []
@@ -91,7 +92,7 @@ def test_publish_uploads_data_before_markers_and_resumes(
 
     monkeypatch.setattr(MemoryFileSystem, "put_file", spy)
     record = storage.publish(local, "memory://pub")
-    assert uploaded == ["rejects/part-00000.parquet", "stats.json", "_tasks/00000/_SUCCESS", "_SUCCESS"]
+    assert uploaded == [f"{REJECTS_DIR}/part-00000.parquet", STATS_FILE, "_tasks/00000/_SUCCESS", "_SUCCESS"]
     assert record["files"]["part-00000.parquet"] == 6
     assert json.loads(memory.cat("/pub/_PUBLISHED.json"))["files"] == record["files"]
     assert storage.published("memory://pub") and not storage.published(local)
@@ -106,7 +107,7 @@ def test_run_staged_publishes_once_then_reads_the_result(
     def work(out: Path) -> dict:
         calls.append(out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "stats.json").write_text('{"rows_out": 7}')
+        (out / STATS_FILE).write_text('{"rows_out": 7}')
         (out / "_SUCCESS").write_text("")
         return {"rows_out": 7}
 
@@ -114,7 +115,7 @@ def test_run_staged_publishes_once_then_reads_the_result(
     assert storage.run_staged("memory://staged", work) == {"rows_out": 7}
     assert len(calls) == 1 and calls[0].parent == tmp_path / "work"
     assert not calls[0].exists(), "the staging copy is removed once published"
-    assert memory.cat("/staged/stats.json") == b'{"rows_out": 7}'
+    assert memory.cat(f"/staged/{STATS_FILE}") == b'{"rows_out": 7}'
     local = tmp_path / "plain"
     assert storage.run_staged(f"file://{local}", work) == {"rows_out": 7}
     assert calls[-1] == local and (local / "_SUCCESS").exists()

@@ -19,6 +19,7 @@ from tests.wit_pipeline.download.image_server import image_server
 from wit_pipeline.build.runner import build
 from wit_pipeline.cli.main import main
 from wit_pipeline.config import load_config
+from wit_pipeline.layout import REJECTS_DIR
 from wit_pipeline.verify import verify_build
 
 
@@ -69,7 +70,7 @@ def first_shard_parquet(out: Path) -> Path:
 
 
 def drop_filter_reject(out: Path) -> None:
-    path = next(p for p in sorted((out / "filtered" / "rejects").glob("*.parquet")) if pq.read_table(p).num_rows)
+    path = next(p for p in sorted((out / "filtered" / REJECTS_DIR).glob("*.parquet")) if pq.read_table(p).num_rows)
     rewrite_parquet(path, lambda t: t.slice(1))
 
 
@@ -79,7 +80,7 @@ def duplicate_shard_row(out: Path) -> None:
 
 def reject_a_shipped_row(out: Path) -> None:
     shipped = pq.read_table(first_shard_parquet(out)).slice(0, 1)
-    path = sorted((out / "filtered" / "rejects").glob("*.parquet"))[0]
+    path = sorted((out / "filtered" / REJECTS_DIR).glob("*.parquet"))[0]
     table = pq.read_table(path)
     row = {
         c: shipped[c] if c in shipped.column_names else pa.nulls(1, table.schema.field(c).type)
@@ -90,7 +91,7 @@ def reject_a_shipped_row(out: Path) -> None:
 
 
 def blank_a_reason(out: Path) -> None:
-    path = next(p for p in sorted((out / "filtered" / "rejects").glob("*.parquet")) if pq.read_table(p).num_rows)
+    path = next(p for p in sorted((out / "filtered" / REJECTS_DIR).glob("*.parquet")) if pq.read_table(p).num_rows)
     rewrite_parquet(
         path, lambda t: t.set_column(t.schema.get_field_index("reason"), "reason", pa.nulls(len(t), pa.string()))
     )

@@ -35,7 +35,6 @@ from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.faults import fault_point
-from wit_pipeline.runtime.funnel import STATS_FILE
 from wit_pipeline.runtime.stage import partition_tasks
 
 BUILD_FILE = "build.json"
@@ -64,9 +63,7 @@ def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None
     published when the build is complete (``wit_pipeline.storage``).
     """
     if storage.is_remote(out_dir):
-        return storage.run_staged(
-            out_dir, lambda local: build(config, local, client, progress), result=f"shards/{STATS_FILE}"
-        )
+        return storage.run_staged(out_dir, lambda local: build(config, local, client, progress), result_dir="shards")
     out = storage.working_dir(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_resolved(config, out)

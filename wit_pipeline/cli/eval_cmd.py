@@ -1,9 +1,8 @@
-"""``wit eval RUN_OR_CHECKPOINT --data DIR``: zero-shot classification, retrieval and linear probe."""
+"""``wit eval RUN_OR_CHECKPOINT --data DIR [--data DIR ...]``: zero-shot classification, retrieval, linear probe."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from wit_pipeline.cli.common import out_path, resolve_config
 from wit_pipeline.errors import WitError
@@ -16,8 +15,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="evaluate a run or checkpoint: zero-shot, retrieval, linear probe",
         description="Evaluate a training run, checkpoint directory or .safetensors file. --data is an image folder "
         "DIR/<class name>/*.png|jpg|jpeg|webp (zero-shot classification and linear probe; '_' in folder names reads "
-        "as a space) or a shard directory with sizes.json (image<->text retrieval; a txt of several lines gives "
-        "several captions). Writes eval.json (default: in the run directory) and prints a table.",
+        "as a space, or --classnames names the classes), a CLIP_benchmark webdataset set (DIR/classnames.txt, "
+        "DIR/zeroshot_classification_templates.txt, DIR/test/0.tar with KEY.cls + KEY.webp, or KEY.txt for "
+        "retrieval; local or an fsspec URL) or a shard directory with sizes.json (image<->text retrieval). Give "
+        "--data several times to evaluate a suite with the model loaded once. Writes eval.json (default: in the "
+        "run directory), CLIP_benchmark's result JSON beside it (eval_clip_benchmark/), and prints one table.",
     )
     p.add_argument(
         "model",
@@ -25,13 +27,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run, checkpoint, .safetensors, or pretrained CLIP weights (OpenAI-layout .pt/.bin/.safetensors, "
         "open_clip model directory)",
     )
-    p.add_argument("--data", dest="eval.data", metavar="DIR", help="image folder or shard directory")
+    p.add_argument(
+        "--data",
+        action="append",
+        metavar="DIR",
+        help="image folder, CLIP_benchmark set (path or URL) or shard directory; repeat for a suite",
+    )
+    p.add_argument(
+        "--classnames",
+        metavar="FILE|imagenet",
+        help="class names of an image folder (one per line in folder order, or id<TAB>name) or of a CLIP_benchmark "
+        "set; 'imagenet': CLIP's 1000 ImageNet names (folders n01440764 ...) and its 80 templates",
+    )
+    p.add_argument("--split", default="test", metavar="NAME", help="CLIP_benchmark split folder (default test)")
     p.add_argument("--task", dest="eval.task", choices=TASK_CHOICES, help="what to run (default: all the data allows)")
     p.add_argument(
         "--templates",
         dest="eval.templates",
         metavar="NAME|FILE",
-        help="zero-shot prompts: clip, ensemble (default), imagenet80, or a file with one template per line ({})",
+        help="zero-shot prompts: clip, ensemble, imagenet80, or a file with one template per line ({}); default: the "
+        "set's own (CLIP_benchmark's templates file, imagenet80 with --classnames imagenet), else ensemble",
     )
     p.add_argument("--batch-size", dest="eval.batch_size", type=int, metavar="N", help="images per batch (64)")
     p.add_argument("--device", dest="eval.device", metavar="DEVICE", help="auto (default), cpu, cuda, cuda:N")
@@ -49,7 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     settings = config.eval
-    if not settings.data:
+    data = args.data or ([settings.data] if settings.data else [])
+    if not data:
         raise WitError("no evaluation data: give --data DIR (or [eval] data in --config)")
 
     from wit_pipeline.eval.runner import evaluate
@@ -57,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     record = evaluate(
         args.model,
-        settings.data,
+        data if len(data) > 1 else data[0],
         task=settings.task,
         templates=settings.templates,
         batch_size=settings.batch_size,
@@ -66,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
         workers=settings.workers,
         seed=config.runtime.seed,
         progress=not args.quiet,
+        classnames=args.classnames,
+        split=args.split,
     )
     print(format_table(record["results"]))
     tasks, seconds = ", ".join(record["tasks"]), record["seconds"]
-    print(f"wit eval: {tasks} on {Path(settings.data)} in {seconds:.1f} s -> {record['out']}")
+    where = ", ".join(d["name"] for d in record["datasets"])
+    print(f"wit eval: {tasks} on {where} in {seconds:.1f} s -> {record['out']}")
     return 0

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
-from wit_pipeline.inspect import is_run_dir, is_shard_dir, summarize_manifest, summarize_run, summarize_shards
+from wit_pipeline.errors import WitError
+from wit_pipeline.inspect import (
+    is_run_dir,
+    is_shard_dir,
+    summarize_manifest,
+    summarize_rejects,
+    summarize_run,
+    summarize_shards,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", help="manifest directory (or one part file), or shard directory")
     p.add_argument("--rows", type=int, default=5, help="sample rows to show (default 5)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--rejects",
+        action="store_true",
+        help="show a manifest's rejected rows (OUT/_rejects): counts per stage/reason and --rows sample rows",
+    )
+    p.add_argument("--stage", metavar="NAME", help="with --rejects: only the rows this stage rejected")
     p.add_argument(
         "--verify",
         action="store_true",
@@ -34,6 +48,12 @@ def run(args: argparse.Namespace) -> int:
         report = verify_build(args.path)
         print(json.dumps(report.to_dict(), indent=2, default=str) if args.json else report.text())
         return 0 if report.ok else 1
+    if args.stage and not args.rejects:
+        raise WitError("--stage needs --rejects")
+    if args.rejects:
+        summary = summarize_rejects(args.path, sample_rows=args.rows, stage=args.stage)
+        print(json.dumps(summary, indent=2, default=str) if args.json else rejects_text(summary))
+        return 0
     if is_run_dir(args.path):
         summary = summarize_run(args.path)
         text = run_text
@@ -45,6 +65,18 @@ def run(args: argparse.Namespace) -> int:
         text = summary_text
     print(json.dumps(summary, indent=2, default=str) if args.json else text(summary))
     return 0
+
+
+def rejects_text(s: dict) -> str:
+    lines = [f"rejects of {s['path']} ({s['rejects_dir']})", f"  rows: {s['rejects']} in {s['parts']} part(s)"]
+    if s["by_reason"]:
+        lines.append("  by stage/reason: " + ", ".join(f"{k}={v}" for k, v in s["by_reason"].items()))
+    if s["sample"]:
+        lines.append("  sample:")
+        for row in s["sample"]:
+            where = f"{row.get('stage')}/{row.get('reason')}"
+            lines.append(f"    {where}  {row.get('url')}  |  {str(row.get('caption'))[:80]}")
+    return "\n".join(lines)
 
 
 def shards_text(s: dict) -> str:
@@ -92,6 +124,11 @@ def _funnel_lines(funnel: list[dict]) -> list[str]:
 
 def summary_text(s: dict) -> str:
     lines = [f"manifest {s['path']}", f"  rows: {s['rows']} in {s['parts']} part(s); rejects: {s['rejects']}"]
+    if s["old_layout"]:
+        lines.append(
+            "  layout: written by an older wit (stats.json, rejects/): wit reads it, but pandas, pyarrow, dask and "
+            "img2dataset need the current one; rerun the step into a new directory"
+        )
     lines.append("  schema:")
     lines += [f"    {name}: {typ}" for name, typ in s["schema"].items()]
     lines += _funnel_lines(s["funnel"])

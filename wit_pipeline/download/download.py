@@ -20,8 +20,9 @@ from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.plan import plan_shards
 from wit_pipeline.download.shard_task import DownloadShardTask
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import SUMMARY_FILE
 from wit_pipeline.runtime import run_file_job
-from wit_pipeline.runtime.atomic import write_json
+from wit_pipeline.runtime.atomic import write_json, write_parquet_summary
 
 SIZES_FILE = "sizes.json"
 INFO_FILE = "_info.json"
@@ -68,7 +69,10 @@ def download_manifest(
 
 
 def write_shard_index(out: Path, config: dict) -> dict:
-    """Write ``sizes.json`` (successful samples per tar) and ``_info.json`` (totals, config)."""
+    """Write ``sizes.json`` (successful samples per tar), ``_info.json`` (totals, config) and ``_metadata``.
+
+    ``_metadata`` summarises the shard parquets, so dask reads exactly them (not ``_raw/`` below).
+    """
     sizes, attempted, statuses = {}, 0, {}
     for parquet in sorted(out.glob("[0-9]*.parquet")):
         table = pq.read_table(parquet, columns=["status"])
@@ -78,6 +82,7 @@ def write_shard_index(out: Path, config: dict) -> dict:
             statuses[status] = statuses.get(status, 0) + 1
         sizes[parquet.with_suffix(".tar").name] = column.count("success")
     write_json(out / SIZES_FILE, sizes)
+    write_parquet_summary(out / SUMMARY_FILE, sorted(out.glob("[0-9]*.parquet")))
     info = {
         "version": __version__,
         "shards": len(sizes),

@@ -6,7 +6,7 @@ OUT/NNNNN.txt.npy        caption features, same rows
 OUT/NNNNN.rows.parquet   key, shard, row, uid, caption, clip_score: row i of the arrays
 OUT/index.parquet        every shard's rows in shard order; its row number is the global position
 OUT/_info.json           model, weights digest, data, embed_dim, dtype, samples, per-shard counts
-OUT/stats.json           the funnel: the shards' own, then ``embed`` (skips per reason)
+OUT/_stats.json          the funnel: the shards' own, then ``embed`` (skips per reason)
 OUT/_SUCCESS             written last: the directory is complete
 ```
 

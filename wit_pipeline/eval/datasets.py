@@ -1,4 +1,4 @@
-"""Evaluation data to features: an image folder (classification) or a shard directory (retrieval).
+"""Evaluation data to features: labelled images (classification) or captioned shards (retrieval).
 
 Shards are read with the loaders' safe tar reader (unsafe or non-regular members are never read, nothing
 is unpickled), in shard order. A sample's ``txt`` may hold several captions, one per line (CLIP_benchmark's
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tarfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import torch
 from loaders.shard_source import resolve_source
 from loaders.tar_reader import IMAGE_EXTS, TEXT_EXT, iter_groups, open_shard
 from wit_pipeline.errors import WitError
+from wit_pipeline.eval.eval_data import EvalItem
 from wit_pipeline.eval.features import (
     decoded_batches,
     encode_images,
@@ -49,9 +50,9 @@ class RetrievalFeatures:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def iter_captioned_images(source: str | Path, skipped: Counter) -> Iterator[CaptionedImage]:
-    """Every usable sample of a shard directory, in order; the others are counted in ``skipped`` by reason."""
-    for path in resolve_source(source).paths:
+def iter_captioned_images(source: str | Path | list[str], skipped: Counter) -> Iterator[CaptionedImage]:
+    """Every usable sample of a shard directory (or list of shards), in order; the others are counted in ``skipped``."""
+    for path in source if isinstance(source, list) else resolve_source(source).paths:
         try:
             with open_shard(path) as tar:
                 for _, fields in iter_groups(tar, lambda _: True, lambda reason: skipped.update([reason])):
@@ -85,7 +86,7 @@ def _captioned(fields: dict[str, bytes], skipped: Counter) -> CaptionedImage | N
 def shard_features(
     model: Any,
     tokenizer: Any,
-    source: str | Path,
+    source: str | Path | list[str],
     batch_size: int,
     workers: int = 2,
     progress: EvalProgress | None = None,
@@ -104,7 +105,8 @@ def shard_features(
 
     load = skip_undecodable(transform)
 
-    advance = progress.stage("images", resolve_source(source).num_samples)
+    # a list is shards already listed (a CLIP_benchmark split, maybe remote, without sizes.json): count unknown
+    advance = progress.stage("images", None if isinstance(source, list) else resolve_source(source).num_samples)
     captions: list[str] = []
     text_image: list[int] = []
     blocks: list[torch.Tensor] = []
@@ -125,22 +127,68 @@ def shard_features(
     return RetrievalFeatures(torch.cat(blocks), texts, torch.tensor(text_image), dict(sorted(skipped.items())))
 
 
+@dataclass
+class LabelledFeatures:
+    """Features of a classification set: ``features[i]`` has class ``labels[i]``; samples skipped by reason."""
+
+    features: torch.Tensor
+    labels: torch.Tensor
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def labelled_features(
+    model: Any,
+    items: Iterable[EvalItem],
+    batch_size: int,
+    workers: int = 2,
+    progress: EvalProgress | None = None,
+    total: int | None = None,
+    strict: bool = False,
+    skipped: Counter | None = None,
+) -> LabelledFeatures:
+    """Normalised image features and labels of labelled ``items``, in their order.
+
+    An image that does not decode is a ``WitError`` naming its key when ``strict`` (a user's own folder), else
+    it is skipped and counted (untrusted shards). ``skipped`` may already hold the reader's skips.
+    """
+    progress = progress or EvalProgress(False)
+    transform = eval_transform(model.config.vision.image_size)
+    skipped = skipped if skipped is not None else Counter()
+
+    def load(item: EvalItem) -> torch.Tensor | None:
+        try:
+            return transform(item.image)
+        except Exception as exc:  # any decoder failure: name the file, or skip an untrusted sample
+            if strict:
+                raise WitError(f"{item.key}: cannot read image ({type(exc).__name__}: {exc})") from None
+            return None
+
+    advance = progress.stage("images", total)
+    blocks: list[torch.Tensor] = []
+    labels: list[int] = []
+    offered = 0
+
+    def counted() -> Iterator[EvalItem]:
+        nonlocal offered
+        for item in items:
+            offered += 1
+            yield item
+
+    for kept, images in decoded_batches(counted(), load, batch_size, workers):
+        labels.extend(item.label for item in kept)
+        blocks.append(encode_images(model, images))
+        advance(images.shape[0])
+    if offered > len(labels):
+        skipped.update({"decode_error": offered - len(labels)})
+    if not blocks:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(skipped.items())) or "no samples"
+        raise WitError(f"no usable labelled images ({reasons})")
+    return LabelledFeatures(torch.cat(blocks), torch.tensor(labels), dict(sorted(skipped.items())))
+
+
 def folder_features(
     model: Any, folder: ImageFolder, batch_size: int, workers: int = 2, progress: EvalProgress | None = None
 ) -> torch.Tensor:
     """Normalised image features ``[N, D]`` of an image folder, in its order; a bad image is a ``WitError``."""
-    progress = progress or EvalProgress(False)
-    transform = eval_transform(model.config.vision.image_size)
-
-    def load(path: Path) -> torch.Tensor:
-        try:
-            return transform(path.read_bytes())
-        except Exception as exc:  # any decoder failure: name the file, the user can fix or remove it
-            raise WitError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from None
-
-    advance = progress.stage("images", len(folder.paths))
-    blocks = []
-    for _, images in decoded_batches(folder.paths, load, batch_size, workers):
-        blocks.append(encode_images(model, images))
-        advance(images.shape[0])
-    return torch.cat(blocks)
+    items = (EvalItem(str(path), path.read_bytes(), label) for path, label in zip(folder.paths, folder.labels))
+    return labelled_features(model, items, batch_size, workers, progress, len(folder.paths), strict=True).features

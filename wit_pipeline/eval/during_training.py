@@ -1,4 +1,4 @@
-"""Evaluation inside ``wit train``: zero-shot on an image folder or retrieval on shards, every N steps.
+"""Evaluation inside ``wit train``: zero-shot on a classification set or retrieval on shards, every N steps.
 
 The data and templates are checked when training starts, so a wrong ``--eval-data`` fails before the
 first step rather than after hours of training. Results are flat scalars for ``metrics.jsonl``.
@@ -13,9 +13,9 @@ import torch
 
 from wit_pipeline.config import EvalConfig
 from wit_pipeline.errors import WitError
-from wit_pipeline.eval.runner import IMAGE_FOLDER, check_data, detect_layout, evaluate_model
+from wit_pipeline.eval.eval_data import CLASSIFICATION, open_eval_data
+from wit_pipeline.eval.runner import evaluate_model, set_templates
 from wit_pipeline.eval.table import flat_scalars
-from wit_pipeline.eval.templates import resolve_templates
 
 
 class TrainingEval:
@@ -25,10 +25,9 @@ class TrainingEval:
         if batch_size < 1:
             raise WitError(f"[eval] batch_size must be at least 1, got {batch_size}")
         self.data, self.batch_size, self.workers = data, batch_size, workers
-        layout = detect_layout(data)
-        check_data(data, layout)
-        self.tasks = ["zeroshot"] if layout == IMAGE_FOLDER else ["retrieval"]
-        self.templates = resolve_templates(templates)
+        self.data = open_eval_data(data)
+        self.tasks = ["zeroshot"] if self.data.kind == CLASSIFICATION else ["retrieval"]
+        self.templates, _ = set_templates(self.data, templates)
 
     def __call__(self, model: torch.nn.Module, tokenizer: Any) -> dict[str, float | int]:
         """Evaluate ``model`` in eval mode without gradients, then put it back in the mode it was in."""

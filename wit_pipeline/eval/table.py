@@ -47,7 +47,7 @@ def format_table(results: dict[str, dict]) -> str:
     """A plain-text table of the headline numbers of every task in ``results``."""
     rows = [("task", "metric", "value")]
     for task, report in results.items():
-        for key, label in ROWS.get(task, ()):
+        for key, label in ROWS.get(task.rsplit("/", 1)[-1], ()):  # "DATASET/TASK" when there are several
             if key in report:
                 rows.append((task, label, format_value(key, report)))
         skipped = report.get("skipped")

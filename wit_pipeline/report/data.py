@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wit_pipeline.layout import QUERY_COUNTS_DIR, STATS_FILE
 from wit_pipeline.report.dataset_data import (
     CaptionLengths,
     Languages,
@@ -84,7 +85,7 @@ def gather(path: str | Path, options: ReportOptions | None = None) -> ReportData
     data.shard_info = read_shard_info(inputs)
     if data.funnel is None:
         data.absent["funnel"] = (
-            f"no stats.json or build.json with a funnel in {inputs.root} (wit import, crawl, filter, download "
+            f"no {STATS_FILE} or build.json with a funnel in {inputs.root} (wit import, crawl, filter, download "
             "and build write one)"
             if has_dataset
             else _no_dataset(inputs)
@@ -102,9 +103,9 @@ def gather(path: str | Path, options: ReportOptions | None = None) -> ReportData
     data.queries = query_counts(inputs, options.top_queries)
     if data.queries is None:
         data.absent["queries"] = (
-            f"no query_counts.parquet in {inputs.manifest}: query matching and balancing did not run"
+            f"no {QUERY_COUNTS_DIR} table in {inputs.manifest}: query matching and balancing did not run"
             if inputs.manifest is not None
-            else "no wit filter output (it writes query_counts.parquet)"
+            else f"no wit filter output (it writes {QUERY_COUNTS_DIR})"
             if has_dataset
             else _no_dataset(inputs)
         )

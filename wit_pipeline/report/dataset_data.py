@@ -16,12 +16,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.manifest import PART_GLOB
+from wit_pipeline.layout import PART_GLOB, query_counts_location
 from wit_pipeline.report.locate import ReportInputs
 from wit_pipeline.report.svg import nice_step
 from wit_pipeline.runtime.funnel import read_funnel
 
-QUERY_TABLE = "query_counts.parquet"
 FILTER_RECORD = "_filter.json"
 
 
@@ -65,7 +64,7 @@ class QueryCounts:
 
 
 def read_funnel_for(inputs: ReportInputs) -> list[dict] | None:
-    """The fullest funnel there is: build.json's, else the shards' stats.json, else the manifest's."""
+    """The fullest funnel there is: build.json's, else the shards' _stats.json, else the manifest's."""
     if inputs.build is not None and (inputs.build / "build.json").exists():
         data = _load_json(inputs.build / "build.json")
         if isinstance(data, dict) and isinstance(data.get("funnel"), list):
@@ -148,10 +147,10 @@ def caption_lengths(inputs: ReportInputs, max_rows: int) -> CaptionLengths | Non
 
 
 def query_counts(inputs: ReportInputs, top: int) -> QueryCounts | None:
-    """The ``top`` most matched queries of ``query_counts.parquet`` and how many were matched and capped."""
-    if inputs.manifest is None or not (inputs.manifest / QUERY_TABLE).exists():
+    """The ``top`` most matched queries of the filter's query table and how many were matched and capped."""
+    path = query_counts_location(inputs.manifest) if inputs.manifest is not None else None
+    if path is None:
         return None
-    path = inputs.manifest / QUERY_TABLE
     try:
         table = pq.read_table(path, columns=["query", "matched", "keep_probability", "kept"])
     except (OSError, ValueError) as exc:

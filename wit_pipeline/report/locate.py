@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.manifest import PART_GLOB
+from wit_pipeline.layout import is_manifest_dir, rejects_location
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def _is_build(path: Path) -> bool:
 
 
 def _is_manifest(path: Path) -> bool:
-    return path.is_dir() and ((path / "stats.json").exists() or any(path.glob(PART_GLOB)))
+    return is_manifest_dir(path)
 
 
 def _is_shards(path: Path) -> bool:
@@ -69,9 +69,10 @@ def locate_inputs(path: str | Path) -> ReportInputs:
     eval_file = _first(*(f for f in (root / "eval.json", run / "eval.json" if run else None) if f and f.exists()))
     reject_dirs: list[Path] = []
     if build is not None and (build / "sources").is_dir():
-        reject_dirs += sorted(p / "rejects" for p in (build / "sources").iterdir() if (p / "rejects").is_dir())
-    if manifest is not None and (manifest / "rejects").is_dir():
-        reject_dirs.append(manifest / "rejects")
+        reject_dirs += [Path(rejects_location(p)) for p in sorted((build / "sources").iterdir()) if p.is_dir()]
+    if manifest is not None:
+        reject_dirs.append(Path(rejects_location(manifest)))
+    reject_dirs = [d for d in reject_dirs if d.is_dir()]
     kinds = [
         name
         for name, found in (("build", build), ("shards", shards), ("manifest", manifest), ("run", run))

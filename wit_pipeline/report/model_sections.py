@@ -77,7 +77,7 @@ def evaluation_body(record: dict) -> str:
     )
     rows = []
     for task, report in results.items():
-        for key, label in ROWS.get(task, ()):
+        for key, label in ROWS.get(task.rsplit("/", 1)[-1], ()):  # "DATASET/TASK" for a suite
             if key in report:
                 try:
                     rows.append((task, label, format_value(key, report)))

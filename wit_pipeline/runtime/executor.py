@@ -2,22 +2,24 @@
 
 A finished task directory holds ``part-J.parquet`` and ``rejects-J.parquet`` per chunk. When
 every task is done, chunks are moved to ``OUT/part-NNNNN.parquet`` and
-``OUT/rejects/part-NNNNN.parquet`` numbered in task order, ``stats.json`` is written and
+``OUT/_rejects/part-NNNNN.parquet`` numbered in task order, each folder's ``_metadata``
+summary and ``_stats.json`` are written and
 ``OUT/_SUCCESS`` marks the job complete. Every step is idempotent, so a job killed at any
 point resumes where it stopped and never writes a row twice.
 """
 
 from __future__ import annotations
 
-import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from distributed import Client
 
-from wit_pipeline.runtime.atomic import write_parquet, write_text
+from wit_pipeline.layout import OLD_REJECTS_DIR, PART_GLOB, REJECTS_DIR, SUMMARY_FILE, part_name
+from wit_pipeline.runtime.atomic import write_parquet, write_parquet_summary, write_text
 from wit_pipeline.runtime.faults import fault_point
-from wit_pipeline.runtime.funnel import STATS_FILE, merge_counters, read_funnel, write_stats
+from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.stage import Task
 from wit_pipeline.runtime.tasks import DONE, TASKS_DIR, move_into_place, run_tasks, task_record
@@ -41,7 +43,7 @@ def run_job(
     out = Path(out_dir).absolute()  # workers may run in another directory
     ran = run_tasks(tasks, out, job=job, fill=write_chunks, fingerprint=fingerprint, client=client, progress=progress)
     if not ran:
-        return json.loads((out / STATS_FILE).read_text(encoding="utf-8"))
+        return read_stats(out)
     return _publish(out, [t.task_id for t in tasks], job, upstream)
 
 
@@ -62,7 +64,12 @@ def write_chunks(task: Task, tmp: Path) -> dict:
 
 def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Sequence[str | Path] | None) -> dict:
     """Number every task's chunks globally, move them into place, write stats and _SUCCESS."""
-    (out / "rejects").mkdir(exist_ok=True)
+    (out / REJECTS_DIR).mkdir(exist_ok=True)
+    old_rejects = out / OLD_REJECTS_DIR
+    if old_rejects.is_dir():  # a publish an older wit began: its rejects join the new folder, none is lost
+        for part in old_rejects.glob(PART_GLOB):
+            move_into_place(part, out / REJECTS_DIR / part.name)
+        shutil.rmtree(old_rejects)
     index = 0
     groups = []
     for task_id in task_ids:
@@ -70,11 +77,13 @@ def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Se
         meta = task_record(out, task_id)
         groups.append([StageCounters.from_dict(c) for c in meta["counters"]])
         for j in range(meta["chunks"]):
-            move_into_place(src / f"part-{j:05d}.parquet", out / f"part-{index + j:05d}.parquet")
+            move_into_place(src / f"part-{j:05d}.parquet", out / part_name(index + j))
             if j in meta["rejects"]:
-                move_into_place(src / f"rejects-{j:05d}.parquet", out / "rejects" / f"part-{index + j:05d}.parquet")
+                move_into_place(src / f"rejects-{j:05d}.parquet", out / REJECTS_DIR / part_name(index + j))
             fault_point("publish", job, index + j)
         index += meta["chunks"]
+    write_parquet_summary(out / SUMMARY_FILE, sorted(out.glob(PART_GLOB)))
+    write_parquet_summary(out / REJECTS_DIR / SUMMARY_FILE, sorted((out / REJECTS_DIR).glob(PART_GLOB)))
     sources = [] if upstream is None else [upstream] if isinstance(upstream, (str, Path)) else list(upstream)
     upstream_funnel = merge_counters(read_funnel(u) for u in sources)
     info = {"job": job, "parts": index, "tasks": len(task_ids)}

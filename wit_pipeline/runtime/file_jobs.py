@@ -3,12 +3,11 @@
 A ``FileTask`` has a ``task_id`` and ``run(tmp_dir) -> list[StageCounters]`` that writes its
 files into ``tmp_dir``. Once every task is done, each task's files are moved into OUT under
 their own names, a job-specific ``finish`` step writes any summary files (e.g. sizes.json),
-then ``stats.json`` and ``_SUCCESS``. Resume and atomicity are the runtime's (see tasks.py).
+then ``_stats.json`` and ``_SUCCESS``. Resume and atomicity are the runtime's (see tasks.py).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -17,7 +16,7 @@ from distributed import Client
 
 from wit_pipeline.runtime.atomic import write_text
 from wit_pipeline.runtime.faults import fault_point
-from wit_pipeline.runtime.funnel import STATS_FILE, merge_counters, read_funnel, write_stats
+from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.tasks import COUNTERS_FILE, DONE, TASKS_DIR, move_into_place, run_tasks, task_record
 
@@ -45,7 +44,7 @@ def run_file_job(
     out = Path(out_dir).absolute()  # workers may run in another directory
     ran = run_tasks(tasks, out, job=job, fill=write_files, fingerprint=fingerprint, client=client, progress=progress)
     if not ran:
-        return json.loads((out / STATS_FILE).read_text(encoding="utf-8"))
+        return read_stats(out)
     groups = []
     for task in tasks:
         src = out / TASKS_DIR / task.task_id

@@ -1,4 +1,4 @@
-"""The funnel in ``stats.json``: rows in, kept and rejected per reason, for every stage so far."""
+"""The funnel in ``_stats.json``: rows in, kept and rejected per reason, for every stage so far."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from pathlib import Path
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import STATS_FILE, stats_location
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.results import StageCounters
-
-STATS_FILE = "stats.json"
 
 
 def merge_counters(groups: Iterable[Iterable[StageCounters]]) -> list[StageCounters]:
@@ -23,19 +22,36 @@ def merge_counters(groups: Iterable[Iterable[StageCounters]]) -> list[StageCount
 
 
 def read_funnel(directory: str | Path) -> list[StageCounters]:
-    """The funnel recorded in ``directory/stats.json`` (local or fsspec URL); empty if it has none."""
-    path = storage.join(storage.location(directory), STATS_FILE)
-    if not storage.exists(path):
+    """The funnel recorded in ``directory/_stats.json`` (local or fsspec URL); empty if it has none."""
+    path = stats_location(directory)
+    if path is None:
         return []
     try:
-        data = storage.read_json(path)
-        return [StageCounters.from_dict(s) for s in data["funnel"]]
-    except (ValueError, KeyError, TypeError) as exc:
+        return [StageCounters.from_dict(s) for s in _read(path)["funnel"]]
+    except (KeyError, TypeError) as exc:
         raise WitError(f"{path}: not a wit stats file ({exc})") from None
 
 
+def read_stats(directory: str | Path) -> dict:
+    """The whole stats record of a finished job's ``directory`` (an old ``stats.json`` too)."""
+    path = stats_location(directory)
+    if path is None:
+        raise WitError(f"{directory}: no {STATS_FILE}: the job that writes it has not finished; rerun it")
+    return _read(path)
+
+
+def _read(path: storage.Location) -> dict:
+    try:
+        data = storage.read_json(path)
+    except ValueError as exc:
+        raise WitError(f"{path}: not a wit stats file ({exc})") from None
+    if not isinstance(data, dict):
+        raise WitError(f"{path}: not a wit stats file (expected a JSON object)")
+    return data
+
+
 def write_stats(out_dir: Path, stages: list[StageCounters], upstream: list[StageCounters], info: dict) -> dict:
-    """Write ``stats.json`` with the upstream funnel followed by this job's stages."""
+    """Write ``_stats.json`` with the upstream funnel followed by this job's stages."""
     data = {
         "funnel": [s.to_dict() for s in upstream + stages],
         "rows_out": stages[-1].kept if stages else (upstream[-1].kept if upstream else 0),

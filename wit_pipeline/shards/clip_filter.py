@@ -34,6 +34,7 @@ from wit_pipeline.embed import index as layout
 from wit_pipeline.embed.task import EmbedSettings, embed_shards, weights_digest
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
+from wit_pipeline.runtime.funnel import read_stats
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.tasks import claim
 from wit_pipeline.shards.rewrite import RewriteShardTask
@@ -187,7 +188,7 @@ def clip_filter_shards(
     fingerprint = {"shards": str(src.resolve()), "weights_digest": settings.weights_digest, "rule": asdict(rule)}
     claim(out, JOB, fingerprint)
     if (out / layout.DONE).exists():
-        return json.loads((out / "stats.json").read_text(encoding="utf-8"))
+        return read_stats(out)
     embed_dir = out / EMBED_DIR
     embed_shards(settings.run, src, embed_dir, settings, client=client, progress=progress)
     index = pq.read_table(embed_dir / layout.INDEX_FILE, columns=["key", "clip_score"])

@@ -6,7 +6,6 @@ removal has a reason, counted in the funnel as stage ``image_filter``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from wit_pipeline.download.download import write_shard_index
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.faults import fault_point
+from wit_pipeline.runtime.funnel import read_stats
 from wit_pipeline.shards.dedup_plan import ImageRules, plan_removals
 from wit_pipeline.shards.image_hashes import HASH_COLUMNS, shard_hashes
 from wit_pipeline.shards.rewrite import RewriteShardTask
@@ -40,7 +40,7 @@ def filter_shards(
         raise WitError(f"{src}: no shard tars (expected NNNNN.tar files)")
     out = storage.local_dir(out_dir, "the image stage")
     if (out / "_SUCCESS").exists():
-        return json.loads((out / "stats.json").read_text(encoding="utf-8"))
+        return read_stats(out)
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HASH_COLUMNS.items()})
     frames = dd.from_delayed([dask.delayed(shard_hashes)(str(t)) for t in tars], meta=meta).persist()
     removals = plan_removals(frames, rules)

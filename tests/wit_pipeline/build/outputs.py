@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from wit_pipeline.layout import QUERY_COUNTS_DIR, REJECTS_DIR, STATS_FILE
 from wit_pipeline.runtime.atomic import TMP_MARK
 
 
@@ -30,7 +31,7 @@ def parquet_rows(directory: Path, pattern: str) -> dict[str, list[dict]]:
 def build_outputs(out: Path) -> dict:
     """Everything a build publishes, minus wall times and absolute paths of its own directory."""
     shards = out / "shards"
-    stats = json.loads((shards / "stats.json").read_text())
+    stats = json.loads((shards / STATS_FILE).read_text())
     info = json.loads((shards / "_info.json").read_text())
     info.pop("config", None)
     summary = json.loads((out / "build.json").read_text())
@@ -44,10 +45,10 @@ def build_outputs(out: Path) -> dict:
         "build_funnel": (summary["funnel"], summary["samples"]),
         "tokenizer": (shards / "tokenizer.json").read_text(),
         "filtered": parquet_rows(out / "filtered", "part-*.parquet"),
-        "filtered_rejects": parquet_rows(out / "filtered" / "rejects", "part-*.parquet"),
-        "query_counts": parquet_rows(out / "filtered", "query_counts.parquet"),
+        "filtered_rejects": parquet_rows(out / "filtered" / REJECTS_DIR, "part-*.parquet"),
+        "query_counts": parquet_rows(out / "filtered" / QUERY_COUNTS_DIR, "part-*.parquet"),
         "sources": {
-            d.name: (parquet_rows(d, "part-*.parquet"), parquet_rows(d / "rejects", "part-*.parquet"))
+            d.name: (parquet_rows(d, "part-*.parquet"), parquet_rows(d / REJECTS_DIR, "part-*.parquet"))
             for d in sorted((out / "sources").iterdir())
         },
     }
@@ -88,7 +89,7 @@ def incomplete_final_files(out: Path) -> list[str]:
         if folder.parent.name == "_tasks":
             needed = folder / "_counters.json"  # a finished task
         elif (folder / "_job.json").exists() or (folder / "_filter.json").exists():
-            needed = folder / "stats.json"  # a finished job
+            needed = folder / STATS_FILE  # a finished job
         else:
             continue  # a global step: its marker is inside the directory that appeared by one rename
         if not needed.exists():

@@ -15,8 +15,10 @@ import pytest
 
 from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.download.test_download import shard_samples
+from tests.wit_pipeline.readers import assert_every_reader_sees_exactly, part_uids, shard_dir_uids
 from wit_pipeline.build.runner import build, read_build
 from wit_pipeline.config import load_config
+from wit_pipeline.layout import PART_GLOB, STATS_FILE
 
 CAPTIONS = [
     "a red bicycle leaning on a brick wall",
@@ -72,6 +74,11 @@ def test_build_runs_every_stage_and_accounts_for_every_row(tmp_path: Path) -> No
     assert steps == ["import", "filter", "download", "tokenizer"]
     again = build(config, tmp_path / "out", client=None, progress=False)
     assert again == stats
+    for step in [*(tmp_path / "out" / "sources").iterdir(), tmp_path / "out" / "filtered"]:
+        assert_every_reader_sees_exactly(step, part_uids(sorted(step.glob(PART_GLOB))))
+    shards = tmp_path / "out" / "shards"
+    attempted = part_uids(sorted(shards.glob("[0-9]*.parquet")))
+    assert shard_dir_uids(shards) == dict.fromkeys(shard_dir_uids(shards), attempted)
 
 
 def run_build(config: Path, out: Path) -> subprocess.Popen:
@@ -87,7 +94,7 @@ def run_build(config: Path, out: Path) -> subprocess.Popen:
 def final_state(out: Path) -> tuple[dict, list]:
     samples = shard_samples(out / "shards")
     table = pd.concat(pd.read_parquet(p) for p in sorted((out / "shards").glob("*.parquet")))
-    funnel = json.loads((out / "shards" / "stats.json").read_text())["funnel"]
+    funnel = json.loads((out / "shards" / STATS_FILE).read_text())["funnel"]
     contents = {k: (v["jpg"], v["txt"]) for k, v in samples.items()}
     return contents, [table.sort_values("key")[["key", "uid", "status", "error_message"]].values.tolist(), funnel]
 

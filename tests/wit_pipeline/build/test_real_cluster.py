@@ -25,6 +25,7 @@ from tests.wit_pipeline.build.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
 from wit_pipeline.build.runner import build
 from wit_pipeline.config import load_config
+from wit_pipeline.layout import REJECTS_DIR, STATS_FILE
 
 DASK = str(Path(sys.executable).with_name("dask"))
 WORKERS = 2
@@ -101,9 +102,9 @@ def build_outputs(out: Path) -> dict:
     return {
         "import": manifest_rows(out / "sources" / "import"),
         "filtered": manifest_rows(out / "filtered"),
-        "filter_rejects": manifest_rows(out / "filtered" / "rejects"),
+        "filter_rejects": manifest_rows(out / "filtered" / REJECTS_DIR),
         "shards": shard_contents(out / "shards"),
-        "funnel": json.loads((out / "shards" / "stats.json").read_text())["funnel"],
+        "funnel": json.loads((out / "shards" / STATS_FILE).read_text())["funnel"],
         "tokenizer": (out / "shards" / "tokenizer.json").read_bytes(),
     }
 
@@ -126,6 +127,6 @@ def test_build_on_a_real_cluster_equals_a_local_build(tmp_path: Path, monkeypatc
             )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     assert not list((tmp_path / "processes").rglob("part-*.parquet")), "a worker wrote into its own directory"
-    remote = json.loads((client_dir / "remote" / "shards" / "stats.json").read_text())
+    remote = json.loads((client_dir / "remote" / "shards" / STATS_FILE).read_text())
     assert remote["samples"] == local["samples"] == 24
     assert build_outputs(client_dir / "remote") == build_outputs(client_dir / "local")

@@ -100,7 +100,7 @@ def test_cli_publishes_to_a_url_and_skips_a_finished_one(inputs, tmp_path: Path,
         assert main(args) == 0
         assert "published" in capsys.readouterr().out
         assert memory.exists("/cli/manifest/_PUBLISHED.json") and memory.exists("/cli/manifest/_config.toml")
-        assert storage.read_json("memory://cli/manifest/stats.json")["rows_out"] == 29
+        assert storage.read_json("memory://cli/manifest/_stats.json")["rows_out"] == 29
         assert main(args) == 0
         assert "already complete" in capsys.readouterr().err
         assert main(["train", "--data", str(tmp), "--out", "memory://cli/run"]) == 2

@@ -11,6 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from wit_pipeline.layout import STATS_FILE
+
 
 def wit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -52,7 +54,7 @@ def test_import_mixed_file_keeps_good_rows_and_accounts_for_bad(tmp_path: Path) 
     result = wit("import", str(src), "--out", str(out), "--url-col", "link", "--workers", "1", "--quiet")
     assert result.returncode == 0, result.stderr
     assert "2 rows in 1 part(s)" in result.stdout and "url_not_http=1" in result.stdout
-    stats = json.loads((out / "stats.json").read_text())
+    stats = json.loads((out / STATS_FILE).read_text())
     (stage,) = stats["funnel"]
     assert (stage["rows_in"], stage["kept"], stage["rejected_total"]) == (4, 2, 2)
     kept = pq.read_table(out / "part-00000.parquet")

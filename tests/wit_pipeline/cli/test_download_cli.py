@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.wit_pipeline.cli.test_cli import assert_one_line_error, wit
 from tests.wit_pipeline.download.image_server import image_server
+from wit_pipeline.layout import STATS_FILE
 
 
 def test_import_then_download(tmp_path: Path) -> None:
@@ -34,7 +35,7 @@ def test_import_then_download(tmp_path: Path) -> None:
     assert "http_404=1" in result.stdout
     sizes = json.loads((tmp_path / "shards" / "sizes.json").read_text())
     assert sizes == {"00000.tar": 4, "00001.tar": 2}
-    stats = json.loads((tmp_path / "shards" / "stats.json").read_text())
+    stats = json.loads((tmp_path / "shards" / STATS_FILE).read_text())
     assert [s["stage"] for s in stats["funnel"]] == ["import", "download", "image_filter"]
     assert 'allow_networks = [\n    "127.0.0.1/32",\n]' in (tmp_path / "shards" / "_config.toml").read_text()
 

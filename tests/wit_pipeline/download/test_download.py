@@ -111,7 +111,7 @@ def test_shards_are_readable_and_sizes_match(downloaded) -> None:
         assert Image.open(io.BytesIO(sample["jpg"])).size == (64, 64)
     info = json.loads((out / "_info.json").read_text())
     assert info["samples"] == 21 and info["attempted"] == 32
-    assert sorted(p.name for p in out.glob("*_stats.json")) == [f"0000{i}_stats.json" for i in range(4)]
+    assert sorted(p.name for p in out.glob("[0-9]*_stats.json")) == [f"0000{i}_stats.json" for i in range(4)]
     download = stats["funnel"][-1]
     assert download["stage"] == "download" and download["rows_in"] == 32
     assert download["kept"] + download["rejected_total"] == 32 and download["kept"] == 21

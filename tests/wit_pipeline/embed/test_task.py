@@ -21,6 +21,7 @@ from wit_pipeline.embed.encode import embed_shard
 from wit_pipeline.embed.index import EmbeddingIndex
 from wit_pipeline.embed.task import EmbedSettings, embed_shards
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import STATS_FILE
 from wit_pipeline.train.run_dir import load_run
 
 
@@ -98,8 +99,8 @@ def test_resume_after_a_kill_recomputes_only_unfinished_shards(clip_run: Path, t
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # published, not redone
     assert read_outputs(out) == read_outputs(tmp_path / "ref")
     assert (
-        json.loads((out / "stats.json").read_text())["funnel"]
-        == json.loads((tmp_path / "ref" / "stats.json").read_text())["funnel"]
+        json.loads((out / STATS_FILE).read_text())["funnel"]
+        == json.loads((tmp_path / "ref" / STATS_FILE).read_text())["funnel"]
     )
     assert pq.read_table(out / layout.INDEX_FILE).num_rows == 64
 

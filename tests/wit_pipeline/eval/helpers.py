@@ -107,3 +107,84 @@ def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) ->
     assert result.returncode == 2, result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("wit: error:") and fragment in lines[0], result.stderr
+
+
+COLOURS_RGB = {
+    "red": (255, 0, 0),
+    "green": (0, 255, 0),
+    "blue": (0, 0, 255),
+    "yellow": (255, 255, 0),
+    "cyan": (0, 255, 255),
+    "magenta": (255, 0, 255),
+}
+
+
+def colour_bytes(colour: str, fmt: str = "png") -> bytes:
+    """A solid ``colour`` image, losslessly encoded as ``fmt`` (png or webp)."""
+    buf = io.BytesIO()
+    options = {"lossless": True} if fmt == "webp" else {}
+    Image.new("RGB", (20, 20), COLOURS_RGB[colour]).save(buf, fmt.upper(), **options)
+    return buf.getvalue()
+
+
+class ColourModel(torch.nn.Module):
+    """A stand-in CLIP whose image feature is the mean (normalised) colour, so every prediction is known.
+
+    Texts map through ``texts`` to a colour (or a mix of colours): a text's feature is the image feature of
+    that colour, so "a photo of a red." scores 1.0 against a red image and less against any other.
+    """
+
+    def __init__(self, texts: dict[str, dict[str, float]]) -> None:
+        super().__init__()
+        from wit_pipeline.eval.features import eval_transform
+
+        self.config = SimpleNamespace(embed_dim=3, vision=SimpleNamespace(image_size=16))
+        self.anchor = torch.nn.Parameter(torch.zeros(1))
+        transform = eval_transform(16)
+        from loaders.transforms import normalize_on_device
+
+        base = {c: self.encode_image(normalize_on_device(transform(colour_bytes(c))[None]))[0] for c in COLOURS_RGB}
+        self.texts = list(texts)
+        rows = [sum(w * base[c] for c, w in texts[t].items()) for t in self.texts]
+        self.table = torch.nn.functional.normalize(torch.stack(rows), dim=-1)
+
+    def encode_image(self, pixels: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.normalize(pixels.float().mean(dim=(2, 3)), dim=-1)
+
+    def tokenize(self, texts: list[str]) -> torch.Tensor:
+        return torch.tensor([[self.texts.index(t)] for t in texts])
+
+    def encode_text(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.table[tokens[:, 0]]
+
+
+def write_benchmark_set(
+    root: Path,
+    samples: list[dict],
+    classnames: list[str] | None = None,
+    templates: list[str] | None = None,
+    kind: str | None = None,
+    per_shard: int = 4,
+    split: str = "test",
+) -> Path:
+    """A CLIP_benchmark webdataset set as its ``webdataset_builder.convert_dataset`` writes one.
+
+    ``samples`` are webdataset fields (``webp``/``png``/``jpg`` image, ``cls`` int, or ``txt`` captions);
+    keys are ``s%07d``, shards ``SPLIT/%d.tar`` written by ``webdataset.ShardWriter``, ``SPLIT/nshards.txt``.
+    """
+    import webdataset as wds
+
+    (root / split).mkdir(parents=True, exist_ok=True)
+    if classnames is not None:
+        (root / "classnames.txt").write_text("\n".join(classnames) + "\n", encoding="utf-8")
+    if templates is not None:
+        (root / "zeroshot_classification_templates.txt").write_text("\n".join(templates) + "\n", encoding="utf-8")
+    if kind is not None:
+        (root / "dataset_type.txt").write_text(kind + "\n", encoding="utf-8")
+    sink = wds.ShardWriter(str(root / split / "%d.tar"), maxcount=per_shard, verbose=0)
+    for index, fields in enumerate(samples):
+        sink.write({"__key__": f"s{index:07d}", **fields})
+    count = sink.shard
+    sink.close()
+    (root / split / "nshards.txt").write_text(f"{count}\n", encoding="utf-8")
+    return root

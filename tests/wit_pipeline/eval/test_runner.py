@@ -17,15 +17,20 @@ from tests.wit_pipeline.eval.helpers import (
     write_image_folder,
 )
 from wit_pipeline.errors import WitError
-from wit_pipeline.eval.runner import detect_layout, evaluate, select_tasks
+from wit_pipeline.eval.eval_data import detect_layout
+from wit_pipeline.eval.runner import evaluate, select_tasks
 from wit_pipeline.model import CLIP, ModelConfig
 from wit_pipeline.train import checkpoint as ckpt
 
 
 @pytest.fixture(scope="module")
 def untrained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_untrained_run(tmp_path_factory.mktemp("run"))
+
+
+def make_untrained_run(run: Path) -> Path:
     """A run directory with random weights: model config, tokenizer and ``model.safetensors``."""
-    run = tmp_path_factory.mktemp("run")
+    run.mkdir(parents=True, exist_ok=True)
     tokenizer = Tokenizer.train(["a red circle", "a blue square", "a photo of a green circle"] * 3, vocab_size=600)
     tokenizer.save(run / ckpt.TOKENIZER)
     config = ModelConfig.from_dict(MICRO_MODEL)
@@ -58,13 +63,13 @@ def test_layout_is_recognised_or_a_clear_error(tmp_path: Path, data: dict[str, P
 
 
 def test_tasks_follow_the_layout() -> None:
-    assert select_tasks("all", "image_folder", "d") == ["zeroshot", "linear-probe"]
-    assert select_tasks("all", "shards", "d") == ["retrieval"]
-    assert select_tasks("linear-probe", "image_folder", "d") == ["linear-probe"]
-    with pytest.raises(WitError, match="--task zeroshot needs an image folder"):
-        select_tasks("zeroshot", "shards", "d")
+    assert select_tasks("all", "classification", "d") == ["zeroshot", "linear-probe"]
+    assert select_tasks("all", "retrieval", "d") == ["retrieval"]
+    assert select_tasks("linear-probe", "classification", "d") == ["linear-probe"]
+    with pytest.raises(WitError, match="--task zeroshot needs a classification set"):
+        select_tasks("zeroshot", "retrieval", "d")
     with pytest.raises(WitError, match="unknown task"):
-        select_tasks("captioning", "shards", "d")
+        select_tasks("captioning", "retrieval", "d")
 
 
 def test_eval_json_in_the_run_directory(untrained_run: Path, data: dict[str, Path]) -> None:
@@ -91,7 +96,7 @@ def test_bad_input_fails_before_the_model_is_loaded(tmp_path: Path, data: dict[s
     missing_run = tmp_path / "no-run"
     with pytest.raises(WitError, match="no such directory"):
         evaluate(missing_run, tmp_path / "nowhere")
-    with pytest.raises(WitError, match="--task retrieval needs a shard directory"):
+    with pytest.raises(WitError, match="--task retrieval needs a retrieval set"):
         evaluate(missing_run, data["folder"], task="retrieval")
     with pytest.raises(WitError, match="neither a template set"):
         evaluate(missing_run, data["folder"], templates=str(tmp_path / "none.txt"))
@@ -101,3 +106,18 @@ def test_bad_input_fails_before_the_model_is_loaded(tmp_path: Path, data: dict[s
         evaluate(missing_run, data["folder"], batch_size=0)
     with pytest.raises(WitError, match="--workers must be at least 0"):
         evaluate(missing_run, data["folder"], workers=-1)
+
+
+def test_several_sets_load_the_model_once(
+    untrained_run: Path, data: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wit_pipeline.train import run_dir
+
+    loads = []
+    real = run_dir.load_run
+    monkeypatch.setattr(run_dir, "load_run", lambda *a, **k: loads.append(a) or real(*a, **k))
+    record = evaluate(untrained_run, [data["folder"], data["shards"]], task="all", out=tmp_path / "e.json", workers=0)
+    assert len(loads) == 1
+    assert set(record["results"]) == {"folder/zeroshot", "folder/linear-probe", "shards/retrieval"}
+    single = evaluate(untrained_run, data["shards"], out=tmp_path / "one.json", workers=0)
+    assert single["results"]["retrieval"] == record["results"]["shards/retrieval"]

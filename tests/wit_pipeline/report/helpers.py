@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from wit_pipeline.layout import QUERY_COUNTS_DIR, QUERY_COUNTS_PART, REJECTS_DIR, STATS_FILE
+
 HOSTILE = '<script>document.title="pwned"</script> & <img src=x onerror=alert(1)> "quoted"'
 COLORS = ["red", "green", "blue", "orange", "purple", "teal"]
 CAPTIONS = [
@@ -83,7 +85,7 @@ def write_build(build: Path) -> None:
         {"steps": [{"step": "crawl html", "seconds": 0.5, "rows_out": 12}], "funnel": FUNNEL, "samples": 6},
     )
     write_table(
-        build / "sources" / "html" / "rejects" / "part-00000.parquet",
+        build / "sources" / "html" / REJECTS_DIR / "part-00000.parquet",
         {"url": ["http://x.test/a.jpg"], "caption": [None], "stage": ["crawl_html"], "reason": ["missing_caption"]},
     )
     filtered = build / "filtered"
@@ -97,7 +99,7 @@ def write_build(build: Path) -> None:
         },
     )
     write_table(
-        filtered / "rejects" / "part-00000.parquet",
+        filtered / REJECTS_DIR / "part-00000.parquet",
         {
             "url": [f"http://x.test/r{i}.jpg" for i in range(4)],
             "caption": ["click here", "un cercle rouge", "ein roter Kreis", "<b>dup</b>"],
@@ -106,10 +108,10 @@ def write_build(build: Path) -> None:
             "duplicate_of": [None, None, None, "abc123"],
         },
     )
-    write_json(filtered / "stats.json", {"funnel": FUNNEL[:5]})
+    write_json(filtered / STATS_FILE, {"funnel": FUNNEL[:5]})
     write_json(filtered / "_filter.json", {"fingerprint": {"filters": {"languages": ["en"], "query_cap": 3}}})
     write_table(
-        filtered / "query_counts.parquet",
+        filtered / QUERY_COUNTS_DIR / QUERY_COUNTS_PART,
         {
             "query_id": pa.array([0, 1, 2, 3], pa.int32()),
             "query": ["circle", "<script>q</script>", "square", "unused"],
@@ -149,7 +151,7 @@ def write_shards(shards: Path) -> None:
     )
     write_json(shards / "sizes.json", {"00000.tar": 4, "00001.tar": 2})
     write_json(shards / "_info.json", {"shards": 2, "samples": 6, "attempted": 8})
-    write_json(shards / "stats.json", {"funnel": FUNNEL})
+    write_json(shards / STATS_FILE, {"funnel": FUNNEL})
 
 
 def write_run(run: Path, steps: int = 30) -> None:

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tests.wit_pipeline.report.helpers import CAPTIONS, FUNNEL, HOSTILE, write_run
+from wit_pipeline.layout import STATS_FILE
 from wit_pipeline.report import ReportOptions, gather
 from wit_pipeline.report.dataset_data import _bins
 from wit_pipeline.report.run_data import read_training
@@ -70,7 +71,7 @@ def test_language_fallback_reads_the_lang_column_bounded(tmp_path: Path) -> None
         pa.table({"url": ["u"] * 5, "caption": ["a b"] * 5, "lang": ["en", "en", "de", None, "en"]}),
         tmp_path / "part-00000.parquet",
     )
-    (tmp_path / "stats.json").write_text(json.dumps({"funnel": [FUNNEL[0]]}), encoding="utf-8")
+    (tmp_path / STATS_FILE).write_text(json.dumps({"funnel": [FUNNEL[0]]}), encoding="utf-8")
     data = gather(tmp_path, ReportOptions(max_rows=4))
     assert data.inputs.kind == "manifest"
     assert data.languages.counts == [("en", 2), ("de", 1), ("unknown", 1)]

@@ -8,6 +8,7 @@ import pytest
 
 from tests.wit_pipeline.report.helpers import write_build, write_run, write_shards
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import REJECTS_DIR
 from wit_pipeline.report.locate import locate_inputs
 
 
@@ -19,8 +20,8 @@ def test_demo_directory(demo_tree: Path) -> None:
     assert inputs.shards == demo_tree / "build" / "shards"
     assert inputs.run == demo_tree / "run" and inputs.eval_file == demo_tree / "eval.json"
     assert inputs.reject_dirs == (
-        demo_tree / "build" / "sources" / "html" / "rejects",
-        demo_tree / "build" / "filtered" / "rejects",
+        demo_tree / "build" / "sources" / "html" / REJECTS_DIR,
+        demo_tree / "build" / "filtered" / REJECTS_DIR,
     )
 
 
@@ -31,7 +32,7 @@ def test_build_shard_manifest_and_run_directories(demo_tree: Path) -> None:
     assert shards.kind == "shards" and shards.manifest is None and shards.build is None
     manifest = locate_inputs(demo_tree / "build" / "filtered")
     assert manifest.kind == "manifest" and manifest.shards is None
-    assert manifest.reject_dirs == (demo_tree / "build" / "filtered" / "rejects",)
+    assert manifest.reject_dirs == (demo_tree / "build" / "filtered" / REJECTS_DIR,)
     run = locate_inputs(demo_tree / "run")
     assert run.kind == "run" and run.manifest is None and run.shards is None and run.eval_file is None
 

@@ -16,13 +16,14 @@ import pytest
 
 from tests.wit_pipeline.runtime.stages_for_tests import RejectWord, ShortCaption, worker_pid, write_manifest
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import REJECTS_DIR, STATS_FILE
 from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.stage import partition_tasks
 
 
 def read_dir(out: Path) -> tuple[pa.Table, pa.Table]:
     kept = pa.concat_tables(pq.read_table(p) for p in sorted(out.glob("part-*.parquet")))
-    rejects = pa.concat_tables(pq.read_table(p) for p in sorted((out / "rejects").glob("part-*.parquet")))
+    rejects = pa.concat_tables(pq.read_table(p) for p in sorted((out / REJECTS_DIR).glob("part-*.parquet")))
     return kept, rejects
 
 
@@ -53,7 +54,7 @@ def test_funnel_adds_up_and_rejects_carry_stage_and_reason(tmp_path: Path) -> No
         ("reject_word", "contains_bad"),
     }
     assert set(kept["uid"].to_pylist()).isdisjoint(rejects["uid"].to_pylist())
-    assert json.loads((tmp_path / "o" / "stats.json").read_text())["funnel"][1] == word
+    assert json.loads((tmp_path / "o" / STATS_FILE).read_text())["funnel"][1] == word
 
 
 def test_rerun_after_completion_does_no_work(tmp_path: Path, dask_client) -> None:
@@ -84,7 +85,7 @@ def test_resume_redoes_only_unfinished_tasks(tmp_path: Path) -> None:
     (out / "_SUCCESS").unlink()
     for name in ("part-00003.parquet", "part-00004.parquet"):
         (out / name).unlink()
-        (out / "rejects" / name).unlink(missing_ok=True)
+        (out / REJECTS_DIR / name).unlink(missing_ok=True)
     for c in calls.iterdir():
         c.unlink()
     run_job(tasks, out, job="t", progress=False)
