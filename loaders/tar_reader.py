@@ -3,8 +3,9 @@
 A sample is a run of consecutive members sharing a key (``KEY.jpg``, ``KEY.txt``, ``KEY.json``), as in
 webdataset; samples are numbered from 0 in tar order, the numbering ``sizes.json`` counts. Members with an
 absolute path or a ``..`` component, and anything that is not a regular file (symlinks, hard links, devices,
-directories), are never read and are reported as skipped. Only image and caption bytes are read; nothing is
-ever unpickled. Local shards are read with seeks (skipped samples cost no I/O), fsspec URLs as a stream.
+directories), and members larger than their kind's cap (``loaders.tar_members``), are never read and are
+reported as skipped. Only image and caption bytes are read; nothing is ever unpickled. Local shards are
+read with seeks (skipped samples cost no I/O), fsspec URLs as a stream.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 
 import fsspec
 
-IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
-TEXT_EXT = "txt"
+from loaders.tar_members import IMAGE_EXTS, TEXT_EXT, MemberLimits, member_problem
+
 WANTED_EXTS = frozenset((*IMAGE_EXTS, TEXT_EXT))
 _KEY_EXT = re.compile(r"^((?:.*/|)[^./]+)\.([^/]*)$")
 
@@ -50,38 +51,32 @@ def open_shard(path: str) -> Iterator[tarfile.TarFile]:
             yield tar
 
 
-def member_problem(info: tarfile.TarInfo) -> str | None:
-    """Why a member must not be read (``non_regular_member`` or ``unsafe_member``), or None if it is fine."""
-    if not info.isreg():
-        return "non_regular_member"
-    name = info.name
-    if name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name):
-        return "unsafe_member"
-    return None
-
-
 def iter_groups(
     tar: tarfile.TarFile,
     wanted: Callable[[int], bool],
     on_skip: Callable[[str], None],
     exts: frozenset[str] = WANTED_EXTS,
+    limits: MemberLimits | None = None,
 ) -> Iterator[tuple[int, dict[str, bytes]]]:
     """Yield ``(index, {ext: bytes})`` per sample; bytes of ``exts`` are read only where ``wanted(index)``.
 
-    Refused members are reported through ``on_skip(reason)`` when the sample being read is wanted.
+    Refused members (``loaders.tar_members.REASONS``; the size cap applies to members of ``exts``) are
+    reported through ``on_skip(reason)`` when the sample being read is wanted.
     """
+    limits = limits or MemberLimits.default()
     index, key, fields = -1, None, {}
     while (info := tar.next()) is not None:
         tar.members = []  # keep memory flat on large shards; members are never revisited
-        problem = member_problem(info)
+        match = _KEY_EXT.match(info.name)
+        ext = match.group(2).lower() if match else ""
+        problem = member_problem(info, ext if ext in exts else "", limits)
         if problem is not None:
             if wanted(max(index, 0)):
                 on_skip(problem)
             continue
-        match = _KEY_EXT.match(info.name)
         if match is None:
             continue
-        name, ext = match.group(1), match.group(2).lower()
+        name = match.group(1)
         if name != key:
             if key is not None:
                 yield index, fields

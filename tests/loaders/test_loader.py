@@ -165,6 +165,7 @@ def corrupt_shards(root: Path) -> dict[str, int]:
         "missing_sample": 1,
         "unsafe_member": 1,
         "non_regular_member": 1,
+        "member_too_large": 0,
     }
 
 
