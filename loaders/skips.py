@@ -21,6 +21,7 @@ SKIP_REASONS = (
     "bad_caption",  # caption bytes that are not UTF-8
     "read_error",  # sample lost to an I/O or tar format error
     "missing_sample",  # the shard holds fewer samples than sizes.json says
+    "unlisted_sample",  # the shard holds more samples than sizes.json says (counted from headers, not read)
     *REASONS,  # refused tar members, never read: unsafe path, not a regular file, over the size cap
 )
 

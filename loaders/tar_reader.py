@@ -87,17 +87,22 @@ def iter_groups(
         yield index, fields
 
 
-def read_piece(path: str, shard: int, start: int, stop: int, on_skip: Callable[[str], None]) -> Iterator[RawSample]:
+def read_piece(
+    path: str, shard: int, start: int, stop: int, on_skip: Callable[[str], None], shard_size: int | None = None
+) -> Iterator[RawSample]:
     """Exactly ``stop - start`` slots for samples ``start..stop-1`` of a shard, readable or not.
 
     A slot the shard could not supply carries ``error``: ``read_error`` after an I/O or tar format error,
-    ``missing_sample`` when the shard holds fewer samples than its recorded size.
+    ``missing_sample`` when the shard holds fewer samples than its recorded size. When the piece ends at the
+    shard's recorded size (``stop == shard_size``), samples the shard holds beyond it are counted from their
+    headers, unread, as ``unlisted_sample`` skips: a ``sizes.json`` that undercounts loses them visibly.
     """
     next_index = start
     error = "missing_sample"
     try:
         with open_shard(path) as tar:
-            for index, fields in iter_groups(tar, lambda i: start <= i < stop, on_skip):
+            groups = iter_groups(tar, lambda i: start <= i < stop, on_skip)
+            for index, fields in groups:
                 if index < start:
                     continue
                 if index >= stop:
@@ -106,6 +111,9 @@ def read_piece(path: str, shard: int, start: int, stop: int, on_skip: Callable[[
                 yield RawSample(shard, index, image, fields.get(TEXT_EXT))
                 next_index = index + 1
                 if next_index == stop:
+                    if stop == shard_size:
+                        for _ in groups:
+                            on_skip("unlisted_sample")
                     return
     except (OSError, EOFError, tarfile.TarError, ValueError):
         error = "read_error"

@@ -166,6 +166,7 @@ def corrupt_shards(root: Path) -> dict[str, int]:
         "unsafe_member": 1,
         "non_regular_member": 1,
         "member_too_large": 0,
+        "unlisted_sample": 0,
     }
 
 
@@ -218,3 +219,16 @@ def test_a_finished_epoch_saves_and_restores_as_the_next_epochs_start(shards: Pa
     next_epoch = make_loader(shards, batch_size=8, image_size=8, seed=4, epoch=1)
     assert restored.epoch == 1
     assert all(torch.equal(a, b) for (_, a), (_, b) in zip(restored, next_epoch, strict=True))
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_samples_beyond_sizes_json_are_counted_not_silently_dropped(tmp_path: Path, tok: Tokenizer, num_workers: int):
+    write_shards(tmp_path, [5, 4])
+    (tmp_path / "sizes.json").write_text(json.dumps({"00000.tar": 2, "00001.tar": 4}))
+    loader = make_loader(tmp_path, batch_size=2, image_size=8, tokenizer=tok, num_workers=num_workers, shuffle=False)
+    assert loader.num_samples == 6
+    assert sorted(flat(words(tok, loader))) == sorted(
+        [sample_from_tokens(tok, tok(caption(0, i))[0]) for i in range(2)]
+        + [sample_from_tokens(tok, tok(caption(1, i))[0]) for i in range(4)]
+    )
+    assert loader.skipped["unlisted_sample"] == 3
