@@ -39,6 +39,7 @@ class ImportOptions:
     caption_col: str | None = None
     rows_per_part: int = 100_000
     limits: ManifestLimits = ManifestLimits()
+    tsv_quoted: bool = False  # TSV has no quoting unless this says its fields use CSV-style quotes
 
 
 def map_columns(names: Sequence[str], options: ImportOptions, path: str) -> dict[str, str]:
@@ -88,7 +89,7 @@ class ImportTask:
         fmt = detect_format(self.path, self.options.format)
         mapping: dict[str, str] | None = None
         produced = False
-        for block in read_blocks(self.path, fmt, self.options.rows_per_part):
+        for block in read_blocks(self.path, fmt, self.options.rows_per_part, self.options.tsv_quoted):
             if fmt == "jsonl" and block.table.num_rows == 0:
                 # Only broken lines (a file whose only line is bad, or bad lines after the last
                 # full block): no record names a column, and each line is rejected with its reason.

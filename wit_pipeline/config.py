@@ -42,6 +42,7 @@ class SourcesConfig:
 
     lists: list[str] = field(default_factory=list)
     format: str | None = None
+    tsv_quoted: bool = False  # TSV fields use CSV-style quotes (TSV has no quoting by default)
     url_col: str | None = None
     caption_col: str | None = None
     rows_per_part: int = 100_000
