@@ -15,10 +15,10 @@ from pathlib import Path
 import pyarrow as pa
 from distributed import Client
 
-from crawlers.url_list_readers import FORMATS, RawBlock, detect_format, read_blocks
+from crawlers.url_list_readers import FORMATS, RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.manifest import ManifestLimits
+from wit_pipeline.manifest import ManifestLimits, is_text_type
 from wit_pipeline.manifest_validation import validate_rows
 from wit_pipeline.runtime import Chunk, run_job
 from wit_pipeline.runtime.results import StageCounters, with_reasons
@@ -77,6 +77,18 @@ def _find_column(names: Sequence[str], explicit: str | None, candidates: Sequenc
     return None
 
 
+def check_text_columns(table: pa.Table, mapping: dict[str, str], path: str, rows: list[int]) -> None:
+    """The url and caption columns must hold text: a list, struct or number column is a one-line error."""
+    for source, target in mapping.items():
+        kind = table.schema.field(source).type
+        if target in ("url", "caption") and not (is_text_type(kind) or pa.types.is_null(kind)):
+            where = f" (rows {rows[0]}-{rows[-1]})" if rows else ""
+            raise WitError(
+                f"{path}: column {source!r}{where} holds {kind}, but the {target} column must be text; "
+                f"pass --{target}-col NAME for another column"
+            )
+
+
 @dataclass(frozen=True)
 class ImportTask:
     """Import one URL-list file; yields one chunk per block of ``rows_per_part`` rows."""
@@ -96,10 +108,12 @@ class ImportTask:
                 produced = True
                 yield self._chunk(block, {})
                 continue
+            check_unique_columns(block.table.column_names, self.path)
             if mapping is None:
                 mapping = map_columns(block.table.column_names, self.options, self.path)
             elif fmt == "jsonl" and not set(mapping) <= set(block.table.column_names):
                 mapping = map_columns(block.table.column_names, self.options, self.path)
+            check_text_columns(block.table, mapping, self.path, block.rows)
             produced = True
             yield self._chunk(block, mapping)
         if not produced:

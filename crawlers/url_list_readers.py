@@ -14,6 +14,7 @@ opens on: an unclosed quote would otherwise swallow the rest of the file into on
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -40,6 +41,7 @@ _EXTENSIONS = {
 _COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst"}
 HEADER_BLOCK = 1 << 20  # a CSV header must end within the first block
 MAX_JSONL_LINE = 8 << 20  # a longer JSONL line is rejected unread, so one line cannot exhaust memory
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 MAX_QUOTED_LINES = 100  # a quoted csv/tsv field spanning more lines is an unclosed quote, not a caption
 
 
@@ -73,10 +75,29 @@ def detect_format(path: str, declared: str | None = None) -> str:
 
 def read_blocks(path: str, fmt: str, block_rows: int, quoted_tsv: bool = False) -> Iterator[RawBlock]:
     """Yield ``RawBlock``s of ``path`` in file order (``quoted_tsv``: a TSV uses CSV-style quoting)."""
+    if fmt != "parquet":
+        _refuse_utf16(path, fmt)
     if fmt in ("csv", "tsv"):
         yield from _read_delimited(path, fmt, block_rows, quoted=fmt == "csv" or quoted_tsv)
     else:
         yield from {"jsonl": _read_jsonl, "parquet": _read_parquet}[fmt](path, fmt, block_rows)
+
+
+def _refuse_utf16(path: str, fmt: str) -> None:
+    """A text list must be UTF-8: a UTF-16/32 byte-order mark is a one-line error, not a file of garbage rows."""
+    try:
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            head = fh.read(4)
+    except (OSError, EOFError) as exc:
+        raise WitError(f"{path}: unreadable {fmt} file ({_one_line(exc)})") from None
+    for bom, name in (
+        (b"\xff\xfe\x00\x00", "UTF-32"),
+        (b"\x00\x00\xfe\xff", "UTF-32"),
+        (b"\xff\xfe", "UTF-16"),
+        (b"\xfe\xff", "UTF-16"),
+    ):
+        if head.startswith(bom):
+            raise WitError(f"{path}: the file is {name} (byte-order mark); {fmt} lists must be UTF-8, convert it first")
 
 
 def _read_parquet(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
@@ -189,7 +210,17 @@ def _csv_header(path: str, delimiter: str, quoted: bool = True) -> list[str]:
     if not names:
         what = "empty file" if not head else "no header row in its first MiB"
         raise WitError(f"{path}: {what} (expected a header row with column names)")
+    check_unique_columns(names, path)
     return names
+
+
+def check_unique_columns(names: list[str], path: str) -> None:
+    """A one-line error for a header naming a column twice (which one would be the caption?)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise WitError(f"{path}: column name {name!r} appears twice in the header; rename one")
+        seen.add(name)
 
 
 def _read_jsonl(path: str, fmt: str, block_rows: int) -> Iterator[RawBlock]:
@@ -234,11 +265,20 @@ def _parse_json_line(line: bytes) -> tuple[dict | None, str | None]:
     except UnicodeDecodeError:
         return None, "invalid_utf8"
     try:
-        record = json.loads(text)
+        record = json.loads(text.removeprefix("\ufeff"))
+    except RecursionError:
+        return None, "json_too_deep"
     except ValueError:
         return None, "invalid_json"
     if not isinstance(record, dict):
         return None, "json_not_an_object"
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(record, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None, "lone_surrogate"  # a "\\udXXX" escape that pairs with nothing: not text
+        except RecursionError:
+            return None, "json_too_deep"
     return record, None
 
 
@@ -252,7 +292,7 @@ def _records_to_table(records: list[dict]) -> pa.Table:
         values = [r.get(name) for r in records]
         try:
             columns[name] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # mixed types, or an int beyond 64 bits
             columns[name] = pa.array(
                 [v if v is None or isinstance(v, str) else json.dumps(v) for v in values], pa.string()
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -71,6 +72,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wit: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except OSError as exc:
+        message = storage_error(exc)
+        if message is None:
+            raise
+        print(f"wit: error: {message}", file=sys.stderr)
+        return 2
+
+
+def storage_error(exc: OSError) -> str | None:
+    """One line for a full, read-only or forbidden output (from this process or a dask worker), else None."""
+    text = str(exc)
+    where = f"{exc.filename}: " if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in text or "quota exceeded" in text:
+        return f"{where}no space left on the device (or quota exceeded); free some and rerun the command to resume"
+    if exc.errno == errno.EROFS or "Read-only file system" in text:
+        return f"{where}the file system is read-only; choose another --out"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"{where}permission denied"
+    return None
 
 
 def _run(args: argparse.Namespace) -> int:
