@@ -20,6 +20,7 @@ from wit_pipeline import storage
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits, is_text_type
 from wit_pipeline.manifest_validation import validate_rows
+from wit_pipeline.part_schema import unify_parts
 from wit_pipeline.runtime import Chunk, run_job
 from wit_pipeline.runtime.results import StageCounters, with_reasons
 
@@ -28,6 +29,29 @@ URL_NAMES = ("url", "image_url", "img_url", "imageurl", "src", "link")
 CAPTION_NAMES = ("caption", "text", "alt", "alt_text", "alttext", "title", "description")
 PAGE_URL_NAMES = ("page_url", "pageurl", "page")
 HINT_NAMES = {"width": ("width",), "height": ("height",)}
+# Names wit or img2dataset give columns of their own downstream (the manifest's uid/source, the rejects'
+# stage/reason/input_file/input_row/raw, img2dataset's shard parquet columns): an input column of that
+# name is kept as input_<name>, so no output ever holds two columns of one name.
+RESERVED_NAMES = frozenset(
+    {
+        "uid",
+        "source",
+        "stage",
+        "reason",
+        "input_file",
+        "input_row",
+        "raw",
+        "key",
+        "status",
+        "error_message",
+        "sha256",
+        "original_width",
+        "original_height",
+        "width_hint",
+        "height_hint",
+        "exif",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -121,10 +145,17 @@ class ImportTask:
 
     def _chunk(self, block: RawBlock, mapping: dict[str, str]) -> Chunk:
         table = block.table
-        for name in mapping.values():
-            if name in table.column_names and name not in mapping:
-                table = table.rename_columns([f"input_{c}" if c == name else c for c in table.column_names])
-        table = table.rename_columns([mapping.get(c, c) for c in table.column_names])
+        taken = set(mapping.values()) | RESERVED_NAMES
+        names = []
+        for name in table.column_names:
+            if name in mapping:
+                names.append(mapping[name])
+                continue
+            while name in taken:
+                name = f"input_{name}"
+            names.append(name)
+            taken.add(name)
+        table = table.rename_columns(names)
         for name in ("url", "caption"):
             if name not in table.column_names:
                 table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
@@ -214,9 +245,15 @@ def import_lists(
         detect_format(f, options.format)
     tasks = [ImportTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": [_identity(f) for f in files], "options": asdict(options)}
-    return storage.run_staged(
-        out_dir, lambda out: run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
-    )
+
+    def work(out: Path) -> dict:
+        stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+        for directory in (out, out / "rejects", out / "_rejects"):  # parts written apart get one schema
+            if directory.is_dir():
+                unify_parts(directory)
+        return stats
+
+    return storage.run_staged(out_dir, work)
 
 
 def _identity(path: str) -> list:
