@@ -1,11 +1,14 @@
 """One writer per output directory: an advisory lock file ``OUT/_wit.lock`` held while a command runs.
 
-The lock is ``flock`` on the file, so the kernel releases it when its process dies however it dies: a
-lock left by a killed run is taken over by the next one without any guessing from pids. The file
+The lock is a POSIX record lock (``lockf``) on the file, so the kernel releases it when its process dies
+however it dies: a lock left by a killed run is taken over by the next one without any guessing from
+pids. Unlike ``flock``, a record lock is not shared with forked children (DataLoader workers, which
+can outlive a SIGKILLed parent by seconds), so it is gone the moment its holder is. The file
 records who holds it (pid, host, command, start time) for the one-line message a second run prints.
 A lock file deleted or replaced between opening and locking is detected (its inode changed) and the
 attempt is repeated, so two runs can never both believe they hold it. The lock is re-entrant within
-one process (a command that runs another into the same directory). Filesystems without ``flock``
+one process (a command that runs another into the same directory); the file is never opened twice
+in this process, since closing any descriptor of it would drop a record lock. Filesystems without lock
 support (some network mounts) run unlocked rather than not at all. A directory the lock had to create
 is removed again if the command left it empty.
 """
@@ -81,7 +84,7 @@ def _acquire(path: Path, directory: Path) -> int | None:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             os.close(fd)
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):

@@ -26,8 +26,15 @@ HOLD = (
 )
 
 
-def hold_in_child(out: Path) -> subprocess.Popen:
-    child = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+FORK_AND_HOLD = HOLD.replace(
+    "    print('held', flush=True)\n",
+    "    import os\n    if os.fork() == 0:\n        time.sleep(30)\n        os._exit(0)\n"
+    "    print('held', flush=True)\n",
+)
+
+
+def hold_in_child(out: Path, script: str = HOLD) -> subprocess.Popen:
+    child = subprocess.Popen([sys.executable, "-c", script, str(out)], cwd=REPO, stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "held"
     return child
 
@@ -71,3 +78,13 @@ def test_reentrant_in_one_process_and_leaves_no_trace(tmp_path: Path) -> None:
     with output_lock(tmp_path / "kept", "wit test"):
         (tmp_path / "kept" / "part-00000.parquet").write_bytes(b"x")
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["part-00000.parquet"]
+
+
+def test_a_forked_child_outliving_its_killed_parent_does_not_keep_the_lock(tmp_path: Path) -> None:
+    # DataLoader workers are forked and may outlive a SIGKILLed trainer by seconds; with flock they kept the lock
+    out = tmp_path / "out"
+    child = hold_in_child(out, FORK_AND_HOLD)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    with output_lock(out, "wit test"):
+        assert json.loads((out / LOCK_FILE).read_text())["pid"] == os.getpid()
