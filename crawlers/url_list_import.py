@@ -15,11 +15,12 @@ from pathlib import Path
 import pyarrow as pa
 from distributed import Client
 
-from crawlers.url_list_readers import FORMATS, RawBlock, detect_format, read_blocks
+from crawlers.url_list_readers import FORMATS, RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.manifest import ManifestLimits
+from wit_pipeline.manifest import ManifestLimits, is_text_type
 from wit_pipeline.manifest_validation import validate_rows
+from wit_pipeline.part_schema import unify_parts
 from wit_pipeline.runtime import Chunk, run_job
 from wit_pipeline.runtime.results import StageCounters, with_reasons
 
@@ -28,6 +29,29 @@ URL_NAMES = ("url", "image_url", "img_url", "imageurl", "src", "link")
 CAPTION_NAMES = ("caption", "text", "alt", "alt_text", "alttext", "title", "description")
 PAGE_URL_NAMES = ("page_url", "pageurl", "page")
 HINT_NAMES = {"width": ("width",), "height": ("height",)}
+# Names wit or img2dataset give columns of their own downstream (the manifest's uid/source, the rejects'
+# stage/reason/input_file/input_row/raw, img2dataset's shard parquet columns): an input column of that
+# name is kept as input_<name>, so no output ever holds two columns of one name.
+RESERVED_NAMES = frozenset(
+    {
+        "uid",
+        "source",
+        "stage",
+        "reason",
+        "input_file",
+        "input_row",
+        "raw",
+        "key",
+        "status",
+        "error_message",
+        "sha256",
+        "original_width",
+        "original_height",
+        "width_hint",
+        "height_hint",
+        "exif",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +63,7 @@ class ImportOptions:
     caption_col: str | None = None
     rows_per_part: int = 100_000
     limits: ManifestLimits = ManifestLimits()
+    tsv_quoted: bool = False  # TSV has no quoting unless this says its fields use CSV-style quotes
 
 
 def map_columns(names: Sequence[str], options: ImportOptions, path: str) -> dict[str, str]:
@@ -76,6 +101,18 @@ def _find_column(names: Sequence[str], explicit: str | None, candidates: Sequenc
     return None
 
 
+def check_text_columns(table: pa.Table, mapping: dict[str, str], path: str, rows: list[int]) -> None:
+    """The url and caption columns must hold text: a list, struct or number column is a one-line error."""
+    for source, target in mapping.items():
+        kind = table.schema.field(source).type
+        if target in ("url", "caption") and not (is_text_type(kind) or pa.types.is_null(kind)):
+            where = f" (rows {rows[0]}-{rows[-1]})" if rows else ""
+            raise WitError(
+                f"{path}: column {source!r}{where} holds {kind}, but the {target} column must be text; "
+                f"pass --{target}-col NAME for another column"
+            )
+
+
 @dataclass(frozen=True)
 class ImportTask:
     """Import one URL-list file; yields one chunk per block of ``rows_per_part`` rows."""
@@ -88,17 +125,19 @@ class ImportTask:
         fmt = detect_format(self.path, self.options.format)
         mapping: dict[str, str] | None = None
         produced = False
-        for block in read_blocks(self.path, fmt, self.options.rows_per_part):
+        for block in read_blocks(self.path, fmt, self.options.rows_per_part, self.options.tsv_quoted):
             if fmt == "jsonl" and block.table.num_rows == 0:
                 # Only broken lines (a file whose only line is bad, or bad lines after the last
                 # full block): no record names a column, and each line is rejected with its reason.
                 produced = True
                 yield self._chunk(block, {})
                 continue
+            check_unique_columns(block.table.column_names, self.path)
             if mapping is None:
                 mapping = map_columns(block.table.column_names, self.options, self.path)
             elif fmt == "jsonl" and not set(mapping) <= set(block.table.column_names):
                 mapping = map_columns(block.table.column_names, self.options, self.path)
+            check_text_columns(block.table, mapping, self.path, block.rows)
             produced = True
             yield self._chunk(block, mapping)
         if not produced:
@@ -106,10 +145,17 @@ class ImportTask:
 
     def _chunk(self, block: RawBlock, mapping: dict[str, str]) -> Chunk:
         table = block.table
-        for name in mapping.values():
-            if name in table.column_names and name not in mapping:
-                table = table.rename_columns([f"input_{c}" if c == name else c for c in table.column_names])
-        table = table.rename_columns([mapping.get(c, c) for c in table.column_names])
+        taken = set(mapping.values()) | RESERVED_NAMES
+        names = []
+        for name in table.column_names:
+            if name in mapping:
+                names.append(mapping[name])
+                continue
+            while name in taken:
+                name = f"input_{name}"
+            names.append(name)
+            taken.add(name)
+        table = table.rename_columns(names)
         for name in ("url", "caption"):
             if name not in table.column_names:
                 table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
@@ -199,9 +245,15 @@ def import_lists(
         detect_format(f, options.format)
     tasks = [ImportTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": [_identity(f) for f in files], "options": asdict(options)}
-    return storage.run_staged(
-        out_dir, lambda out: run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
-    )
+
+    def work(out: Path) -> dict:
+        stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+        for directory in (out, out / "rejects", out / "_rejects"):  # parts written apart get one schema
+            if directory.is_dir():
+                unify_parts(directory)
+        return stats
+
+    return storage.run_staged(out_dir, work)
 
 
 def _identity(path: str) -> list:

@@ -117,7 +117,11 @@ class PlannedBatches(IterableDataset):
                 yield *self._collate(group, epoch, worker, handler), handler.take()
 
     def _slots(self, plan: WorkerPlan, handler: CountingHandler) -> Iterator[Slot]:
-        pieces = (read_piece(self.shards.paths[p.shard], p.shard, p.start, p.stop, handler.skip) for p in plan.pieces)
+        sizes = None if self.resampled else self.shards.sizes  # a resampled shard is read many times: count once
+        pieces = (
+            read_piece(self.shards.paths[p.shard], p.shard, p.start, p.stop, handler.skip, sizes and sizes[p.shard])
+            for p in plan.pieces
+        )
         return enumerate(chain.from_iterable(pieces))
 
     def _collate(

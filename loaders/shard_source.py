@@ -4,6 +4,12 @@
 pattern (``shards/{00000..00041}.tar``), a single ``.tar`` path or URL, or a list of them. Sample counts
 come from the ``sizes.json`` beside the shards; a local shard it does not list is counted from its member
 headers, because an exact epoch needs exact counts.
+
+A recorded count is checked against the shard where that costs only a ``stat``: every sample of an
+uncompressed tar takes at least one 512-byte header, so a local ``.tar`` of ``B`` bytes holds at most
+``B // 512`` samples and a count above that is an error naming the shard (a ``sizes.json`` claiming 10^12
+samples would otherwise plan an epoch that exhausts memory). A count below the truth is found at read time:
+the loader counts the samples past the recorded end as ``unlisted_sample`` skips.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from loaders.tar_reader import count_samples, is_url
 from wit_pipeline.errors import WitError
 
 SIZES_FILE = "sizes.json"
+TAR_BLOCK = 512
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 
 
@@ -91,7 +98,9 @@ def _from_directory(directory: str) -> ShardList:
         missing = [p for p in paths if not os.path.isfile(p)]
         if missing:
             raise WitError(f"{missing[0]}: listed in {SIZES_FILE} but missing")
-    return ShardList(paths, tuple(sizes[n] for n in names), directory)
+    counts = tuple(sizes[n] for n in names)
+    _check_counts(paths, counts, _join(directory, SIZES_FILE))
+    return ShardList(paths, counts, directory)
 
 
 def _from_paths(paths: list[str]) -> ShardList:
@@ -107,12 +116,34 @@ def _from_paths(paths: list[str]) -> ShardList:
             raise WitError(f"{path}: shard not found (expected a .tar file)")
         if name in known[parent]:
             sizes.append(known[parent][name])
+            _check_counts([path], [sizes[-1]], _join(parent, SIZES_FILE))
         elif is_url(path):
             raise WitError(f"{path}: no sample count in {_join(parent, SIZES_FILE)} (needed for an exact epoch)")
         else:
             sizes.append(_count(path))
     root = parents.pop() if len(parents) == 1 else None
     return ShardList(tuple(paths), tuple(sizes), root)
+
+
+def max_samples(path: str) -> int | None:
+    """The most samples a local uncompressed tar can hold (one header block each), None where unknown."""
+    if is_url(path) or not path.endswith(".tar"):
+        return None
+    try:
+        return os.path.getsize(path) // TAR_BLOCK
+    except OSError:
+        return None
+
+
+def _check_counts(paths: list[str] | tuple[str, ...], counts: list[int] | tuple[int, ...], sizes_file: str) -> None:
+    for path, count in zip(paths, counts):
+        limit = max_samples(path)
+        if limit is not None and count > limit:
+            raise WitError(
+                f"{sizes_file}: says {os.path.basename(path)} holds {count} samples, but its "
+                f"{os.path.getsize(path)} bytes can hold at most {limit} (one {TAR_BLOCK}-byte header each); "
+                f"(delete {SIZES_FILE} to count the samples from the tars)"
+            )
 
 
 def _count(path: str) -> int:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import torch
 
+from loaders.tar_members import REASONS
+
 SKIP_REASONS = (
     "decode_error",  # image bytes that do not decode
     "missing_image",  # no jpg/jpeg/png/webp member for the key
@@ -19,8 +21,8 @@ SKIP_REASONS = (
     "bad_caption",  # caption bytes that are not UTF-8
     "read_error",  # sample lost to an I/O or tar format error
     "missing_sample",  # the shard holds fewer samples than sizes.json says
-    "unsafe_member",  # tar member with an absolute path or '..' (never read)
-    "non_regular_member",  # symlink, hard link, device, directory… (never read)
+    "unlisted_sample",  # the shard holds more samples than sizes.json says (counted from headers, not read)
+    *REASONS,  # refused tar members, never read: unsafe path, not a regular file, over the size cap
 )
 
 Handler = Callable[[Exception], bool]

@@ -3,8 +3,9 @@
 A sample is a run of consecutive members sharing a key (``KEY.jpg``, ``KEY.txt``, ``KEY.json``), as in
 webdataset; samples are numbered from 0 in tar order, the numbering ``sizes.json`` counts. Members with an
 absolute path or a ``..`` component, and anything that is not a regular file (symlinks, hard links, devices,
-directories), are never read and are reported as skipped. Only image and caption bytes are read; nothing is
-ever unpickled. Local shards are read with seeks (skipped samples cost no I/O), fsspec URLs as a stream.
+directories), and members larger than their kind's cap (``loaders.tar_members``), are never read and are
+reported as skipped. Only image and caption bytes are read; nothing is ever unpickled. Local shards are
+read with seeks (skipped samples cost no I/O), fsspec URLs as a stream.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from dataclasses import dataclass
 
 import fsspec
 
-IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
-TEXT_EXT = "txt"
+from loaders.tar_members import IMAGE_EXTS, TEXT_EXT, MemberLimits, member_problem
+
 WANTED_EXTS = frozenset((*IMAGE_EXTS, TEXT_EXT))
 _KEY_EXT = re.compile(r"^((?:.*/|)[^./]+)\.([^/]*)$")
 
@@ -50,27 +51,19 @@ def open_shard(path: str) -> Iterator[tarfile.TarFile]:
             yield tar
 
 
-def member_problem(info: tarfile.TarInfo) -> str | None:
-    """Why a member must not be read (``non_regular_member`` or ``unsafe_member``), or None if it is fine."""
-    if not info.isreg():
-        return "non_regular_member"
-    name = info.name
-    if name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name):
-        return "unsafe_member"
-    return None
-
-
 def iter_groups(
     tar: tarfile.TarFile,
     wanted: Callable[[int], bool],
     on_skip: Callable[[str], None],
     exts: frozenset[str] = WANTED_EXTS,
+    limits: MemberLimits | None = None,
 ) -> Iterator[tuple[int, dict[str, bytes]]]:
     """Yield ``(index, {ext: bytes})`` per sample; bytes of ``exts`` are read only where ``wanted(index)``.
 
-    Refused members are reported through ``on_skip(reason)`` when the sample being read is wanted.
+    Refused members (``loaders.tar_members.REASONS``; the size cap applies to members of ``exts``) are
+    reported through ``on_skip(reason)`` when the sample being read is wanted.
     """
-    for index, _, fields in iter_keyed_groups(tar, wanted, on_skip, exts):
+    for index, _, fields in iter_keyed_groups(tar, wanted, on_skip, exts, limits):
         yield index, fields
 
 
@@ -79,20 +72,23 @@ def iter_keyed_groups(
     wanted: Callable[[int], bool],
     on_skip: Callable[[str], None],
     exts: frozenset[str] = WANTED_EXTS,
+    limits: MemberLimits | None = None,
 ) -> Iterator[tuple[int, str, dict[str, bytes]]]:
     """``iter_groups`` with each sample's key: ``(index, key, {ext: bytes})``."""
+    limits = limits or MemberLimits.default()
     index, key, fields = -1, None, {}
     while (info := tar.next()) is not None:
         tar.members = []  # keep memory flat on large shards; members are never revisited
-        problem = member_problem(info)
+        match = _KEY_EXT.match(info.name)
+        ext = match.group(2).lower() if match else ""
+        problem = member_problem(info, ext if ext in exts else "", limits)
         if problem is not None:
             if wanted(max(index, 0)):
                 on_skip(problem)
             continue
-        match = _KEY_EXT.match(info.name)
         if match is None:
             continue
-        name, ext = match.group(1), match.group(2).lower()
+        name = match.group(1)
         if name != key:
             if key is not None:
                 yield index, key, fields
@@ -103,17 +99,22 @@ def iter_keyed_groups(
         yield index, key, fields
 
 
-def read_piece(path: str, shard: int, start: int, stop: int, on_skip: Callable[[str], None]) -> Iterator[RawSample]:
+def read_piece(
+    path: str, shard: int, start: int, stop: int, on_skip: Callable[[str], None], shard_size: int | None = None
+) -> Iterator[RawSample]:
     """Exactly ``stop - start`` slots for samples ``start..stop-1`` of a shard, readable or not.
 
     A slot the shard could not supply carries ``error``: ``read_error`` after an I/O or tar format error,
-    ``missing_sample`` when the shard holds fewer samples than its recorded size.
+    ``missing_sample`` when the shard holds fewer samples than its recorded size. When the piece ends at the
+    shard's recorded size (``stop == shard_size``), samples the shard holds beyond it are counted from their
+    headers, unread, as ``unlisted_sample`` skips: a ``sizes.json`` that undercounts loses them visibly.
     """
     next_index = start
     error = "missing_sample"
     try:
         with open_shard(path) as tar:
-            for index, fields in iter_groups(tar, lambda i: start <= i < stop, on_skip):
+            groups = iter_groups(tar, lambda i: start <= i < stop, on_skip)
+            for index, fields in groups:
                 if index < start:
                     continue
                 if index >= stop:
@@ -122,6 +123,9 @@ def read_piece(path: str, shard: int, start: int, stop: int, on_skip: Callable[[
                 yield RawSample(shard, index, image, fields.get(TEXT_EXT))
                 next_index = index + 1
                 if next_index == stop:
+                    if stop == shard_size:
+                        for _ in groups:
+                            on_skip("unlisted_sample")
                     return
     except (OSError, EOFError, tarfile.TarError, ValueError):
         error = "read_error"

@@ -44,6 +44,8 @@ _WHITESPACE = re.compile(r"\s+")
 CLIP_BPE_FILE = Path(__file__).parent / "data" / "bpe_simple_vocab_16e6.txt.gz"
 CLIP_TOKENIZER = "clip"
 TOKENIZER_NAMES = (CLIP_TOKENIZER,)
+_NON_SPACE = re.compile(r"\S+")
+CUT_MARGIN = 4  # slack for text that cleaning shrinks (HTML entities, ftfy's fixes) and for BPE near the cut
 
 
 @lru_cache(maxsize=1)
@@ -58,6 +60,22 @@ def bytes_to_unicode() -> dict[int, str]:
             cs.append(256 + extra)
             extra += 1
     return dict(zip(bs, map(chr, cs)))
+
+
+def cut_caption(text: str, keep: int) -> str:
+    """The shortest prefix of ``text`` holding ``keep`` non-whitespace characters (all of it if it has fewer).
+
+    Whitespace is not counted, since cleaning collapses it: a caption of megabytes of spaces before its words
+    keeps its words. One linear scan; nothing is copied but the prefix.
+    """
+    if len(text) <= keep:
+        return text
+    seen = 0
+    for match in _NON_SPACE.finditer(text):
+        seen += match.end() - match.start()
+        if seen >= keep:
+            return text[: match.end() - (seen - keep)]
+    return text
 
 
 def clean_caption(text: str) -> str:
@@ -89,6 +107,7 @@ class Tokenizer:
         hf.enable_truncation(max_length=context_length)
         hf.enable_padding(length=context_length, pad_id=0, pad_token=PAD)
         self._hf = hf
+        self._cut: int | None = None
         self._byte_decoder = {c: b for b, c in bytes_to_unicode().items()}
 
     @property
@@ -100,9 +119,22 @@ class Tokenizer:
         """Clean and encode ``texts`` to an int64 tensor [N, context_length] of ``[sot, ..., eot, 0, ...]``."""
         if isinstance(texts, str):
             texts = [texts]
+        keep = self.cut_length()
         # one encode per text: encode_batch would start rayon threads, which clash with forked DataLoader workers
-        rows = [self._hf.encode(clean_caption(t)).ids for t in texts]
+        rows = [self._hf.encode(clean_caption(cut_caption(t, keep))).ids for t in texts]
         return torch.tensor(rows, dtype=torch.long).reshape(len(rows), self.context_length)
+
+    def cut_length(self) -> int:
+        """Non-whitespace characters of a caption kept before cleaning: what ``context_length`` tokens can need.
+
+        A token covers at most as many characters as its longest vocabulary entry has bytes (32 in CLIP's
+        vocabulary), so ``context_length`` tokens never need more than ``context_length`` times that;
+        ``CUT_MARGIN`` covers what cleaning removes. A 50 MB caption costs what ~10 kB costs.
+        """
+        if self._cut is None:
+            longest = max(len(t.removesuffix(END_OF_WORD)) for t in self._hf.get_vocab())
+            self._cut = self.context_length * max(1, longest) * CUT_MARGIN
+        return self._cut
 
     def decode(self, ids: Sequence[int] | torch.Tensor) -> str:
         """The cleaned text of one row of ids (pad, sot and eot dropped)."""

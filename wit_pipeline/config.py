@@ -3,11 +3,17 @@
 Unknown keys and wrong types are errors naming the file and the key. CLI flags override
 file values through dotted keys (``sources.url_col``). The resolved config is written next
 to every output so a run can be reproduced.
+
+Numbers are checked against their bounds here, once, when a config is loaded (file, flags or
+both): every float must be finite (TOML allows ``nan`` and ``inf``), and a field declared with
+``bounded(...)`` must lie in its range. The option objects built from a section (e.g.
+``DownloadOptions``) check their values against the same declarations with ``check_bounds``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import types
 import typing
@@ -25,6 +31,69 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 RESOLVED_CONFIG = "_config.toml"
+ENCODE_QUALITY = {"jpg": (0, 100, 95), "webp": (1, 100, 95), "png": (0, 9, 6)}  # min, max, default
+ENCODE_FORMATS = tuple(ENCODE_QUALITY)
+RESIZE_MODES = ("no", "keep_ratio", "center_crop", "border", "keep_ratio_largest")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An allowed range: ``low``/``high`` inclusive, ``above`` exclusive; ``zero_or`` allows 0 as 'no limit'."""
+
+    low: float | None = None
+    high: float | None = None
+    above: float | None = None
+    zero_or: bool = False
+
+    def problem(self, value: float) -> str | None:
+        """Why ``value`` is out of range, or None."""
+        if self.zero_or and value == 0:
+            return None
+        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+            if self.high is None:
+                return f"at least {self.low:g}" + (" (or 0 for no limit)" if self.zero_or else "")
+            return f"between {self.low:g} and {self.high:g}"
+        if self.above is not None and value <= self.above:
+            return f"greater than {self.above:g}"
+        return None
+
+
+def bounded(default: Any, low: float | None = None, high: float | None = None, **kw: Any) -> Any:
+    """A dataclass field whose value ``check_bounds`` keeps in ``Bounds(low, high, **kw)``."""
+    return field(default=default, metadata={"bounds": Bounds(low, high, **kw)})
+
+
+def one_of(default: str, choices: tuple[str, ...]) -> Any:
+    """A dataclass field whose value ``check_bounds`` keeps among ``choices``."""
+    return field(default=default, metadata={"choices": choices})
+
+
+def check_bounds(cls: type, values: dict[str, Any], prefix: str, origin: str = "config") -> None:
+    """Raise ``WitError`` for the first of ``values`` outside the bounds ``cls`` declares for it (or not finite)."""
+    declared = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(cls)}
+    choices = {f.name: f.metadata["choices"] for f in dataclasses.fields(cls) if "choices" in f.metadata}
+    for name, value in values.items():
+        if name in choices and value not in choices[name]:
+            raise WitError(f"{origin}: '{prefix}{name}' must be one of {', '.join(choices[name])}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise WitError(f"{origin}: '{prefix}{name}' must be a finite number, got {value}")
+        bounds = declared.get(name)
+        if bounds is not None and value is not None and (why := bounds.problem(value)) is not None:
+            raise WitError(f"{origin}: '{prefix}{name}' must be {why}, got {value}")
+    if cls is DownloadConfig and values.get("encode_quality") is not None:
+        fmt = values.get("encode_format", "jpg")
+        low, high, _ = ENCODE_QUALITY.get(fmt, (0, 100, 0))
+        if not low <= values["encode_quality"] <= high:
+            meaning = "PNG compression level" if fmt == "png" else f"{fmt} quality"
+            raise WitError(
+                f"{origin}: '{prefix}encode_quality' must be between {low} and {high} for {fmt} (the {meaning}), "
+                f"got {values['encode_quality']}; leave it unset for the format's default"
+            )
+
+
+def encode_quality(fmt: str, quality: int | None) -> int:
+    """The quality (jpg, webp) or compression level (png) to encode with: ``quality``, or the format's default."""
+    return ENCODE_QUALITY[fmt][2] if quality is None else quality
 
 
 @dataclass
@@ -42,6 +111,7 @@ class SourcesConfig:
 
     lists: list[str] = field(default_factory=list)
     format: str | None = None
+    tsv_quoted: bool = False  # TSV fields use CSV-style quotes (TSV has no quoting by default)
     url_col: str | None = None
     caption_col: str | None = None
     rows_per_part: int = 100_000
@@ -105,23 +175,23 @@ class FiltersConfig:
 class DownloadConfig:
     """Image download: img2dataset's options plus wit's caps (0 means no limit where noted)."""
 
-    image_size: int = 256
-    resize_mode: str = "center_crop"
+    image_size: int = bounded(256, 1)
+    resize_mode: str = one_of("center_crop", RESIZE_MODES)
     resize_only_if_bigger: bool = False
-    encode_format: str = "jpg"
-    encode_quality: int = 95
-    min_image_size: int = 0
-    max_aspect_ratio: float = 0.0
-    timeout: float = 10.0
-    retries: int = 0
+    encode_format: str = one_of("jpg", ENCODE_FORMATS)
+    encode_quality: int | None = None  # jpg 0-100 (95), webp 1-100 (95), png compression 0-9 (6)
+    min_image_size: int = bounded(0, 0)
+    max_aspect_ratio: float = bounded(0.0, 1, zero_or=True)
+    timeout: float = bounded(10.0, above=0)
+    retries: int = bounded(0, 0, 100)
     user_agent_token: str = "wit"
     disallowed_header_directives: list[str] = field(
         default_factory=lambda: ["noai", "noimageai", "noindex", "noimageindex"]
     )
-    thread_count: int = 32
-    shard_deadline: float = 600.0
-    max_bytes: int = 20_000_000
-    max_pixels: int = 89_478_485
+    thread_count: int = bounded(32, 1, 1024)
+    shard_deadline: float = bounded(600.0, above=0)
+    max_bytes: int = bounded(20_000_000, 1)
+    max_pixels: int = bounded(89_478_485, 1)
     allow_private_network: bool = False
     allow_networks: list[str] = field(default_factory=list)
 
@@ -130,12 +200,12 @@ class DownloadConfig:
 class ShardsConfig:
     """Shard layout and the image-level dedup and filters applied after download."""
 
-    samples_per_shard: int = 10_000
+    samples_per_shard: int = bounded(10_000, 1)
     exact_dedup: bool = True
     phash_dedup: bool = True
-    phash_distance: int = 4
-    min_side: int = 0
-    max_aspect_ratio: float = 0.0
+    phash_distance: int = bounded(4, 0, 64)  # Hamming distance between 64-bit perceptual hashes
+    min_side: int = bounded(0, 0)
+    max_aspect_ratio: float = bounded(0.0, 1, zero_or=True)
     reshard: bool = False
 
 
@@ -271,6 +341,7 @@ def build_dataclass(cls: type, data: Any, origin: str, prefix: str = "") -> Any:
             values[name] = build_dataclass(hint, value, origin, prefix=f"{key}.")
         else:
             values[name] = _check(value, hint, origin, key)
+    check_bounds(cls, values, prefix, origin)
     return cls(**values)
 
 

@@ -166,6 +166,8 @@ def corrupt_shards(root: Path) -> dict[str, int]:
         "missing_sample": 1,
         "unsafe_member": 1,
         "non_regular_member": 1,
+        "member_too_large": 0,
+        "unlisted_sample": 0,
     }
 
 
@@ -281,3 +283,15 @@ def test_leaving_an_epochs_last_batches_unread_goes_on_with_the_next_epoch(shard
     second = list(loader)
     expected = reference[: loader.num_batches - 2] + reference[loader.num_batches :]
     assert all(torch.equal(a[1], b[1]) for a, b in zip(first + second, expected, strict=True))
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_samples_beyond_sizes_json_are_counted_not_silently_dropped(tmp_path: Path, tok: Tokenizer, num_workers: int):
+    write_shards(tmp_path, [5, 4])
+    (tmp_path / "sizes.json").write_text(json.dumps({"00000.tar": 2, "00001.tar": 4}))
+    loader = make_loader(tmp_path, batch_size=2, image_size=8, tokenizer=tok, num_workers=num_workers, shuffle=False)
+    assert loader.num_samples == 6
+    assert sorted(flat(words(tok, loader))) == sorted(
+        [sample_from_tokens(tok, tok(caption(0, i))[0]) for i in range(2)]
+        + [sample_from_tokens(tok, tok(caption(1, i))[0]) for i in range(4)]
+    )
+    assert loader.skipped["unlisted_sample"] == 3

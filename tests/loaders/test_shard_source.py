@@ -71,3 +71,14 @@ def test_bad_sources_name_the_path(tmp_path: Path) -> None:
     (tmp_path / "bad.tar").write_bytes(b"this is not a tar archive" * 40)
     with pytest.raises(WitError, match="cannot read tar shard"):
         resolve_source([tmp_path / "bad.tar"])
+
+
+def test_a_count_no_tar_of_that_size_can_hold_is_an_error_naming_the_shard(tmp_path: Path) -> None:
+    write_shards(tmp_path, [3, 2])
+    blocks = (tmp_path / "00001.tar").stat().st_size // 512
+    (tmp_path / "sizes.json").write_text(json.dumps({"00000.tar": 3, "00001.tar": 10**12}))
+    for source in (tmp_path, [tmp_path / "00001.tar"], f"{tmp_path}/{{00000..00001}}.tar"):
+        with pytest.raises(WitError, match=rf"says 00001.tar holds 1000000000000 samples.*at most {blocks}"):
+            resolve_source(source)
+    (tmp_path / "sizes.json").write_text(json.dumps({"00000.tar": 3, "00001.tar": blocks}))
+    assert resolve_source(tmp_path).sizes == (3, blocks)  # the bound itself is allowed: a count, not a check

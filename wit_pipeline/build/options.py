@@ -24,6 +24,7 @@ def import_options(config: BuildConfig) -> ImportOptions:
         caption_col=s.caption_col,
         rows_per_part=s.rows_per_part,
         limits=manifest_limits(config),
+        tsv_quoted=s.tsv_quoted,
     )
 
 

@@ -25,6 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("files", nargs="*", metavar="FILE", help="list files or directories (default: [sources] lists)")
     p.add_argument("--out", required=True, type=out_path, help="output manifest directory")
     p.add_argument("--format", dest="sources.format", choices=FORMATS, help="input format (default: by extension)")
+    p.add_argument(
+        "--tsv-quoted",
+        dest="sources.tsv_quoted",
+        action="store_const",
+        const=True,
+        help='TSV fields use CSV-style "quotes" (default: TSV has no quoting; a quote is a character)',
+    )
     p.add_argument("--url-col", dest="sources.url_col", metavar="NAME", help="column holding the image URL")
     p.add_argument("--caption-col", dest="sources.caption_col", metavar="NAME", help="column holding the caption")
     p.add_argument(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from wit_pipeline.errors import WitError
+from wit_pipeline.config import ENCODE_FORMATS, RESIZE_MODES, DownloadConfig, ShardsConfig, check_bounds, encode_quality
 
-RESIZE_MODES = ("no", "keep_ratio", "center_crop", "border", "keep_ratio_largest")
-ENCODE_FORMATS = ("jpg", "png", "webp")
+__all__ = ["DEFAULT_DISALLOWED", "ENCODE_FORMATS", "RESIZE_MODES", "DownloadOptions"]
 DEFAULT_DISALLOWED = ("noai", "noimageai", "noindex", "noimageindex")
 
 
@@ -17,6 +16,8 @@ class DownloadOptions:
 
     ``max_aspect_ratio`` and ``min_image_size`` of 0 mean no limit. ``shard_deadline`` is a
     hard wall-clock limit per shard: samples still pending then fail with ``shard_deadline``.
+    ``encode_quality`` None is the format's default (``wit_pipeline.config.ENCODE_QUALITY``). Every
+    number is checked against the bounds ``[download]`` and ``[shards]`` declare in the config layer.
     """
 
     samples_per_shard: int = 10_000
@@ -24,7 +25,7 @@ class DownloadOptions:
     resize_mode: str = "center_crop"
     resize_only_if_bigger: bool = False
     encode_format: str = "jpg"
-    encode_quality: int = 95
+    encode_quality: int | None = None
     min_image_size: int = 0
     max_aspect_ratio: float = 0.0
     timeout: float = 10.0
@@ -39,12 +40,13 @@ class DownloadOptions:
     allow_networks: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if self.resize_mode not in RESIZE_MODES:
-            raise WitError(f"download.resize_mode: '{self.resize_mode}' is not one of {', '.join(RESIZE_MODES)}")
-        if self.encode_format not in ENCODE_FORMATS:
-            raise WitError(f"download.encode_format: '{self.encode_format}' is not one of {', '.join(ENCODE_FORMATS)}")
-        for name in ("samples_per_shard", "image_size", "thread_count", "max_bytes", "max_pixels"):
-            if getattr(self, name) < 1:
-                raise WitError(f"download.{name} must be at least 1, got {getattr(self, name)}")
-        if self.timeout <= 0 or self.shard_deadline <= 0:
-            raise WitError("download.timeout and download.shard_deadline must be positive")
+        values = asdict(self)
+        check_bounds(
+            ShardsConfig, {"samples_per_shard": values.pop("samples_per_shard")}, "shards.", "download options"
+        )
+        check_bounds(DownloadConfig, values, "download.", "download options")
+
+    @property
+    def quality(self) -> int:
+        """The quality (jpg, webp) or PNG compression level the resizer encodes with."""
+        return encode_quality(self.encode_format, self.encode_quality)

@@ -80,7 +80,7 @@ def make_resizer(options: DownloadOptions) -> Resizer:
         image_size=options.image_size,
         resize_mode=options.resize_mode,
         resize_only_if_bigger=options.resize_only_if_bigger,
-        encode_quality=options.encode_quality,
+        encode_quality=options.quality,
         encode_format=options.encode_format,
         min_image_size=options.min_image_size,
         max_image_area=options.max_pixels,

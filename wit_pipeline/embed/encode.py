@@ -87,7 +87,8 @@ def iter_shard_samples(
 ) -> Iterator[ShardSample]:
     """Every sample of a tar with an image and a caption, in tar order; the rest counted in ``skipped``.
 
-    Tar members that are never read (absolute or ``..`` paths, links, devices) are counted in ``unsafe``.
+    Tar members that are never read (absolute or ``..`` paths, links, devices, over the size caps) are
+    counted in ``unsafe`` by reason (``loaders.tar_members.REASONS``).
     """
     for sample in iter_samples(tar_path, unsafe):
         image = next((sample[ext] for ext in IMAGE_EXTS if ext in sample), None)

@@ -142,7 +142,7 @@ class EmbedShardTask:
         )
         pq.write_table(rows, tmp_dir / layout.rows_file(self.task_id))
         counters = StageCounters(STAGE, rows_in=result.samples, kept=n, rejected=result.skipped)
-        counters.extra.update({f"unsafe_member_{k}": v for k, v in result.unsafe_members.items()})
+        counters.extra.update(result.unsafe_members)
         return [counters]
 
 

@@ -1,7 +1,9 @@
 """Read webdataset shard tars safely: samples grouped by key, hostile members refused.
 
-Members with absolute paths, ``..`` components, or that are not regular files (symlinks,
-devices, directories) are skipped and counted; nothing is ever extracted to disk. A tar cut short
+Members with absolute paths, ``..`` components, that are not regular files (symlinks,
+devices, directories), or that claim more bytes than their kind's cap are skipped and counted
+under the loader's reasons (``loaders.tar_members``, one check for every tar reader); nothing is
+ever extracted to disk. A tar cut short
 is counted as ``truncated_tar`` when the caller counts skips, and is otherwise an error: a
 stage must not silently lose the samples after the cut.
 """
@@ -10,19 +12,10 @@ from __future__ import annotations
 
 import tarfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from loaders.tar_members import MemberLimits, member_problem
 from wit_pipeline.errors import WitError
-
-
-def unsafe_member(member: tarfile.TarInfo) -> str | None:
-    """Why a tar member must not be read (``path_traversal``, ``not_a_file``), or None."""
-    path = PurePosixPath(member.name)
-    if path.is_absolute() or ".." in path.parts or "\\" in member.name:
-        return "path_traversal"
-    if not member.isreg():
-        return "not_a_file"
-    return None
 
 
 def split_member_name(name: str) -> tuple[str, str]:
@@ -32,8 +25,11 @@ def split_member_name(name: str) -> tuple[str, str]:
     return (f"{directory}/{key}" if directory else key), ext
 
 
-def iter_samples(tar_path: str | Path, skipped: dict[str, int] | None = None) -> Iterator[dict[str, bytes | str]]:
+def iter_samples(
+    tar_path: str | Path, skipped: dict[str, int] | None = None, limits: MemberLimits | None = None
+) -> Iterator[dict[str, bytes | str]]:
     """Yield ``{"__key__": key, ext: bytes, ...}`` for consecutive members sharing a key."""
+    limits = limits or MemberLimits.default()
     try:
         tf = tarfile.open(tar_path, "r:*")
     except (OSError, tarfile.TarError) as exc:
@@ -42,12 +38,12 @@ def iter_samples(tar_path: str | Path, skipped: dict[str, int] | None = None) ->
     with tf:
         try:
             for member in tf:
-                problem = unsafe_member(member)
+                key, ext = split_member_name(member.name)
+                problem = member_problem(member, ext.rpartition(".")[2].lower() or "other", limits)
                 if problem is not None:
                     if skipped is not None:
                         skipped[problem] = skipped.get(problem, 0) + 1
                     continue
-                key, ext = split_member_name(member.name)
                 if current and current["__key__"] != key:
                     yield current
                     current = {}

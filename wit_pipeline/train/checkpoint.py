@@ -12,6 +12,11 @@ A checkpoint is a directory ``checkpoints/step-NNNNNNN/`` holding:
 
 It is written under a temporary name and renamed into place, then ``checkpoints/latest`` is
 rewritten atomically to name it, so a kill at any moment leaves the previous one usable.
+
+A run's final weights are checked the same way: ``RUN/checksums.json`` holds the sha256 of
+``RUN/model.safetensors``, ``model_config.json`` and ``tokenizer.json``, written before the weights
+are renamed into place (a kill leaves no final weights without their checksum), and verified
+before ``load_run`` reads them: a corrupted or truncated file is a one-line error naming it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -50,9 +56,29 @@ def save_weights(model: nn.Module, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def save_final_weights(model: nn.Module, run: Path) -> Path:
+    """Write ``run/model.safetensors`` with ``run/checksums.json`` (weights, model config, tokenizer) before it."""
+    path = run / WEIGHTS
+    tmp = tmp_name(path)
+    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp, metadata={"format": "pt"})
+    digests = {name: file_sha256(run / name) for name in (MODEL_CONFIG, TOKENIZER) if (run / name).is_file()}
+    write_json(run / CHECKSUMS, {"sha256": {**digests, WEIGHTS: file_sha256(tmp)}})
+    os.replace(tmp, path)
+    return path
+
+
 def load_weights(model: nn.Module, path: Path, device: torch.device | str = "cpu") -> None:
-    """Load safetensors weights into ``model`` (every key must match)."""
-    model.load_state_dict(load_file(path, device=str(device)), strict=True)
+    """Load safetensors weights into ``model`` (every key must match); an unreadable file is a one-line error."""
+    try:
+        tensors = load_file(path, device=str(device))
+    except (OSError, SafetensorError) as exc:
+        raise WitError(f"{path}: not readable safetensors weights ({_one_line(exc)})") from None
+    model.load_state_dict(tensors, strict=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def save_checkpoint(
@@ -92,20 +118,24 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_checkpoint(checkpoint: Path) -> None:
-    """Check every file of ``checkpoint`` against its ``checksums.json``; a one-line error if any differs."""
+def verify_checkpoint(checkpoint: Path, what: str = "the checkpoint", remedy: str = "") -> None:
+    """Check every file of ``checkpoint`` against its ``checksums.json``; a one-line error if any differs.
+
+    ``what`` names the directory in the message (a checkpoint, or a run's final weights), ``remedy`` what to do.
+    """
+    remedy = remedy or "resume from another one (--resume PATH)"
     try:
         expected = json.loads((checkpoint / CHECKSUMS).read_text(encoding="utf-8"))["sha256"]
+        expected = dict(expected)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise WitError(f"{checkpoint / CHECKSUMS}: unreadable ({exc}); not a complete wit checkpoint") from None
+        complete = "not a complete wit checkpoint" if what == "the checkpoint" else f"cannot verify {what}"
+        raise WitError(f"{checkpoint / CHECKSUMS}: unreadable ({exc}); {complete}") from None
     for name, digest in sorted(expected.items()):
         path = checkpoint / name
         if not path.is_file():
-            raise WitError(f"{path}: missing from the checkpoint; resume from another one (--resume PATH)")
+            raise WitError(f"{path}: missing from {what}; {remedy}")
         if file_sha256(path) != digest:
-            raise WitError(
-                f"{path}: checksum mismatch, the checkpoint is corrupted; resume from another one (--resume PATH)"
-            )
+            raise WitError(f"{path}: checksum mismatch, {what} is corrupted or truncated; {remedy}")
 
 
 def latest_checkpoint(checkpoints: Path) -> Path | None:

@@ -40,14 +40,14 @@ def run_training(config: BuildConfig, out: str | Path, resume: str | None = None
     """
     train = config.train
     check_train_config(train)
+    run = RunDir(out)
+    checkpoint = resume_point(run, resume)  # before the data: "no run to resume" says what is wrong
     if not train.data:
         raise WitError("no training data: give --data SHARDS (or [train] data in --config)")
     shards = resolve_source(train.data)
     if shards.num_samples == 0:
         raise WitError(f"{train.data}: the shards hold no samples")
     evaluator = training_evaluator(config.eval)
-    run = RunDir(out)
-    checkpoint = resume_point(run, resume)
     env = init_distributed(train.device)
     try:
         error = None
@@ -97,7 +97,7 @@ def resume_point(run: RunDir, resume: str | None) -> Path | None:
     if resume == "latest":
         latest = run.latest_checkpoint()
         if latest is None:
-            raise WitError(f"{run.path}: no checkpoint to resume from")
+            raise WitError(f"{run.path}: no run to resume (no checkpoint there); drop --resume to start a new run")
         return latest
     path = Path(resume).expanduser()
     if not (path / "state.json").is_file():

@@ -7,6 +7,7 @@ RUN/tokenizer.json          the tokenizer the model was trained with
 RUN/metrics.jsonl           one JSON record per logged step
 RUN/checkpoints/step-NNNNNNN/   resumable checkpoints (see checkpoint.py); ``latest`` names the newest
 RUN/model.safetensors       final weights, written when training finishes
+RUN/checksums.json          sha256 of the final weights, model_config.json and tokenizer.json (checked on load)
 RUN/summary.json            steps, samples, time and final loss of the finished run
 ```
 """
@@ -94,7 +95,11 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> tuple[CLIP
         return load_pretrained(pretrained, device)
     directory, weights = resolve_weights(path)
     if (directory / ckpt.CHECKSUMS).exists():
-        ckpt.verify_checkpoint(directory)
+        if directory.parent.name == "checkpoints":
+            ckpt.verify_checkpoint(directory)
+        else:
+            remedy = f"retrain, or load a checkpoint ({directory / 'checkpoints'}/step-N)"
+            ckpt.verify_checkpoint(directory, "the run's final weights", remedy)
     config = read_model_config(directory)
     model = CLIP(config)
     ckpt.load_weights(model, weights)

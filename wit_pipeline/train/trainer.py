@@ -174,7 +174,7 @@ class Trainer:
                     progress.update(self.step)
                 del batches
             if self.env.is_main:
-                ckpt.save_weights(self.model, self.run.weights)
+                ckpt.save_final_weights(self.model, self.run.path)
             barrier()
         finally:
             progress.close()

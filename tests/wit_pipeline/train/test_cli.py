@@ -146,7 +146,7 @@ def test_shards_without_samples_are_refused_before_anything_is_written(tmp_path:
 def test_resume_points(tmp_path: Path) -> None:
     run = RunDir(tmp_path / "run")
     assert resume_point(run, None) is None
-    with pytest.raises(WitError, match="no checkpoint to resume from"):
+    with pytest.raises(WitError, match="no run to resume"):
         resume_point(run, "latest")
     with pytest.raises(WitError, match="not a checkpoint directory"):
         resume_point(run, str(tmp_path / "elsewhere"))
