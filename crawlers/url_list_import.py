@@ -18,6 +18,7 @@ from distributed import Client
 from crawlers.url_list_readers import FORMATS, RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import REJECTS_DIR
 from wit_pipeline.manifest import ManifestLimits, is_text_type
 from wit_pipeline.manifest_validation import validate_rows
 from wit_pipeline.part_schema import unify_parts
@@ -248,7 +249,7 @@ def import_lists(
 
     def work(out: Path) -> dict:
         stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
-        for directory in (out, out / "rejects", out / "_rejects"):  # parts written apart get one schema
+        for directory in (out, out / REJECTS_DIR):  # parts written apart get one schema
             if directory.is_dir():
                 unify_parts(directory)
         return stats

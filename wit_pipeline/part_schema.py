@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-PART_GLOB = "part-*.parquet"
+from wit_pipeline.layout import PART_GLOB, SUMMARY_FILE
+from wit_pipeline.runtime.atomic import write_parquet_summary
 
 
 def unified_type(types: list[pa.DataType]) -> pa.DataType:
@@ -103,4 +104,6 @@ def unify_parts(directory: Path) -> int:
         pq.write_table(pa.table(columns, schema=target), tmp)
         os.replace(tmp, path)
         rewritten += 1
+    if rewritten:  # the summary dask follows must describe the parts as they are now
+        write_parquet_summary(directory / SUMMARY_FILE, parts)
     return rewritten

@@ -284,6 +284,7 @@ def test_leaving_an_epochs_last_batches_unread_goes_on_with_the_next_epoch(shard
     expected = reference[: loader.num_batches - 2] + reference[loader.num_batches :]
     assert all(torch.equal(a[1], b[1]) for a, b in zip(first + second, expected, strict=True))
 
+
 @pytest.mark.parametrize("num_workers", [0, 2])
 def test_samples_beyond_sizes_json_are_counted_not_silently_dropped(tmp_path: Path, tok: Tokenizer, num_workers: int):
     write_shards(tmp_path, [5, 4])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import dask.dataframe as dd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -43,7 +44,8 @@ def test_import_parts_share_one_schema_that_every_reader_opens(tmp_path: Path) -
     assert frame["score"].tolist() == ["1", "2", "high", "low", "1.5"]
     assert frame["only_here"].tolist() == [None, None, True, None, None]
     assert frame["tags"].tolist() == ['["a"]', None, None, None, '{"k": 1}']
-    assert pd.read_parquet(out / "rejects")["reason"].tolist() == ["url_not_http"]
+    assert pd.read_parquet(out / "_rejects")["reason"].tolist() == ["url_not_http"]
+    assert dd.read_parquet(str(out)).compute()["score"].tolist() == frame["score"].tolist()  # follows _metadata
 
 
 def test_input_columns_named_like_wit_or_img2dataset_columns_get_a_prefix(tmp_path: Path) -> None:
@@ -60,7 +62,7 @@ def test_input_columns_named_like_wit_or_img2dataset_columns_get_a_prefix(tmp_pa
     assert kept["input_uid"].to_pylist() == ["u1"] and kept["width"].to_pylist() == [640]
     names = _rename_hints(kept).column_names + [f.name for f in SAMPLE_FIELDS]  # the shard parquet's columns
     assert len(names) == len(set(names))
-    rejects = pq.read_table(next((out / "rejects").glob("part-*.parquet")))
+    rejects = pq.read_table(next((out / "_rejects").glob("part-*.parquet")))
     assert len(rejects.column_names) == len(set(rejects.column_names))
     assert rejects["input_file"].to_pylist() == [str(src)] and rejects["input_row"].to_pylist() == [3]
     assert rejects["input_input_row"].to_pylist() == ["10"] and rejects["input_reason"].to_pylist() == ["r"]

@@ -166,6 +166,7 @@ def test_compile_flags(tmp_path: Path, flags: list[str], expected: bool | None) 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--out", str(tmp_path / "run"), "--compile", "--no-compile"])
 
+
 @pytest.mark.parametrize("choice", ["clip", "train", ""])
 def test_tokenizer_choice_of_a_new_run(shards: Path, tmp_path: Path, choice: str) -> None:
     from wit_pipeline.cli.common import resolve_config
