@@ -18,7 +18,7 @@ def imported(src: Path, out: Path) -> tuple[pa.Table, pa.Table, dict]:
     stats = import_lists([str(src)], out, progress=False)
     kept = pa.concat_tables(pq.read_table(p) for p in sorted(out.glob("part-*.parquet")))
     rejects = pa.concat_tables(
-        [pq.read_table(p) for p in sorted((out / "rejects").glob("part-*.parquet"))], promote_options="permissive"
+        [pq.read_table(p) for p in sorted((out / "_rejects").glob("part-*.parquet"))], promote_options="permissive"
     )
     return kept, rejects, stats["funnel"][0]
 
