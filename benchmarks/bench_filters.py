@@ -147,9 +147,9 @@ def bench_language(runs: int, per_lang: int = 5263, agreement_per_lang: int = 12
 
 def query_list(size: int) -> list[str]:
     """wordfreq's English words (every one, Zipf >= 1) plus frequent-word bigrams up to ``size``."""
-    from filters.queries import wordfreq_entries
+    from filters.query_builder import wordfreq_unigrams
 
-    words = wordfreq_entries("en", min_zipf=1.0)
+    words = wordfreq_unigrams("en", min_zipf=1.0)
     entries, seen = list(words), set(words)
     rng = random.Random(0)
     head, body = words[:5000], words[:60000]
