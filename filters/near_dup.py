@@ -1,5 +1,8 @@
 """Optional near-duplicate captions within one page or one domain (MinHash LSH, datasketch).
 
+(The ``global`` scope, across the whole manifest, is ``near_dup_global``: a different algorithm,
+because a whole manifest is not one group that fits a task.)
+
 Pages repeat near-identical alt text ("Red shoe, size 9" / "Red shoe, size 10"). After exact
 dedup, surviving rows are shuffled by page (or domain) so a group meets in one task; inside it
 rows are visited in the dedup total order (uid, content hash, position) and a row whose caption
@@ -21,7 +24,8 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-SCOPES = ("page", "domain")
+GLOBAL = "global"
+SCOPES = ("page", "domain", GLOBAL)
 REASON = "near_duplicate_caption"
 NUM_PERM = 64
 SHINGLE = 5

@@ -73,8 +73,8 @@ class FiltersConfig:
     """Dedup, language, caption rules and query balancing settings (``wit filter``)."""
 
     dedup_key: str = "url"  # url | uid (normalised url + caption) | none
-    near_dup: bool = False  # MinHash LSH near-duplicate captions within a page or domain
-    near_dup_scope: str = "page"  # page | domain
+    near_dup: bool = False  # MinHash LSH near-duplicate captions within a page, a domain or the whole manifest
+    near_dup_scope: str = "page"  # page | domain | global
     near_dup_threshold: float = 0.8
     lang_backend: str = "auto"  # auto (CLD2 + langdetect's model, best on short text) | nb | langdetect | cld2 | none
     languages: list[str] = field(default_factory=lambda: ["en"])  # empty: keep every language

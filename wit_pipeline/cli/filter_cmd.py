@@ -40,9 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="filters.near_dup",
         action="store_const",
         const=True,
-        help="also drop near-duplicate captions within a page (MinHash LSH)",
+        help="also drop near-duplicate captions (MinHash LSH) within a page, a domain or the whole manifest",
     )
-    f.add_argument("--near-dup-scope", dest="filters.near_dup_scope", choices=SCOPES, help="group near dups by")
+    f.add_argument(
+        "--near-dup-scope",
+        dest="filters.near_dup_scope",
+        choices=SCOPES,
+        help="page (default), domain, or global: across the whole manifest",
+    )
     f.add_argument(
         "--lang", dest="filters.languages", type=language_list, metavar="CODES", help="languages to keep: en,de or all"
     )
