@@ -137,6 +137,8 @@ class ShardsConfig:
     min_side: int = 0
     max_aspect_ratio: float = 0.0
     reshard: bool = False
+    # evaluation sets (image folders, shard directories) whose images are removed from the training shards
+    decontaminate: list[str] = field(default_factory=list)
 
 
 @dataclass
