@@ -119,7 +119,7 @@ def write_losers(
 
     global_near = near_dup is not None and near_dup.scope == GLOBAL
     if global_near:
-        near_dup, threshold = None, near_dup.threshold
+        near_dup, threshold, min_chars = None, near_dup.threshold, near_dup.min_chars
 
     def write(tmp: Path) -> None:
         schema = storage.parquet_metadata(paths[0]).schema.to_arrow_schema()
@@ -142,7 +142,7 @@ def write_losers(
         )
         compute(job, client)
         if global_near:
-            write_near_losers(paths, tmp, threshold, client)
+            write_near_losers(paths, tmp, threshold, client, min_chars)
 
     run_step(out, write)
 

@@ -89,14 +89,16 @@ def excluded_rows(losers_dir: Path, partition: int) -> np.ndarray:
     return pq.read_table(path, columns=["row"])["row"].to_numpy().astype(np.int64)
 
 
-def part_bands(path: str, partition: int, losers_dir: str, threshold: float) -> pd.DataFrame:
-    """Signatures of one part's exact-dedup survivors (saved), and their band rows."""
+def part_bands(path: str, partition: int, losers_dir: str, threshold: float, min_chars: int = 0) -> pd.DataFrame:
+    """Signatures of one part's exact-dedup survivors of at least ``min_chars`` characters (saved), their bands."""
     names = storage.parquet_metadata(path).schema.to_arrow_schema().names
     table = storage.read_parquet(path, columns=[c for c in ["uid", *CONTENT_COLUMNS] if c in names])
     keep = np.ones(table.num_rows, dtype=bool)
     keep[excluded_rows(Path(losers_dir), partition)] = False
-    rows = np.flatnonzero(keep).astype(np.int32)
     captions = table["caption"].to_pylist()
+    if min_chars:
+        keep &= np.fromiter((len(c or "") >= min_chars for c in captions), dtype=bool, count=len(captions))
+    rows = np.flatnonzero(keep).astype(np.int32)
     sigs = np.zeros((table.num_rows, NUM_PERM), dtype=np.uint32)
     sigs[rows] = signatures([captions[i] for i in rows])
     sig_path = Path(losers_dir) / SIGNATURES / f"sig-{partition:05d}.npy"
@@ -211,7 +213,9 @@ def resolve_uids(frame: pd.DataFrame, paths: Sequence[str]) -> pd.DataFrame:
     )
 
 
-def write_near_losers(paths: Sequence[str], directory: Path, threshold: float, client: Client | None) -> None:
+def write_near_losers(
+    paths: Sequence[str], directory: Path, threshold: float, client: Client | None, min_chars: int = 0
+) -> None:
     """Write ``directory/near/near-NNNNN.parquet`` (part, row, reason, duplicate_of) for every input part.
 
     ``directory`` holds the exact pass's ``losers-NNNNN.parquet`` (rows left out here); the signature
@@ -227,7 +231,9 @@ def write_near_losers(paths: Sequence[str], directory: Path, threshold: float, c
     divisions = list(range(n + 1))
     method = shuffle_method(client, count_rows(paths))
     where = str(directory)
-    bands = dd.from_map(part_bands, paths, list(range(n)), losers_dir=where, threshold=threshold, meta=BAND_META)
+    bands = dd.from_map(
+        part_bands, paths, list(range(n)), losers_dir=where, threshold=threshold, min_chars=min_chars, meta=BAND_META
+    )
     edges = bands.shuffle(on="band", shuffle_method=method).map_partitions(group_edges, meta=EDGE_META)
     sig_meta = EDGE_META.assign(**{f"s{k}": pd.Series(dtype="uint32") for k in range(NUM_PERM)})
     with_a = edges.set_index("a_part", divisions=divisions, shuffle_method=method).map_partitions(

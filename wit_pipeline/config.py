@@ -76,6 +76,7 @@ class FiltersConfig:
     near_dup: bool = False  # MinHash LSH near-duplicate captions within a page, a domain or the whole manifest
     near_dup_scope: str = "page"  # page | domain | global
     near_dup_threshold: float = 0.8
+    near_dup_min_chars: int = 0  # captions shorter than this are never near duplicates
     lang_backend: str = "auto"  # auto (CLD2 + langdetect's model, best on short text) | nb | langdetect | cld2 | none
     languages: list[str] = field(default_factory=lambda: ["en"])  # empty: keep every language
     min_lang_score: float = 0.5

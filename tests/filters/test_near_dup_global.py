@@ -94,3 +94,12 @@ def test_a_chain_points_to_the_row_kept_for_the_component(tmp_path: Path) -> Non
     kept, rejected = run(tmp_path, [data[:2], data[2:]], None, threshold=0.7)
     assert len(kept) == 1
     assert {r["duplicate_of"] for r in rejected.values()} == set(kept)
+
+
+def test_short_captions_are_left_out_with_min_chars(tmp_path: Path) -> None:
+    data = manifest_rows([(f"http://s{i}.example/i.jpg", "a red circle") for i in range(4)], None) + rows()
+    paths = [str(p) for p in sorted(write_manifest(tmp_path / "in", [data]).glob("part-*"))]
+    write_losers(paths, tmp_path / "losers", "url", NearDup("global", 0.8, min_chars=20), None)
+    result = DedupStage(str(tmp_path / "losers"))(pq.read_table(paths[0]), 0)
+    assert result.kept["caption"].to_pylist().count("a red circle") == 4
+    assert set(result.rejected["reason"].to_pylist()) == {"near_duplicate_caption", "duplicate_url"}

@@ -54,6 +54,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="page (default), domain, or global: across the whole manifest",
     )
     f.add_argument(
+        "--near-dup-min-chars",
+        dest="filters.near_dup_min_chars",
+        type=int,
+        metavar="N",
+        help="leave captions shorter than N characters out of near-dup (default 0)",
+    )
+    f.add_argument(
         "--lang", dest="filters.languages", type=language_list, metavar="CODES", help="languages to keep: en,de or all"
     )
     f.add_argument("--lang-backend", dest="filters.lang_backend", choices=(*BACKENDS, "none"), help="default auto")
