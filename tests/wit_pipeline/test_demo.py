@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 import pytest
 
+from filters.publish import QUERY_TABLE
+from filters.query_builder import stopwords
 from wit_pipeline.cli.inspect_cmd import run_text
 from wit_pipeline.demo import PORT_FILE, DemoSettings, _resume_port, run_demo
 from wit_pipeline.errors import WitError
@@ -130,6 +132,8 @@ def test_reduced_demo_trains_a_model_that_beats_chance_and_writes_the_report(dem
     assert "finished" in run_text(run)
     page = Path(result["report"]).read_text(encoding="utf-8")
     assert Path(result["report"]) == out / "report.html"
+    queries = pd.read_parquet(out / "build" / "filtered" / QUERY_TABLE).nlargest(10, "matched")
+    assert not set(queries["query"]) & stopwords("en"), queries  # the top queries are content words
     assert all(f'<section id="{section_id}" data-state="present">' in page for section_id, _ in SECTIONS)
 
 
