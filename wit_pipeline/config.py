@@ -88,7 +88,7 @@ class FiltersConfig:
     min_letter_ratio: float = 0.4
     max_repeat_ratio: float = 0.5
     query_matching: bool = True
-    queries: str = ""  # query list file (lines or JSON array); empty: wordfreq English words
+    queries: str = ""  # query list file (lines, .gz or JSON array); empty: the shipped English list
     extra_queries: str = ""  # more entries (bigrams, titles) appended to the list
     query_min_zipf: float = 1.5
     query_case_sensitive: bool = False

@@ -73,7 +73,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--min-chars", dest="filters.min_chars", type=int, metavar="N", help="default 6 (DataComp: >5)")
     f.add_argument("--max-chars", dest="filters.max_chars", type=int, metavar="N", help="default 1000")
     f.add_argument(
-        "--queries", dest="filters.queries", metavar="FILE", help="query list (lines or JSON); default wordfreq English"
+        "--queries",
+        dest="filters.queries",
+        metavar="FILE",
+        help="query list (lines, .gz or JSON); default: the shipped English list (wit queries build)",
     )
     f.add_argument("--extra-queries", dest="filters.extra_queries", metavar="FILE", help="more entries to match")
     f.add_argument("--query-cap", dest="filters.query_cap", type=int, metavar="T", help="rows per query (0: no cap)")
