@@ -8,8 +8,8 @@ Sources, in MetaCLIP's order (an entry counts for the first source that brings i
 * ``bigrams``: adjacent word pairs of a caption corpus with high pointwise mutual information
   (``filters.query_pmi``; CLIP and MetaCLIP computed them on Wikipedia, here on a manifest).
 
-CLIP's list kept Wikipedia's function words, and MetaCLIP's does too (``the`` and ``of`` are
-entries of its published ``metadata.json``); balancing makes them harmless for sampling, but they
+CLIP's unigram rule and MetaCLIP's builder (every Wikipedia unigram seen 100 times, only lone
+punctuation dropped) keep function words; balancing makes them harmless for sampling, but they
 swamp the per-query counts and say nothing about what an image shows. Here an entry whose words
 are all stopwords (``a``, ``the``, ``of the``) is dropped, as is one with no letter (MetaCLIP drops
 lone punctuation, keeps "0".."99"). Case and spacing follow the matcher: entries are lower-cased
