@@ -22,6 +22,9 @@ survivors, in five dask passes that never gather rows on the client:
 source, then (part, row). Signatures, bands, groups and components depend only on row content, so
 the rows kept and the uid each loser points to are the same however the manifest is partitioned.
 A component can chain (A~B, B~C, A not ~ C): C then points to A, the row kept for all three.
+Within a band group only the pairs (group head, member) are verified, not every pair: two members
+similar to each other but not to the head are linked only if another band groups them (with 10
+bands of 6 at threshold 0.8 a similar pair shares some band with probability >= 0.95).
 """
 
 from __future__ import annotations
