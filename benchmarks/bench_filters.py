@@ -32,6 +32,7 @@ import pyarrow.parquet as pq  # noqa: E402
 
 from benchmarks.report import BENCHMARKS_MD, update_section  # noqa: E402
 from wit_pipeline.manifest import compute_uid  # noqa: E402
+from wit_pipeline.runtime.funnel import read_stats  # noqa: E402
 
 TITLE = "Filters (issue 4)"
 LANGS = "en de fr es it nl pl ru cs sv tr ar el ja zh vi fa uk pt".split()
@@ -147,9 +148,9 @@ def bench_language(runs: int, per_lang: int = 5263, agreement_per_lang: int = 12
 
 def query_list(size: int) -> list[str]:
     """wordfreq's English words (every one, Zipf >= 1) plus frequent-word bigrams up to ``size``."""
-    from filters.queries import wordfreq_entries
+    from filters.query_builder import wordfreq_unigrams
 
-    words = wordfreq_entries("en", min_zipf=1.0)
+    words = wordfreq_unigrams("en", min_zipf=1.0)
     entries, seen = list(words), set(words)
     rng = random.Random(0)
     head, body = words[:5000], words[:60000]
@@ -299,7 +300,7 @@ def run_wit_filter(source: Path, out: Path, *flags: str) -> Run:
     if proc.returncode != 0:
         raise RuntimeError(f"wit filter failed ({proc.returncode}): {stderr.strip()[-2000:]}\n{stdout[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run(seconds, cpu, peak, json.loads((out / "stats.json").read_text(encoding="utf-8")))
+    return Run(seconds, cpu, peak, read_stats(out))
 
 
 def bench_whole(rows: int, runs: int, slice_rows: int) -> dict:

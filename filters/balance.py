@@ -59,6 +59,23 @@ def keep_probabilities(counts: np.ndarray, cap: int) -> np.ndarray:
     return np.minimum(1.0, cap / np.maximum(counts, 1))
 
 
+def entry_distribution(matched: np.ndarray, kept: np.ndarray, cap: int) -> list[dict]:
+    """MetaCLIP's head/tail view: entries matched more than ``cap`` times (head) and 1..cap times (tail),
+    with their (row, entry) pairs before and after balancing; a row counts once per entry it matches."""
+    matched, kept = np.asarray(matched, dtype=np.int64), np.asarray(kept, dtype=np.int64)
+    groups = [("head", matched > cap), ("tail", (matched > 0) & (matched <= cap))] if cap > 0 else []
+    groups.append(("all matched", matched > 0))
+    return [
+        {
+            "entries": name,
+            "count": int(m.sum()),
+            "pairs_before": int(matched[m].sum()),
+            "pairs_after": int(kept[m].sum()),
+        }
+        for name, m in groups
+    ]
+
+
 def uniform_draws(uids: Sequence[str], query_ids: np.ndarray, parents: np.ndarray, seed: int) -> np.ndarray:
     """A uniform [0, 1) number per (row, query) pair, a pure function of (seed, uid, query id)."""
     key = f"{derive_seed(seed, STAGE):016x}"[:16]

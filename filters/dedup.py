@@ -24,7 +24,8 @@ import pyarrow.parquet as pq
 from distributed import Client
 
 from filters.global_step import compute, count_rows, run_step, shuffle_method
-from filters.near_dup import LOSER_META, NearDup
+from filters.near_dup import GLOBAL, LOSER_META, NearDup
+from filters.near_dup_global import CONTENT_COLUMNS, NEAR_DIR, content_hash, write_near_losers
 from wit_pipeline import storage
 from wit_pipeline.manifest import compute_uid, normalize_url
 from wit_pipeline.runtime import StageResult, split_rows
@@ -32,7 +33,7 @@ from wit_pipeline.runtime import StageResult, split_rows
 STAGE = "dedup"
 KEYS = ("url", "uid", "none")
 _HASH_KEYS = ("wit-dedup-key-01", "wit-dedup-key-02")
-_CONTENT_COLUMNS = ["url", "caption", "page_url", "source"]
+
 STRING = "string[pyarrow]"
 # URLs normalize_url would return unchanged: lower-case http(s) scheme and host, no port, user or
 # fragment, a path, printable ASCII, no dangling "?". Most crawled URLs; parsing them is the cost.
@@ -69,20 +70,19 @@ def hash128(values: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 def part_keys(path: str, partition: int, key: str, near_dup: NearDup | None) -> pd.DataFrame:
     """The frame one manifest part contributes to the shuffle (read from ``path``, local or fsspec URL)."""
     names = storage.parquet_metadata(path).schema.to_arrow_schema().names
-    table = storage.read_parquet(path, columns=[c for c in ["uid", *_CONTENT_COLUMNS] if c in names])
+    table = storage.read_parquet(path, columns=[c for c in ["uid", *CONTENT_COLUMNS] if c in names])
     return keys_frame(table, partition, key, near_dup)
 
 
 def keys_frame(table: pa.Table, partition: int, key: str, near_dup: NearDup | None) -> pd.DataFrame:
     """Key hashes, ordering columns (uid, content hash) and position of every row of ``table``."""
     k1, k2 = hash128(key_values(table, key))
-    content = table.select([c for c in _CONTENT_COLUMNS if c in table.column_names]).to_pandas()
     frame = pd.DataFrame(
         {
             "k1": k1,
             "k2": k2,
             "uid": pd.Series(table["uid"].to_pylist(), dtype=STRING),
-            "content": pd.util.hash_pandas_object(content, index=False).to_numpy(),
+            "content": content_hash(table),
             "part": np.full(table.num_rows, partition, dtype="int32"),
             "row": np.arange(table.num_rows, dtype="int32"),
         }
@@ -110,12 +110,20 @@ def write_losers(
     near_dup: NearDup | None,
     client: Client | None,
 ) -> None:
-    """Global step: write ``out/losers-NNNNN.parquet`` (part, row, reason, duplicate_of) per input part."""
+    """Global step: write ``out/losers-NNNNN.parquet`` (part, row, reason, duplicate_of) per input part.
+
+    With the ``global`` near-dup scope, the near duplicates among the exact pass's survivors follow
+    in ``out/near/`` (``near_dup_global``); the page and domain scopes ride on the exact shuffle.
+    """
     import dask.dataframe as dd
+
+    global_near = near_dup is not None and near_dup.scope == GLOBAL
+    if global_near:
+        near_dup, threshold, min_chars = None, near_dup.threshold, near_dup.min_chars
 
     def write(tmp: Path) -> None:
         schema = storage.parquet_metadata(paths[0]).schema.to_arrow_schema()
-        empty = schema.empty_table().select([c for c in ["uid", *_CONTENT_COLUMNS] if c in schema.names])
+        empty = schema.empty_table().select([c for c in ["uid", *CONTENT_COLUMNS] if c in schema.names])
         meta = keys_frame(empty, 0, key, near_dup)
         keys = dd.from_map(part_keys, list(paths), list(range(len(paths))), key=key, near_dup=near_dup, meta=meta)
         method = shuffle_method(client, count_rows(paths))
@@ -133,6 +141,8 @@ def write_losers(
             str(tmp), name_function=lambda i: f"losers-{i:05d}.parquet", write_index=True, compute=False
         )
         compute(job, client)
+        if global_near:
+            write_near_losers(paths, tmp, threshold, client, min_chars)
 
     run_step(out, write)
 
@@ -146,13 +156,19 @@ class DedupStage:
 
     def __call__(self, table: pa.Table, partition: int) -> StageResult:
         """Drop this partition's losers; rejects get a ``duplicate_of`` column."""
-        path = Path(self.losers_dir) / f"losers-{partition:05d}.parquet"
-        losers = pq.read_table(path).to_pydict() if path.exists() else {"row": [], "reason": [], "duplicate_of": []}
+        directory = Path(self.losers_dir)
         reasons: list[str | None] = [None] * table.num_rows
         originals: dict[int, str] = {}
-        for row, reason, original in zip(losers["row"], losers["reason"], losers["duplicate_of"]):
-            reasons[row] = reason
-            originals[row] = original
+        for path in (
+            directory / f"losers-{partition:05d}.parquet",
+            directory / NEAR_DIR / f"near-{partition:05d}.parquet",
+        ):
+            if not path.exists():
+                continue
+            losers = pq.read_table(path, columns=["row", "reason", "duplicate_of"]).to_pydict()
+            for row, reason, original in zip(losers["row"], losers["reason"], losers["duplicate_of"]):
+                reasons[row] = reason
+                originals[row] = original
         result = split_rows(table, reasons, self.name)
         duplicate_of = pa.array([originals[i] for i in sorted(originals)], pa.string())
         result.rejected = result.rejected.append_column("duplicate_of", duplicate_of)

@@ -1,5 +1,8 @@
 """Optional near-duplicate captions within one page or one domain (MinHash LSH, datasketch).
 
+(The ``global`` scope, across the whole manifest, is ``near_dup_global``: a different algorithm,
+because a whole manifest is not one group that fits a task.)
+
 Pages repeat near-identical alt text ("Red shoe, size 9" / "Red shoe, size 10"). After exact
 dedup, surviving rows are shuffled by page (or domain) so a group meets in one task; inside it
 rows are visited in the dedup total order (uid, content hash, position) and a row whose caption
@@ -21,7 +24,8 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-SCOPES = ("page", "domain")
+GLOBAL = "global"
+SCOPES = ("page", "domain", GLOBAL)
 REASON = "near_duplicate_caption"
 NUM_PERM = 64
 SHINGLE = 5
@@ -37,10 +41,13 @@ LOSER_META = pd.DataFrame(
 
 @dataclass(frozen=True)
 class NearDup:
-    """Where near duplicates are looked for (``page`` or ``domain``) and how similar counts as one."""
+    """Where near duplicates are looked for (``page``, ``domain``, ``global``), how similar counts as one,
+    and the shortest caption looked at (short captions such as "a red circle" are legitimately shared by
+    many images; templated boilerplate is long)."""
 
     scope: str = "page"
     threshold: float = 0.8
+    min_chars: int = 0
 
     def columns(self, table: pa.Table) -> dict[str, np.ndarray | pd.Series]:
         """Extra shuffle columns of a manifest table: group hash, whether grouped, caption text."""
@@ -49,12 +56,15 @@ class NearDup:
             groups = [p.strip() if p else None for p in pages]
         else:
             groups = [_host(p) or _host(u) for p, u in zip(pages, table["url"].to_pylist())]
-        grouped = np.array([g is not None for g in groups], dtype=bool)
+        captions = table["caption"].to_pylist()
+        grouped = np.array(
+            [g is not None and len(c or "") >= self.min_chars for g, c in zip(groups, captions)], dtype=bool
+        )
         hashes = pd.util.hash_array(np.asarray([g or "" for g in groups], dtype=object), categorize=False)
         return {
             "group": hashes,
             "grouped": grouped,
-            "text": pd.Series(table["caption"].to_pylist(), dtype="string[pyarrow]"),
+            "text": pd.Series(captions, dtype="string[pyarrow]"),
         }
 
     def losers(self, frame: pd.DataFrame) -> pd.DataFrame:

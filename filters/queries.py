@@ -1,10 +1,12 @@
 """The WIT query list: read from a file or built from word frequencies, in one canonical form.
 
 CLIP's 500,000 queries started from every word occurring at least 100 times in English Wikipedia
-(~3 billion words, so a frequency of 3.3e-8: Zipf 1.5 on wordfreq's scale), plus bigrams and
-article titles; MetaCLIP publishes its list as a JSON array. Here a list comes from a file (one
-entry per line, or a JSON array of strings) or, by default, from ``wordfreq``'s English words at
-or above ``min_zipf``; extra entries (bigrams, titles) are appended from another file.
+(~3 billion words, so a frequency of 3.3e-8: Zipf 1.5 on wordfreq's scale), plus bigrams, article
+titles and WordNet; MetaCLIP publishes its list as a JSON array. Here a list comes from a file (one
+entry per line, gzip-compressed when named ``.gz``, or a JSON array of strings) or, by default,
+from wit's shipped English list (``filters.query_builder``: WordNet lemmas and wordfreq words at or
+above ``min_zipf``, stopword-only entries dropped); extra entries (bigrams, titles) are appended
+from another file.
 
 Entries are put in the form the matcher compares (``query_match.match_form``) and de-duplicated
 keeping the first; a query's id is its position in that canonical list, which is written next
@@ -13,26 +15,26 @@ to the output so ids can be read back.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from filters.query_builder import DEFAULT_MIN_ZIPF, default_entries
 from filters.query_match import match_form
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime.atomic import write_text
-
-DEFAULT_MIN_ZIPF = 1.5
 
 
 def read_entries(path: str | Path) -> list[str]:
     """Entries of a query file: a JSON array of strings, or one entry per non-blank line."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = gzip.decompress(p.read_bytes()).decode("utf-8") if p.suffix == ".gz" else p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise WitError(f"{p}: query list not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise WitError(f"{p}: cannot read query list ({exc})") from None
     if text.lstrip().startswith("["):
         try:
@@ -43,22 +45,6 @@ def read_entries(path: str | Path) -> list[str]:
             raise WitError(f"{p}: a JSON query list must be an array of strings")
         return entries
     return [line for line in text.splitlines() if line.strip()]
-
-
-def wordfreq_entries(lang: str = "en", min_zipf: float = DEFAULT_MIN_ZIPF) -> list[str]:
-    """Words of ``lang`` at or above Zipf ``min_zipf``, most frequent first; digit-bearing tokens dropped.
-
-    wordfreq folds every digit to 0, so its number tokens ("00", "0,000") name no real query.
-    """
-    import wordfreq
-
-    threshold = 10 ** (min_zipf - 9)
-    frequencies = wordfreq.get_frequency_dict(lang, wordlist="best")
-    return [
-        w
-        for w, f in frequencies.items()
-        if f >= threshold and not any(c.isdigit() for c in w) and any(c.isalpha() for c in w)
-    ]
 
 
 def canonical(entries: Sequence[str], case_sensitive: bool = False) -> list[str]:
@@ -74,13 +60,13 @@ def canonical(entries: Sequence[str], case_sensitive: bool = False) -> list[str]
 def build_queries(
     source: str, extra: str, min_zipf: float = DEFAULT_MIN_ZIPF, case_sensitive: bool = False
 ) -> list[str]:
-    """The canonical query list: ``source`` file (or wordfreq English when empty) plus ``extra`` file entries."""
-    entries = read_entries(source) if source else wordfreq_entries("en", min_zipf)
+    """The canonical query list: ``source`` file (or wit's default English list when empty) plus ``extra`` entries."""
+    entries = read_entries(source) if source else default_entries(min_zipf)
     if extra:
         entries = [*entries, *read_entries(extra)]
     queries = canonical(entries, case_sensitive)
     if not queries:
-        raise WitError(f"{source or 'wordfreq'}: the query list is empty")
+        raise WitError(f"{source or 'default list'}: the query list is empty")
     return queries
 
 

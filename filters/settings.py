@@ -31,7 +31,7 @@ def validate(config: FiltersConfig) -> None:
         value = getattr(config, key)
         if not 0.0 <= value <= 1.0:
             raise WitError(f"filters.{key}: must be between 0 and 1, got {value}")
-    for key in ("min_words", "min_chars", "query_cap"):
+    for key in ("min_words", "min_chars", "query_cap", "near_dup_min_chars"):
         if getattr(config, key) < 0:
             raise WitError(f"filters.{key}: must not be negative, got {getattr(config, key)}")
     if config.max_chars < 1:
@@ -75,7 +75,9 @@ def clean_stages(config: FiltersConfig) -> list[Stage]:
 
 def near_dup(config: FiltersConfig) -> NearDup | None:
     """The near-duplicate settings, or None when near-dup is off."""
-    return NearDup(config.near_dup_scope, config.near_dup_threshold) if config.near_dup else None
+    if not config.near_dup:
+        return None
+    return NearDup(config.near_dup_scope, config.near_dup_threshold, config.near_dup_min_chars)
 
 
 def remove_intermediate(work: Path) -> None:

@@ -143,9 +143,10 @@ class FiltersConfig:
     """Dedup, language, caption rules and query balancing settings (``wit filter``)."""
 
     dedup_key: str = "url"  # url | uid (normalised url + caption) | none
-    near_dup: bool = False  # MinHash LSH near-duplicate captions within a page or domain
-    near_dup_scope: str = "page"  # page | domain
+    near_dup: bool = False  # MinHash LSH near-duplicate captions within a page, a domain or the whole manifest
+    near_dup_scope: str = "page"  # page | domain | global
     near_dup_threshold: float = 0.8
+    near_dup_min_chars: int = 0  # captions shorter than this are never near duplicates
     lang_backend: str = "auto"  # auto (CLD2 + langdetect's model, best on short text) | nb | langdetect | cld2 | none
     languages: list[str] = field(default_factory=lambda: ["en"])  # empty: keep every language
     min_lang_score: float = 0.5
@@ -157,7 +158,7 @@ class FiltersConfig:
     min_letter_ratio: float = 0.4
     max_repeat_ratio: float = 0.5
     query_matching: bool = True
-    queries: str = ""  # query list file (lines or JSON array); empty: wordfreq English words
+    queries: str = ""  # query list file (lines, .gz or JSON array); empty: the shipped English list
     extra_queries: str = ""  # more entries (bigrams, titles) appended to the list
     query_min_zipf: float = 1.5
     query_case_sensitive: bool = False
@@ -207,6 +208,8 @@ class ShardsConfig:
     min_side: int = bounded(0, 0)
     max_aspect_ratio: float = bounded(0.0, 1, zero_or=True)
     reshard: bool = False
+    # evaluation sets (image folders, shard directories) whose images are removed from the training shards
+    decontaminate: list[str] = field(default_factory=list)
 
 
 @dataclass

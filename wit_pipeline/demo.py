@@ -1,9 +1,11 @@
 """The embedded demo: a generated mini-web on 127.0.0.1 → the real flow → a trained, evaluated model.
 
-crawl html → filter (dedup, English, caption rules, query balancing) → download → image
-dedup → shards → tokenizer → train a small CLIP on the CPU → zero-shot evaluation on held-out
-images that were never served. Every step is the same code ``wit build``, ``wit train`` and
-``wit eval`` run; rerunning the demo resumes where it stopped.
+crawl html → filter (dedup, global near-duplicate captions, English, caption rules, query
+balancing) → download → image dedup and decontamination against the held-out set → shards →
+tokenizer → train a small CLIP on the CPU → zero-shot evaluation on the held-out images (one of
+them is planted in the mini-web, and decontamination removes it from the training shards).
+Every step is the same code ``wit build``, ``wit train`` and ``wit eval`` run; rerunning the
+demo resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.site import build_site
 
 PORT_FILE = "_miniweb_port"
+# The mini-web's own captions ("a red circle", "photo of a blue square") are short and shared by many
+# images, as on the web; near-duplicate caption removal looks at the long, templated ones.
+NEAR_DUP_MIN_CHARS = 50
 DEMO_MODEL = """\
 # A CLIP small enough to train on two CPU cores in a few minutes.
 embed_dim = 96
@@ -51,8 +56,9 @@ class DemoSettings:
     batch_size: int = 64
 
 
-def demo_config(base_url: str, out: Path, settings: DemoSettings) -> BuildConfig:
-    """The build and training settings of the demo (``--allow-network 127.0.0.1/32`` only)."""
+def demo_config(base_url: str, out: Path, settings: DemoSettings, heldout: Path | None = None) -> BuildConfig:
+    """The build and training settings of the demo (``--allow-network 127.0.0.1/32`` only); the
+    training shards are decontaminated against ``heldout``."""
     config = BuildConfig()
     s = config.sources
     s.seeds = [f"{base_url}/"]
@@ -64,6 +70,9 @@ def demo_config(base_url: str, out: Path, settings: DemoSettings) -> BuildConfig
     s.contact = "wit-demo@localhost"
     s.allow_networks = ["127.0.0.1/32"]
     config.filters.query_cap = max(20, settings.pages // 3)
+    f = config.filters
+    f.near_dup, f.near_dup_scope, f.near_dup_min_chars = True, "global", NEAR_DUP_MIN_CHARS
+    config.shards.decontaminate = [str(heldout)] if heldout is not None else []
     d = config.download
     d.image_size = 64
     d.allow_networks = ["127.0.0.1/32"]
@@ -116,11 +125,11 @@ def run_demo(
     out = Path(out_dir)
     site = build_site(settings.pages)
     out.mkdir(parents=True, exist_ok=True)
+    heldout = write_heldout(out / "heldout", settings.heldout_per_class)
     with serve_site(site, _resume_port(out)) as base_url:
         (out / PORT_FILE).write_text(base_url.rsplit(":", 1)[1], encoding="utf-8")
-        config = demo_config(base_url, out, settings)
+        config = demo_config(base_url, out, settings, heldout)
         stats = build(config, out / "build", client, progress)
-    heldout = write_heldout(out / "heldout", settings.heldout_per_class)
     run = out / "run"
     config.train.data = str(out / "build" / "shards")
     write_resolved(config, out)

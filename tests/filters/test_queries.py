@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from filters.queries import build_queries, canonical, load_queries, read_entries, wordfreq_entries, write_queries
+from filters.queries import build_queries, canonical, load_queries, read_entries, write_queries
 from wit_pipeline.errors import WitError
 
 
@@ -40,13 +40,22 @@ def test_missing_or_empty_list_is_a_user_error(tmp_path: Path) -> None:
         build_queries(str(empty), "")
 
 
-def test_wordfreq_default_is_frequent_words_without_digit_tokens() -> None:
-    common = wordfreq_entries("en", min_zipf=5.0)
-    wider = wordfreq_entries("en", min_zipf=4.0)
-    assert {"the", "dog", "house"} <= set(wider) and "the" in common
-    assert set(common) < set(wider)
-    assert not any(any(c.isdigit() for c in w) for w in wider)
-    assert len(wordfreq_entries("en")) > 100_000
+def test_default_list_is_the_shipped_content_word_list() -> None:
+    default = build_queries("", "")
+    assert len(default) > 200_000
+    assert {"dog", "hot dog", "new york", "circle"} <= set(default)
+    assert not {"a", "the", "of", "of the"} & set(default)
+
+
+def test_gzip_list_reads_like_plain_lines(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "q.txt.gz"
+    path.write_bytes(gzip.compress(b"dog\nhot dog\n"))
+    assert read_entries(path) == ["dog", "hot dog"]
+    (tmp_path / "bad.txt.gz").write_bytes(b"not gzip")
+    with pytest.raises(WitError, match="cannot read"):
+        read_entries(tmp_path / "bad.txt.gz")
 
 
 def test_canonical_form_dedupes_after_case_folding_and_spacing(tmp_path: Path) -> None:

@@ -71,3 +71,20 @@ def test_resolved_config_round_trips(tmp_path: Path) -> None:
     path = write_resolved(cfg, tmp_path / "out")
     assert load_config(path) == cfg
     assert 'caption_col = "TEXT"' in to_toml(cfg)
+
+
+def test_decontaminate_and_near_dup_keys_reach_the_stages(tmp_path: Path) -> None:
+    from filters.settings import near_dup
+    from wit_pipeline.download.flow import image_rules
+
+    path = tmp_path / "build.toml"
+    path.write_text(
+        '[filters]\nnear_dup = true\nnear_dup_scope = "global"\nnear_dup_min_chars = 40\n'
+        '[shards]\ndecontaminate = ["eval/a", "eval/b"]\nphash_distance = 6\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    rules = image_rules(config)
+    assert rules.decontaminate == ("eval/a", "eval/b") and rules.phash_distance == 6
+    hash(rules)  # the image stage's rules stay hashable
+    assert near_dup(config.filters).scope == "global" and near_dup(config.filters).min_chars == 40

@@ -15,14 +15,15 @@ from urllib.parse import urlsplit
 import pandas as pd
 import pytest
 
+from filters.query_builder import stopwords
 from wit_pipeline.cli.inspect_cmd import run_text
 from wit_pipeline.demo import PORT_FILE, DemoSettings, _resume_port, run_demo
 from wit_pipeline.errors import WitError
 from wit_pipeline.inspect import is_run_dir, summarize_run
-from wit_pipeline.layout import REJECTS_DIR
+from wit_pipeline.layout import QUERY_COUNTS_DIR, REJECTS_DIR
 from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.shapes import CLASSES
-from wit_pipeline.miniweb.site import FOREIGN_TEMPLATES, JUNK, build_site
+from wit_pipeline.miniweb.site import EVAL_PATH, FOREIGN_TEMPLATES, JUNK, TEMPLATE_CAPTION, build_site
 from wit_pipeline.report import SECTIONS
 from wit_pipeline.verify import verify_build
 
@@ -102,6 +103,19 @@ def test_every_planted_problem_is_caught_with_its_reason_and_nothing_else(demo: 
         assert both.count(["kept", "kept"]) <= max(misses, len(both) * misses // 10), (removal, both)
     accidental = ((reason == "near_duplicate") & ~reencoded).sum()
     assert accidental <= max(2, planted["near_duplicate_image"] // 10), "pHash removes distinct images"
+    # The shop template on many pages: one row survives near-dup, every other is its near duplicate.
+    template = rows["caption"].fillna("").str.startswith(TEMPLATE_CAPTION.split("{n}")[0])
+    assert template.sum() == planted["template_caption"] >= 3
+    assert (reason[template] == "near_duplicate_caption").sum() == planted["template_caption"] - 1
+    assert (reason == "near_duplicate_caption").sum() == planted["template_caption"] - 1
+    # The held-out image served as a training image is removed, naming the eval file. pHash at
+    # distance 4 also matches a rare distinct shape image (2 of ~1,200 in the full demo's 300 pages).
+    eval_rows = rows[rows["path"] == EVAL_PATH]
+    assert len(eval_rows) == planted["heldout_eval_image"] == 1
+    assert set(eval_rows["reason"]) == {"eval_duplicate"} and (reason == "eval_duplicate").sum() <= 3
+    shards = _parts(out / "build" / "shards", "0*.parquet")
+    message = shards.loc[shards["url"].str.endswith(EVAL_PATH), "error_message"].tolist()
+    assert message == ["eval_duplicate: heldout/red_circle/000.png"], message
     assert verify_build(out).ok
 
 
@@ -119,6 +133,8 @@ def test_reduced_demo_trains_a_model_that_beats_chance_and_writes_the_report(dem
     assert "finished" in run_text(run)
     page = Path(result["report"]).read_text(encoding="utf-8")
     assert Path(result["report"]) == out / "report.html"
+    queries = pd.read_parquet(out / "build" / "filtered" / QUERY_COUNTS_DIR).nlargest(10, "matched")
+    assert not set(queries["query"]) & stopwords("en"), queries  # the top queries are content words
     assert all(f'<section id="{section_id}" data-state="present">' in page for section_id, _ in SECTIONS)
 
 

@@ -36,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def removed(funnel: list[dict], stage: str, reason: str) -> int:
+    """Rows a stage of the funnel rejected for ``reason``."""
+    return sum(s["rejected"].get(reason, 0) for s in funnel if s["stage"] == stage)
+
+
 def report_text(result: dict, out) -> str:
     """What the demo did: planted problems, the funnel, training and zero-shot accuracy."""
     planted = ", ".join(f"{k}={v}" for k, v in sorted(result["planted"].items()))
@@ -48,6 +53,9 @@ def report_text(result: dict, out) -> str:
         "funnel (rows in / kept / rejected by reason, per stage):",
         funnel,
         f"shards: {result['samples']} samples",
+        f"decontamination: {removed(result['funnel'], 'image_filter', 'eval_duplicate')} training sample(s) removed "
+        "as copies of held-out evaluation images; near-duplicate captions: "
+        f"{removed(result['funnel'], 'dedup', 'near_duplicate_caption')} row(s) removed",
         f"training: {train['steps']} steps, {train['samples']:,} samples in {train['seconds']:.0f} s; "
         f"loss {metrics[0]['loss']:.3f} -> {train['final_loss']:.3f}"
         if metrics

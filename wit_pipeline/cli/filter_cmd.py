@@ -1,17 +1,22 @@
-"""``wit filter IN_DIR --out DIR``: caption rules, language, dedup, WIT queries + balancing."""
+"""``wit filter IN_DIR --out DIR``: caption rules, language, dedup, WIT queries + balancing.
+
+On a shard directory: ``--decontaminate EVAL_DIR...`` (copies of evaluation images) or ``--clip-model``.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from filters.dedup import KEYS
 from filters.lang_backends import BACKENDS
 from filters.language import UNDETECTED_RULES
 from filters.near_dup import SCOPES
 from filters.pipeline import filter_manifest, prepare
-from wit_pipeline.cli.clip_filter_args import add_clip_flags, run_clip_filter
+from wit_pipeline.cli.clip_filter_args import add_clip_flags, is_shard_directory, run_clip_filter
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import write_resolved
+from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import open_client
 from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
@@ -40,9 +45,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="filters.near_dup",
         action="store_const",
         const=True,
-        help="also drop near-duplicate captions within a page (MinHash LSH)",
+        help="also drop near-duplicate captions (MinHash LSH) within a page, a domain or the whole manifest",
     )
-    f.add_argument("--near-dup-scope", dest="filters.near_dup_scope", choices=SCOPES, help="group near dups by")
+    f.add_argument(
+        "--near-dup-scope",
+        dest="filters.near_dup_scope",
+        choices=SCOPES,
+        help="page (default), domain, or global: across the whole manifest",
+    )
+    f.add_argument(
+        "--near-dup-min-chars",
+        dest="filters.near_dup_min_chars",
+        type=int,
+        metavar="N",
+        help="leave captions shorter than N characters out of near-dup (default 0)",
+    )
     f.add_argument(
         "--lang", dest="filters.languages", type=language_list, metavar="CODES", help="languages to keep: en,de or all"
     )
@@ -56,7 +73,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--min-chars", dest="filters.min_chars", type=int, metavar="N", help="default 6 (DataComp: >5)")
     f.add_argument("--max-chars", dest="filters.max_chars", type=int, metavar="N", help="default 1000")
     f.add_argument(
-        "--queries", dest="filters.queries", metavar="FILE", help="query list (lines or JSON); default wordfreq English"
+        "--queries",
+        dest="filters.queries",
+        metavar="FILE",
+        help="query list (lines, .gz or JSON); default: the shipped English list (wit queries build)",
     )
     f.add_argument("--extra-queries", dest="filters.extra_queries", metavar="FILE", help="more entries to match")
     f.add_argument("--query-cap", dest="filters.query_cap", type=int, metavar="T", help="rows per query (0: no cap)")
@@ -74,14 +94,56 @@ def register(sub: argparse._SubParsersAction) -> None:
         const=True,
         help="keep each step's output under OUT/_stages",
     )
+    d = p.add_argument_group(
+        "evaluation decontamination (IN_DIR is then a shard directory)",
+        "remove training samples whose images are exact (SHA-256) or perceptual (pHash) copies of evaluation images",
+    )
+    d.add_argument(
+        "--decontaminate",
+        dest="shards.decontaminate",
+        nargs="+",
+        metavar="EVAL_DIR",
+        help="evaluation sets: image folders or shard directories (any webdataset tars under them)",
+    )
+    d.add_argument("--phash-distance", dest="shards.phash_distance", type=int, metavar="BITS", help="default 4")
     add_clip_flags(p)
     add_common(p)
     p.set_defaults(run=run)
 
 
+def run_decontaminate(args: argparse.Namespace, config: BuildConfig) -> int:
+    """Remove copies of evaluation images from the shard directory ``args.input`` into ``args.out``."""
+    from wit_pipeline.shards.dedup_plan import ImageRules
+    from wit_pipeline.shards.eval_sources import layout_of
+    from wit_pipeline.shards.image_filter import filter_shards
+
+    source = Path(args.input).expanduser()
+    if not is_shard_directory(source):
+        raise WitError(
+            f"{source}: --decontaminate filters a shard directory (NNNNN.tar files, what wit download writes); "
+            "in wit build set [shards] decontaminate"
+        )
+    evals = tuple(str(Path(d).expanduser().resolve()) for d in config.shards.decontaminate)
+    for directory in evals:
+        layout_of(directory)
+    rules = ImageRules(
+        exact_dedup=False, phash_dedup=False, phash_distance=config.shards.phash_distance, decontaminate=evals
+    )
+    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+        stats = filter_shards(source, args.out, rules, client=client, progress=not args.quiet)
+    write_resolved(config, args.out)
+    print(format_funnel(read_funnel(args.out)))
+    print(f"wit filter: {stats['samples']} samples kept in {stats['shards']} shard(s) -> {args.out}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Filter the manifest and print the funnel."""
     config = resolve_config(args)
+    if config.shards.decontaminate:
+        if config.filters.clip_model:
+            raise WitError("--decontaminate and --clip-model: run them one after the other, not together")
+        return run_decontaminate(args, config)
     if config.filters.clip_model:
         return run_clip_filter(args, config)
     prepare(args.input, args.out, config.filters, config.runtime.seed)

@@ -29,8 +29,9 @@ def download_options(config: BuildConfig) -> DownloadOptions:
 
 
 def image_rules(config: BuildConfig) -> ImageRules:
-    """The image-stage rules of ``[shards]``."""
-    return ImageRules(**{f.name: getattr(config.shards, f.name) for f in fields(ImageRules)})
+    """The image-stage rules of ``[shards]`` (lists as tuples: the rules are hashable)."""
+    values = {f.name: getattr(config.shards, f.name) for f in fields(ImageRules)}
+    return ImageRules(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def manifest_to_shards(

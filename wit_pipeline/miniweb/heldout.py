@@ -1,4 +1,7 @@
-"""Held-out evaluation images: the same classes, drawn from seeds the mini-web never serves."""
+"""Held-out evaluation images: the same classes, drawn from seeds the mini-web never serves.
+
+(Except one, planted on purpose as a training image: decontamination must remove it.)
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,11 @@ from pathlib import Path
 from wit_pipeline.miniweb.shapes import CLASSES, draw_shape
 
 HELDOUT_SEED_BASE = 10_000_000
+
+
+def heldout_seed(class_index: int, i: int) -> int:
+    """The drawing seed of held-out image ``i`` of class ``class_index``."""
+    return HELDOUT_SEED_BASE + class_index * 100_000 + i
 
 
 def write_heldout(directory: str | Path, per_class: int = 20, size: int = 96) -> Path:
@@ -18,5 +26,5 @@ def write_heldout(directory: str | Path, per_class: int = 20, size: int = 96) ->
         for i in range(per_class):
             path = folder / f"{i:03d}.png"
             if not path.exists():
-                draw_shape(cls, HELDOUT_SEED_BASE + index * 100_000 + i, size).save(path)
+                draw_shape(cls, heldout_seed(index, i), size).save(path)
     return root

@@ -4,7 +4,9 @@ Planted on purpose, so every stage of the flow has something to catch (``Site.pl
 captions in other languages, junk alt text (file names, "click here", sizes), images without
 alt text, the same image at several URLs, the same URL on several pages, re-encoded near
 duplicates, broken image links, a robots.txt-disallowed directory, an ``X-Robots-Tag: noai``
-image and an HTML page behind an image link.
+image, an HTML page behind an image link, a templated shop caption repeated (with the item
+filled in) across pages for near-duplicate caption removal, and one held-out evaluation image
+served as a training image, for decontamination.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
+from wit_pipeline.miniweb.heldout import heldout_seed
 from wit_pipeline.miniweb.shapes import CLASSES
 
 ENGLISH = [
@@ -33,6 +36,16 @@ ENGLISH = [
 FOREIGN = ["fr", "de", "es"]
 FOREIGN_TEMPLATES = {"fr": "{t} sur un fond clair", "de": "{t} auf hellem Hintergrund", "es": "{t} sobre fondo claro"}
 JUNK = ["IMG_{n}.jpg", "DSC{n:04d}", "image", "click here", "thumbnail", "300x250", "logo", "photo"]
+# Boilerplate a shop template writes on every product page: near duplicates of each other.
+TEMPLATE_CAPTION = (
+    "Shop poster no. {n} today at Shapes Store: free shipping on every order over fifty dollars, "
+    "easy returns within thirty days"
+)
+TEMPLATE_EVERY = 7  # a template caption on every 7th page
+# The held-out image planted as a training image, and its caption (words no other caption has).
+EVAL_CLASS, EVAL_INDEX = 0, 0
+EVAL_PATH = "/gallery/archive-0.jpg"
+EVAL_CAPTION = "a {c} photographed for the museum archive"
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,10 @@ def build_site(pages: int = 300, images_per_page: tuple[int, int] = (4, 6), seed
     sections = 10
     for p in range(pages):
         imgs = [_image_tag(site, rng, p, i, used_urls) for i in range(rng.randint(*images_per_page))]
+        if p % TEMPLATE_EVERY == 3:
+            imgs.append(_template_tag(site, p))
+        if p == pages // 2:
+            imgs.append(_eval_tag(site))
         links = {(p + 1) % pages, (p + 7) % pages, rng.randrange(pages)}
         site.pages[f"/page/{p}.html"] = _page(f"Shapes page {p}", imgs, [f"/page/{q}.html" for q in sorted(links)])
     per_section = -(-pages // sections)
@@ -125,6 +142,20 @@ def _image_tag(site: Site, rng: random.Random, page: int, slot: int, used: list[
     if roll < 0.40:
         return f"<figure>{_img(path, '')}<figcaption>{html.escape(_english(rng, cls))}</figcaption></figure>"
     return _img(path, _english(rng, cls))
+
+
+def _template_tag(site: Site, page: int) -> str:
+    cls = page % len(CLASSES)
+    path = f"/shop/{page}.jpg"
+    site.images[path] = ImageRoute(cls, 5_000_000 + page)
+    site.planted["template_caption"] += 1
+    return _img(path, TEMPLATE_CAPTION.format(n=page))
+
+
+def _eval_tag(site: Site) -> str:
+    site.images[EVAL_PATH] = ImageRoute(EVAL_CLASS, heldout_seed(EVAL_CLASS, EVAL_INDEX))
+    site.planted["heldout_eval_image"] += 1
+    return _img(EVAL_PATH, EVAL_CAPTION.format(c=CLASSES[EVAL_CLASS].name))
 
 
 def _plain_tag(site: Site, rng: random.Random, seed: int, folder: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from filters.balance import entry_distribution
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout import PART_GLOB, query_counts_location
 from wit_pipeline.report.locate import ReportInputs
@@ -61,6 +62,7 @@ class QueryCounts:
     matched_queries: int
     capped_queries: int
     cap: int | None
+    distribution: list[dict]
 
 
 def read_funnel_for(inputs: ReportInputs) -> list[dict] | None:
@@ -153,6 +155,9 @@ def query_counts(inputs: ReportInputs, top: int) -> QueryCounts | None:
         return None
     try:
         table = pq.read_table(path, columns=["query", "matched", "keep_probability", "kept"])
+        distribution = entry_distribution(
+            table["matched"].to_numpy(zero_copy_only=False), table["kept"].to_numpy(zero_copy_only=False), 0
+        )
     except (OSError, ValueError) as exc:
         raise WitError(f"{path}: unreadable query table ({str(exc).splitlines()[0]})") from None
     best = table
@@ -169,7 +174,11 @@ def query_counts(inputs: ReportInputs, top: int) -> QueryCounts | None:
     if not (isinstance(cap, int) and cap > 0):  # not recorded: t = probability x count of any capped query
         cap = round(capped["keep_probability"][0].as_py() * capped["matched"][0].as_py()) if capped.num_rows else None
     matched = int(pc.sum(pc.greater(table["matched"], 0)).as_py() or 0) if table.num_rows else 0
-    return QueryCounts(rows, table.num_rows, matched, capped.num_rows, cap)
+    if cap:
+        distribution = entry_distribution(
+            table["matched"].to_numpy(zero_copy_only=False), table["kept"].to_numpy(zero_copy_only=False), cap
+        )
+    return QueryCounts(rows, table.num_rows, matched, capped.num_rows, cap, distribution)
 
 
 def _kept_rows(inputs: ReportInputs) -> tuple[list[Path], str]:

@@ -76,7 +76,17 @@ def queries_body(queries: QueryCounts) -> str:
     )
     if not queries.top:
         return note(summary) + note("No query matched any caption.")
-    return note(summary) + f'<div class="chart-wrap">{query_chart(queries.top, queries.cap)}</div>'
+    rows = [
+        (d["entries"], fmt_count(d["count"]), fmt_count(d["pairs_before"]), fmt_count(d["pairs_after"]))
+        for d in queries.distribution
+    ]
+    spread = table(["entries", "count", "pairs before", "pairs after"], rows, numeric=(1, 2, 3))
+    return (
+        note(summary)
+        + f'<div class="chart-wrap">{query_chart(queries.top, queries.cap)}</div>'
+        + note("Head entries matched more than t captions, tail entries 1 to t (MetaCLIP's view of balancing).")
+        + spread
+    )
 
 
 def _image(uri: str | None, alt: str) -> str:

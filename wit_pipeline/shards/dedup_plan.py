@@ -1,6 +1,7 @@
 """Decide which samples the image stage removes, and why, deterministically.
 
-Rules, in order: an image that does not decode (``undecodable_image``), min side
+Rules, in order: an image that does not decode (``undecodable_image``), a copy of an evaluation
+image (``eval_duplicate: <eval file>``, when ``decontaminate`` names eval sets), min side
 (``image_too_small``), aspect ratio (``aspect_ratio``), exact duplicate of an earlier key
 (``exact_duplicate``, same content hash), near duplicate of an earlier kept key
 (``near_duplicate``, pHash Hamming distance <= threshold). "Earlier" is key order, so the
@@ -17,6 +18,10 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
+from wit_pipeline.download.error_message import compose
+from wit_pipeline.shards.decontaminate import REASON as EVAL_DUPLICATE
+from wit_pipeline.shards.decontaminate import EvalIndex
+
 
 @dataclass(frozen=True)
 class ImageRules:
@@ -27,10 +32,14 @@ class ImageRules:
     phash_distance: int = 4
     min_side: int = 0
     max_aspect_ratio: float = 0.0
+    decontaminate: tuple[str, ...] = ()  # evaluation sets whose images no training sample may copy
 
 
-def plan_removals(hashes: dd.DataFrame, rules: ImageRules) -> dict[str, str]:
-    """``{key: reason}`` for every sample to remove; ``hashes`` has HASH_SCHEMA columns."""
+def plan_removals(hashes: dd.DataFrame, rules: ImageRules, evals: EvalIndex | None = None) -> dict[str, str]:
+    """``{key: error message}`` (``reason`` or ``reason: detail``) for every sample to remove.
+
+    ``hashes`` has HASH_COLUMNS; ``evals`` is the evaluation index when decontaminating.
+    """
     removals: dict[str, str] = {}
     if rules.exact_dedup:
         first = hashes.dropna(subset=["sha256"]).groupby("sha256")["key"].min().compute()
@@ -40,9 +49,13 @@ def plan_removals(hashes: dd.DataFrame, rules: ImageRules) -> dict[str, str]:
             if key not in keep_first:
                 removals[key] = "exact_duplicate"
     local = hashes.compute().sort_values("key", kind="stable")
-    for key, phash, w, h in zip(local["key"], local["phash"], local["original_width"], local["original_height"]):
+    shas = local["sha256"].astype(object).where(local["sha256"].notna(), None)
+    columns = zip(local["key"], local["phash"], shas, local["original_width"], local["original_height"])
+    for key, phash, sha, w, h in columns:
         if pd.isna(phash):
             removals.setdefault(key, "undecodable_image")
+        elif evals is not None and (copied := evals.match(sha, int(phash, 16))) is not None:
+            removals[key] = compose(EVAL_DUPLICATE, copied)
         elif rules.min_side and not pd.isna(w) and min(w, h) < rules.min_side:
             removals[key] = "image_too_small"
         elif rules.max_aspect_ratio and not pd.isna(w) and max(w, h) / max(1, min(w, h)) > rules.max_aspect_ratio:

@@ -1,11 +1,13 @@
 """The image stage: fingerprint every shard (dask), plan removals globally, rewrite shards.
 
-Exact and perceptual duplicates across all shards, min side and aspect-ratio rules; every
-removal has a reason, counted in the funnel as stage ``image_filter``.
+Exact and perceptual duplicates across all shards, copies of evaluation images
+(``decontaminate``), min side and aspect-ratio rules; every removal has a reason, counted in the
+funnel as stage ``image_filter``.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import read_stats
+from wit_pipeline.shards.decontaminate import EvalIndex, eval_fingerprints
 from wit_pipeline.shards.dedup_plan import ImageRules, plan_removals
 from wit_pipeline.shards.image_hashes import HASH_COLUMNS, shard_hashes
 from wit_pipeline.shards.rewrite import RewriteShardTask
@@ -43,7 +46,12 @@ def filter_shards(
         return read_stats(out)
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HASH_COLUMNS.items()})
     frames = dd.from_delayed([dask.delayed(shard_hashes)(str(t)) for t in tars], meta=meta).persist()
-    removals = plan_removals(frames, rules)
+    evals = None
+    if rules.decontaminate:
+        evals = EvalIndex(eval_fingerprints(rules.decontaminate, client), rules.phash_distance)
+        if progress:
+            print(f"wit: decontamination against {len(evals.evals):,} evaluation image(s)", file=sys.stderr)
+    removals = plan_removals(frames, rules, evals)
     fault_point("image_filter", "planned")
     by_shard: dict[str, list[tuple[str, str]]] = {t.stem: [] for t in tars}
     for key, reason in sorted(removals.items()):

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import webdataset as wds
 
+from wit_pipeline.download.error_message import reason_of
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.shards.tar_io import iter_samples
@@ -32,7 +33,7 @@ class RewriteShardTask:
     task_id: str
     source_dir: str
     name: str
-    removals: tuple[tuple[str, str], ...]
+    removals: tuple[tuple[str, str], ...]  # (key, error message: reason or "reason: detail")
 
     def run(self, tmp_dir: Path) -> list[StageCounters]:
         src = Path(self.source_dir)
@@ -41,9 +42,9 @@ class RewriteShardTask:
         with open(tmp_dir / f"{self.name}.tar", "wb") as fh, wds.TarWriter(fh) as sink:
             for sample in iter_samples(src / f"{self.name}.tar"):
                 counters.rows_in += 1
-                reason = removed.get(str(sample["__key__"]))
-                if reason is not None:
-                    counters.rejected[reason] += 1
+                message = removed.get(str(sample["__key__"]))
+                if message is not None:
+                    counters.rejected[reason_of(message)] += 1
                     continue
                 counters.kept += 1
                 sink.write(sample)
@@ -60,6 +61,6 @@ class RewriteShardTask:
         stats = json.loads((src / f"{self.name}_stats.json").read_text(encoding="utf-8"))
         stats["successes"] = int(pc.sum(pc.equal(table["status"], "success")).as_py() or 0)
         stats["filtered"] = counters.rejected_total
-        stats["filter_reasons"] = dict(Counter(removed[k] for k in keys if k in removed))
+        stats["filter_reasons"] = dict(Counter(reason_of(removed[k]) for k in keys if k in removed))
         (tmp_dir / f"{self.name}_stats.json").write_text(json.dumps(stats, indent=4), encoding="utf-8")
         return [counters]

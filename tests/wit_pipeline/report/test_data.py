@@ -27,6 +27,10 @@ def test_demo_tree_fills_every_section(demo_tree: Path) -> None:
     assert data.queries.top == [("circle", 6, 4), ("<script>q</script>", 2, 2), ("square", 1, 1)]
     assert (data.queries.queries, data.queries.matched_queries, data.queries.capped_queries) == (4, 3, 1)
     assert data.queries.cap == 3
+    head, tail, matched = data.queries.distribution  # circle is the head (6 > t = 3); the others the tail
+    assert (head["count"], head["pairs_before"], head["pairs_after"]) == (1, 6, 4)
+    assert (tail["count"], tail["pairs_before"], tail["pairs_after"]) == (2, 3, 3)
+    assert matched["count"] == 3
     assert data.training.curves["loss"][0][0] == 1 and data.training.evals[0]["eval/zeroshot/acc1"] == 0.75
     assert data.evaluation["results"]["zeroshot"]["acc1"] == 0.75
 
