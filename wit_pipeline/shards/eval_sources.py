@@ -23,11 +23,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from loaders.tar_members import MemberLimits, member_problem
 from wit_pipeline.errors import WitError
-from wit_pipeline.shards.tar_io import unsafe_member
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
-MAX_IMAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,11 +44,11 @@ def _tars(root: Path) -> list[str]:
 
 
 def _read_tar(root: Path, unit: str) -> Iterator[tuple[str, bytes]]:
+    limits = MemberLimits.default()
     with tarfile.open(root / unit, "r") as tf:
         for member in tf:
-            if unsafe_member(member) or not member.name.lower().endswith(IMAGE_SUFFIXES):
-                continue
-            if member.size > MAX_IMAGE_BYTES:
+            suffix = Path(member.name).suffix.lower()
+            if suffix not in IMAGE_SUFFIXES or member_problem(member, suffix[1:], limits) is not None:
                 continue
             handle = tf.extractfile(member)
             if handle is not None:
@@ -64,7 +63,7 @@ def _images(root: Path) -> list[str]:
 
 def _read_image(root: Path, unit: str) -> Iterator[tuple[str, bytes]]:
     path = root / unit
-    if path.stat().st_size <= MAX_IMAGE_BYTES:
+    if path.stat().st_size <= MemberLimits.default().image_bytes:
         yield unit, path.read_bytes()
 
 
