@@ -3,7 +3,7 @@
 open_clip imports torchvision for its image transforms only; torchvision's wheels do not import with the
 CPU torch build here, so ``tests/stubs/torchvision`` (the eval ops with torchvision's semantics) takes its
 place. A working torchvision, where installed, is used as is. Tests skip when open_clip is not installed
-(it is in the ``test`` extra).
+(`make test` installs it without its dependencies, see the Makefile).
 """
 
 from __future__ import annotations
@@ -17,10 +17,15 @@ import pytest
 STUBS = Path(__file__).parent / "stubs"
 
 
-def import_open_clip() -> ModuleType:
-    """The ``open_clip`` module, or a skip naming why it cannot be imported."""
-    if "open_clip" in sys.modules:
-        return sys.modules["open_clip"]
+def child_pythonpath() -> list[str]:
+    """What a child process needs on its path, before the project, to import open_clip: the stand-in or nothing."""
+    ensure_torchvision()
+    module = sys.modules["torchvision"]
+    return [str(STUBS)] if Path(module.__file__).resolve().is_relative_to(STUBS.resolve()) else []
+
+
+def ensure_torchvision() -> None:
+    """Import torchvision, the stand-in where the real one is absent or built for another torch."""
     try:
         import torchvision  # noqa: F401
     except Exception:  # absent, or built for another torch
@@ -31,4 +36,11 @@ def import_open_clip() -> ModuleType:
             import torchvision  # noqa: F401, F811
         finally:
             sys.path.remove(str(STUBS))
+
+
+def import_open_clip() -> ModuleType:
+    """The ``open_clip`` module, or a skip naming why it cannot be imported."""
+    if "open_clip" in sys.modules:
+        return sys.modules["open_clip"]
+    ensure_torchvision()
     return pytest.importorskip("open_clip", reason="open_clip_torch is not installed (pip install -e '.[test]')")

@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 from benchmarks import bench_gpu
+from tests.open_clip_ref import child_pythonpath
 
 ROOT = Path(__file__).resolve().parents[2]
-STAND_INS = Path(__file__).with_name("stand_ins")  # torchvision, for open_clip's imports, where it is missing
 
 
 def test_smoke_mode_measures_every_section_and_writes_its_report(tmp_path: Path) -> None:
-    paths = [str(ROOT)] if importlib.util.find_spec("torchvision") else [str(STAND_INS), str(ROOT)]
+    paths = [*child_pythonpath(), str(ROOT)]  # torchvision's stand-in where the real one does not import
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     env.pop("OUT", None)
     results_file, md = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
@@ -31,6 +31,7 @@ def test_smoke_mode_measures_every_section_and_writes_its_report(tmp_path: Path)
         assert step[key]["samples_s"] > 0 and step[key]["mfu"] > 0
     if importlib.util.find_spec("open_clip"):
         # The anchor is open_clip's own model with wit's architecture: same parameters, same counted FLOPs.
+        assert "open_clip" in step, results.get("open_clip_error")
         assert step["open_clip"]["samples_s"] > 0
         assert step["params"]["wit"] == step["params"]["open_clip"]
         assert abs(step["gflop_per_step"]["wit"] / step["gflop_per_step"]["open_clip"] - 1) < 0.01

@@ -1,1 +1,0 @@
-"""Placeholder for torchvision.transforms.functional (never called by the benchmark)."""
