@@ -29,11 +29,16 @@ RESOLVED_CONFIG = "_config.toml"
 
 @dataclass
 class RuntimeConfig:
-    """Where and how the dask stages run."""
+    """Where and how the dask stages run.
+
+    ``dashboard`` is where a local cluster's dashboard listens: loopback only by default, since
+    it shows (and lets anyone who reaches it inspect) the running job.
+    """
 
     scheduler: str | None = None
     workers: int | None = None
     seed: int = 0
+    dashboard: str = "127.0.0.1:0"
 
 
 @dataclass

@@ -105,7 +105,9 @@ def run_warc(args: argparse.Namespace) -> int:
         raise WitError("no input files: give WARC/WAT FILE arguments or [sources] warc in --config")
     files = expand_warc_inputs(files)  # a bad path fails before a cluster is started
     options = warc_options(config)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = crawl_warc(files, args.out, options, client=client, progress=not args.quiet)
     write_resolved(config, args.out)
     print(format_funnel(read_funnel(args.out)))
@@ -130,7 +132,9 @@ def run_html(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     options = crawl_options(config, args.seeds or config.sources.seeds)
     options = run_crawl(options, args.out, progress=not args.quiet)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = write_crawl_manifest(options, args.out, client=client, progress=not args.quiet)
     write_resolved(config, args.out)
     print(format_funnel(read_funnel(args.out)))

@@ -65,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "shards.exact_dedup", None) is False:
         setattr(args, "shards.phash_dedup", False)
     config = resolve_config(args)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = manifest_to_shards(
             args.manifest,
             args.out,
