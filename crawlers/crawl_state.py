@@ -16,7 +16,7 @@ fetched again, and its links are already seen). A torn last line is cut off on r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -124,6 +124,27 @@ def iter_pages(path: Path, start: int = 0, end: int | None = None) -> Iterator[d
             if not line.endswith(b"\n"):
                 return
             yield json.loads(line)
+
+
+def page_index(path: Path) -> list[tuple[int, str, int, int, int]]:
+    """``(depth, url, offset, length, rows)`` of every complete page record, in log order."""
+    index, offset = [], 0
+    with path.open("rb") as fh:
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break
+            page = json.loads(line)
+            index.append((page["depth"], page["url"], offset, len(line), len(page["rows"])))
+            offset += len(line)
+    return index
+
+
+def read_pages(path: Path, spans: Iterable[tuple[int, int]]) -> Iterator[dict]:
+    """The page records at ``(offset, length)`` spans of a page log, in the order given."""
+    with path.open("rb") as fh:
+        for offset, length in spans:
+            fh.seek(offset)
+            yield json.loads(fh.read(length))
 
 
 def _read_lines(path: Path) -> list[dict]:

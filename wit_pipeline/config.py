@@ -63,6 +63,7 @@ class SourcesConfig:
     concurrency: int = 8
     per_host_concurrency: int = 1
     delay: float = 1.0
+    max_crawl_delay: float = 60.0
     contact: str | None = None
     user_agent: str | None = None
     connect_timeout: float = 10.0

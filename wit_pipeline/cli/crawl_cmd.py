@@ -64,6 +64,13 @@ def _register_html(sub: argparse._SubParsersAction) -> None:
         ("--max-depth", "max_depth", int, "N", "links followed from the seeds (default 2)"),
         ("--max-redirects", "max_redirects", int, "N", "redirect hops followed per URL (default 5)"),
         ("--delay", "delay", float, "SECONDS", "between requests to one host (default 1.0; robots.txt may raise)"),
+        (
+            "--max-crawl-delay",
+            "max_crawl_delay",
+            float,
+            "SECONDS",
+            "longest robots.txt Crawl-delay honoured; longer ones are cut to it (default 60)",
+        ),
         ("--concurrency", "concurrency", int, "N", "requests in flight in all (default 8)"),
         ("--per-host-concurrency", "per_host_concurrency", int, "N", "requests in flight per host (default 1)"),
         ("--connect-timeout", "connect_timeout", float, "SECONDS", "per connection attempt (default 10)"),
