@@ -32,6 +32,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from crawlers.crawl_state import CrawlState, FrontierItem
 from crawlers.html_crawl_options import CrawlOptions, host_allowed
 from crawlers.html_extract import extract_page, is_html
+from crawlers.html_limits import PageTooComplex
 from crawlers.http_fetch import Fetcher
 from crawlers.net_safety import AddressRefused, checked_addresses
 from crawlers.robots import RobotsCache
@@ -190,6 +191,8 @@ class HtmlCrawler:
                 self._extract(
                     page, result.body or b"", result.header("Content-Type"), result.header_values("X-Robots-Tag")
                 )
+            except PageTooComplex as exc:
+                page.update(outcome=exc.reason, detail=str(exc), rows=[], links=[])
             except Exception:  # noqa: BLE001 - one unparsable page is an outcome, not the end of the crawl
                 page.update(outcome="extract_error", rows=[], links=[])
 
