@@ -67,6 +67,11 @@ def serve(port_queue: multiprocessing.Queue, size: tuple[int, int]) -> None:
             return
 
         def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/robots.txt":  # wit asks for it once per shard; img2dataset never does
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = images[int(self.path.rsplit("/", 1)[-1].split(".")[0]) % len(images)]
             self.send_response(200)
             self.send_header("Content-Type", "image/jpeg")

@@ -2,10 +2,11 @@
 
 Network I/O runs on a thread pool in the client process (it is I/O bound); all crawl state
 is changed on the calling thread only, and every handled URL is persisted through
-``CrawlState`` before the next is scheduled. Politeness: at most ``per_host_concurrency``
-requests per host at a time, ``delay`` seconds (or the host's robots.txt ``Crawl-delay``
-if longer, up to ``max_crawl_delay``) between requests to one host, a user agent naming a
-contact. Redirects are not followed inline: the target is queued and goes through the same
+``CrawlState`` before the next is scheduled. Politeness (``politeness.HostSchedule``, shared with the
+image downloader): at most ``per_host_concurrency`` requests per host at a time, ``delay``
+seconds (or the host's robots.txt ``Crawl-delay`` if longer, up to ``max_crawl_delay``)
+between requests to one host, a 429/503 ``Retry-After`` honoured (up to the same cap), a user
+agent naming a contact. Redirects are not followed inline: the target is queued and goes through the same
 allowlist, address, robots.txt and politeness checks as any link, with the redirect chain
 carried along to stop loops and long chains. A URL no request can be made for (a port out of
 range, a broken IPv6 literal) is counted and never queued; one already in a frontier is
@@ -35,6 +36,7 @@ from crawlers.html_extract import extract_page, is_html
 from crawlers.html_limits import PageTooComplex
 from crawlers.http_fetch import Fetcher
 from crawlers.net_safety import AddressRefused, checked_addresses
+from crawlers.politeness import BACKOFF_STATUSES, HostSchedule, retry_after
 from crawlers.robots import RobotsCache
 from crawlers.robots_tags import opt_outs
 from crawlers.url_resolve import UnusableUrl, http_target, origin, without_fragment
@@ -51,11 +53,9 @@ class HtmlCrawler:
         self.fetcher = fetcher
         self.robots = RobotsCache(fetcher, options.agent)
         self.queues: dict[str, Queue] = {}
-        self.next_time: dict[str, float] = {}
-        self.in_flight: Counter = Counter()
+        self.hosts = HostSchedule(options.per_host_concurrency, options.delay)
         self.running_depths: Counter = Counter()
         self.queued_depths: Counter = Counter()
-        self.host_delay: dict[str, float] = {}
         for item in state.pending():
             self._queue(item)
 
@@ -121,14 +121,12 @@ class HtmlCrawler:
                     and queue[0][0] == layer
                     and len(running) < self.options.concurrency
                     and self._budget_left(len(running))
-                    and self.in_flight[host] < self.options.per_host_concurrency
-                    and self.next_time.get(host, 0.0) <= now
+                    and self.hosts.wait_for(host, now) == 0.0
                 ):
                     item = heapq.heappop(queue)[2]
                     self.queued_depths[item.depth] -= 1
-                    self.in_flight[host] += 1
                     self.running_depths[item.depth] += 1
-                    self.next_time[host] = now + self.host_delay.get(host, self.options.delay)
+                    self.hosts.start(host, now)
                     running[pool.submit(self._visit, item)] = item
                     launched = True
                     if strict:
@@ -141,11 +139,8 @@ class HtmlCrawler:
         if not self._budget_left(running):
             return None
         now = time.monotonic()
-        waits = [
-            max(0.0, self.next_time.get(host, 0.0) - now)
-            for host in self._startable(*self._layer())
-            if self.in_flight[host] < self.options.per_host_concurrency
-        ]
+        waits = [self.hosts.wait_for(host, now) for host in self._startable(*self._layer())]
+        waits = [w for w in waits if w is not None]
         return min(waits) if waits else None
 
     def _visit(self, item: FrontierItem) -> dict:
@@ -186,6 +181,8 @@ class HtmlCrawler:
             page["outcome"] = "not_html" if result.error == "unwanted_content_type" else result.error
         elif result.status is None or not 200 <= result.status < 300:
             page["outcome"] = f"http_{result.status}"
+            if result.status in BACKOFF_STATUSES:
+                page["retry_after"] = result.header("Retry-After")
         else:
             try:
                 self._extract(
@@ -210,11 +207,11 @@ class HtmlCrawler:
     def _finish(self, item: FrontierItem, page: dict) -> None:
         """Apply one visit's outcome (calling thread): politeness, new links, persistence."""
         host = _host(item.url)
-        self.in_flight[host] -= 1
+        now = time.monotonic()
         self.running_depths[item.depth] -= 1
-        delay = self._delay_for(page.pop("crawl_delay", None))
-        self.host_delay[host] = delay
-        self.next_time[host] = max(self.next_time.get(host, 0.0), time.monotonic() + delay)
+        self.hosts.finish(host, now, self._delay_for(page.pop("crawl_delay", None)))
+        if page["status"] in BACKOFF_STATUSES:
+            self.hosts.back_off(host, now, retry_after(page.pop("retry_after", None), self.options.max_crawl_delay))
         counters: Counter = Counter()
         candidates: list[FrontierItem] = []
         redirect: FrontierItem | None = None

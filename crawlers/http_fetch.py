@@ -93,8 +93,13 @@ class Fetcher:
         accept: Callable[[str | None], bool] | None = None,
         max_bytes: int | None = None,
         truncate: bool = False,
+        screen: Callable[[FetchResult], str | None] | None = None,
     ) -> FetchResult:
         """GET ``url``; read the body only if ``accept(content_type)`` (default: always).
+
+        ``screen`` sees a 2xx response's status and headers before any of its body is read and
+        may refuse it by returning a reason (an ``X-Robots-Tag`` opt-out: then the body never
+        crosses the network beyond what the kernel buffered).
 
         ``max_bytes`` lowers the body cap of this request; with ``truncate`` a longer body is
         cut at the cap instead of refused (robots.txt: only its first 512 KiB count).
@@ -120,7 +125,7 @@ class Fetcher:
         alarm = _WATCHDOG.arm(deadline, holder)
         try:
             cap = Cap(min(max_bytes or self.limits.max_bytes, self.limits.max_bytes), truncate)
-            result = self._exchange(url, parts, host, port, scheme, holder, accept, cap)
+            result = self._exchange(url, parts, host, port, scheme, holder, accept, cap, screen)
             if alarm.fired:  # the watchdog cut the body short: what was read is not the page
                 return FetchResult(url, status=result.status, headers=result.headers, error="total_timeout")
             return result
@@ -150,7 +155,7 @@ class Fetcher:
             return sock
         raise _Failed(reason)
 
-    def _exchange(self, url, parts, host, port, scheme, holder, accept, cap: Cap) -> FetchResult:
+    def _exchange(self, url, parts, host, port, scheme, holder, accept, cap: Cap, screen) -> FetchResult:
         if scheme == "https":
             holder[0] = self._tls.wrap_socket(holder[0], server_hostname=host)
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(host, port)
@@ -179,6 +184,10 @@ class Fetcher:
             return result
         if accept is not None and not accept(resp.getheader("Content-Type")):
             result.error = "unwanted_content_type"
+            return result
+        refusal = screen(result) if screen is not None else None
+        if refusal is not None:
+            result.error = refusal
             return result
         declared = resp.getheader("Content-Length")
         if not cap.truncate and declared and declared.strip().isdigit() and int(declared) > cap.max_bytes:

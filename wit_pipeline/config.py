@@ -121,10 +121,14 @@ class DownloadConfig:
     timeout: float = 10.0
     retries: int = 0
     user_agent_token: str = "wit"
+    contact: str | None = None
     disallowed_header_directives: list[str] = field(
         default_factory=lambda: ["noai", "noimageai", "noindex", "noimageindex"]
     )
     thread_count: int = 32
+    per_host_concurrency: int = 8
+    respect_robots_txt: bool = True
+    max_retry_after: float = 60.0
     shard_deadline: float = 600.0
     max_bytes: int = 20_000_000
     max_pixels: int = 89_478_485

@@ -1,7 +1,8 @@
 """A web site made of routes given by the test, on 127.0.0.1 (or ::1), for hostile-input cases.
 
-Each route is a ``Route``: status, body, headers, and a delay before answering. Every request
-is logged with its start and end time, so tests can check order and spacing.
+Each route is a ``Route`` (status, body, headers, a delay before answering) or a list of them
+answered in turn (the last one repeats). Every request is logged with its start and end time,
+so tests can check order and spacing, and the body bytes actually sent are counted per path.
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ class _V6Server(ThreadingHTTPServer):
 class RouteSite:
     """Serve ``routes`` (path -> Route; others 404) in background threads."""
 
-    def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1") -> None:
+    def __init__(self, routes: dict[str, Route | list[Route]], host: str = "127.0.0.1") -> None:
         self.routes = routes
+        self.sent: dict[str, int] = {}
+        self._served: dict[str, int] = {}
         self.visits: list[tuple[str, float, float, dict[str, str]]] = []  # path, start, end, headers
         self.in_flight: dict[str, int] = {}
-        self.max_in_flight = 0
+        self.max_in_flight = 0  # requests seen at once before any was answered (during their delays)
         self._lock = threading.Lock()
         server_cls = _V6Server if ":" in host else ThreadingHTTPServer
         self.server = server_cls((host, 0), self._handler())
@@ -68,6 +71,15 @@ class RouteSite:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _route(self, path: str) -> Route:
+        route = self.routes.get(path) or Route(b"not found", status=404)
+        if isinstance(route, list):
+            with self._lock:
+                turn = self._served.get(path, 0)
+                self._served[path] = turn + 1
+            route = route[min(turn, len(route) - 1)]
+        return route
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         site = self
 
@@ -79,12 +91,14 @@ class RouteSite:
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 started = time.monotonic()
-                with site._lock:
-                    site.in_flight[self.path] = site.in_flight.get(self.path, 0) + 1
-                    site.max_in_flight = max(site.max_in_flight, sum(site.in_flight.values()))
                 try:
-                    route = site.routes.get(self.path) or Route(b"not found", status=404)
+                    route = site._route(self.path)
+                    with site._lock:
+                        site.in_flight[self.path] = site.in_flight.get(self.path, 0) + 1
+                        site.max_in_flight = max(site.max_in_flight, sum(site.in_flight.values()))
                     time.sleep(route.delay)
+                    with site._lock:  # counted before answering: a client is surely still waiting
+                        site.in_flight[self.path] -= 1
                     body = route.body.encode() if isinstance(route.body, str) else route.body
                     self.send_response(route.status)
                     self.send_header("Content-Type", route.content_type)
@@ -92,10 +106,13 @@ class RouteSite:
                     for name, value in route.headers.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(body)
+                    self.wfile.flush()
+                    for start in range(0, len(body), 65536):
+                        self.wfile.write(body[start : start + 65536])
+                        site.sent[self.path] = site.sent.get(self.path, 0) + len(body[start : start + 65536])
+                except OSError:
+                    pass  # the client hung up: the point of some tests
                 finally:
-                    with site._lock:
-                        site.in_flight[self.path] -= 1
                     site.visits.append((self.path, started, time.monotonic(), dict(self.headers)))
 
         return Handler
