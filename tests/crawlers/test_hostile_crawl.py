@@ -186,3 +186,18 @@ def test_a_page_budget_short_of_a_depth_takes_its_first_urls(tmp_path: Path) -> 
     with RouteSite(routes) as site:
         crawl_html(options(site, max_pages=3), tmp_path, progress=False, resolver=literal_resolver())
     assert sorted(site.paths) == ["/", "/a", "/b", "/robots.txt"]
+
+
+def test_the_demo_crawl_twice_gives_the_same_manifest(tmp_path: Path) -> None:
+    """Issue 19 item 14 on the demo's own mini-web and crawl settings (16 requests in flight)."""
+    from wit_pipeline.build.options import crawl_options
+    from wit_pipeline.demo import DemoSettings, demo_config
+    from wit_pipeline.miniweb.server import serve_site
+    from wit_pipeline.miniweb.site import build_site
+
+    with serve_site(build_site(pages=120, seed=0)) as base:
+        config = demo_config(base, tmp_path / "config", DemoSettings(pages=120))
+        crawl = crawl_options(config, config.sources.seeds)
+        tables = [crawl_html(crawl, tmp_path / run, progress=False) and read_parts(tmp_path / run) for run in "ab"]
+    assert tables[0].num_rows > 500
+    assert tables[0].equals(tables[1])
