@@ -232,7 +232,9 @@ def main(argv: list[str] | None = None) -> dict:
             "",
             f"**Ratio wit / img2dataset: {ratio:.2f}x** (target >= 1.0x); per pair: "
             f"{', '.join(f'{p:.2f}' for p in pairs)}. wit also checks every address before connecting, caps bytes "
-            "and pixels, enforces a shard deadline and writes shards atomically.",
+            "and pixels, enforces a shard deadline and writes shards atomically, and is as polite as its crawler "
+            "(defaults: the host's robots.txt read once per shard, at most 8 requests per host at a time per shard, "
+            "X-Robots-Tag judged before the body, 429/503 Retry-After honoured).",
             "",
             f"The machine ({os.cpu_count()} cores) is shared with other jobs: 1-minute load average {min(loads):.1f} "
             f"to {max(loads):.1f} during the runs, single runs vary; pairs are interleaved so both see the same load.",
