@@ -115,17 +115,6 @@ class CrawlState:
         self._pages_fh.close()
 
 
-def iter_pages(path: Path, start: int = 0, end: int | None = None) -> Iterator[dict]:
-    """The page records of a page log between byte offsets ``start`` and ``end``."""
-    with path.open("rb") as fh:
-        fh.seek(start)
-        while end is None or fh.tell() < end:
-            line = fh.readline()
-            if not line.endswith(b"\n"):
-                return
-            yield json.loads(line)
-
-
 def page_index(path: Path) -> list[tuple[int, str, int, int, int]]:
     """``(depth, url, offset, length, rows)`` of every complete page record, in log order."""
     index, offset = [], 0
@@ -134,7 +123,7 @@ def page_index(path: Path) -> list[tuple[int, str, int, int, int]]:
             if not line.endswith(b"\n"):
                 break
             page = json.loads(line)
-            index.append((page["depth"], page["url"], offset, len(line), len(page["rows"])))
+            index.append((page.get("depth", 0), page["url"], offset, len(line), len(page.get("rows", ()))))
             offset += len(line)
     return index
 
