@@ -39,6 +39,11 @@ _SKIP = re.compile(rf"</?(?:{_NO_NESTING})(?=[\s/>]|$)[^<>]*")  # on lower-cased
 _SHAPE = re.compile(rf"<(?:{_FOREIGN_SHAPES})(?=[\s/>])[^<>]*/>")
 _END = re.compile(r"</[a-z][^<>]*")
 _START = re.compile(r"<[a-z][^<>]*")
+# Where SVG/MathML content starts and ends: its own tags, and the HTML start tags that break out of it.
+_FOREIGN_EDGE = re.compile(
+    r"<(/?)(svg|math|b|big|blockquote|body|br|center|code|dd|div|dl|dt|em|embed|h[1-6]|head|hr|i|img|li|"
+    r"listing|menu|meta|nobr|ol|p|pre|ruby|s|small|span|strong|strike|sub|sup|table|tt|u|ul|var)(?=[\s/>])"
+)
 _REST = re.compile(r"[^\x01\x02]+")
 _LONG_TAG = re.compile(r"<([A-Za-z][^\s/<>]*)([^<>]{2048,})")
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
@@ -68,8 +73,7 @@ def check_html(text: str, max_depth: int = MAX_HTML_DEPTH, max_attributes: int =
 
 def html_depth(text: str) -> int:
     """The nesting depth a parser would reach on ``text``, estimated from its tags (see the module doc)."""
-    marks = text.lower().translate({1: None, 2: None})
-    marks = _SHAPE.sub("", _SKIP.sub("", marks))
+    marks = _without_foreign_shapes(_SKIP.sub("", text.lower().translate({1: None, 2: None})))
     marks = _START.sub("\x01", _END.sub("\x02", marks))
     marks = _REST.sub("", marks)
     if not marks:
@@ -77,3 +81,36 @@ def html_depth(text: str) -> int:
     steps = np.where(np.frombuffer(marks.encode("ascii"), dtype=np.uint8) == 1, 1, -1)
     level = np.cumsum(steps)
     return int((level - np.minimum(np.minimum.accumulate(level), 0)).max())
+
+
+def _without_foreign_shapes(text: str) -> str:
+    """``text`` minus the self-closing shapes (``<path/>``) that sit in SVG/MathML content.
+
+    Outside it, ``<path/>`` is an unknown HTML element that nests like any other, so a page of
+    them is as deep as a page of ``<div>``. Pages without such shapes cost one search.
+    """
+    if _SHAPE.search(text) is None:
+        return text
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for match in _FOREIGN_EDGE.finditer(text):
+        closing, name = match.group(1), match.group(2)
+        if name in ("svg", "math"):
+            if not closing:
+                start = match.start() if depth == 0 else start
+                depth += 1
+            elif depth:
+                depth -= 1
+                if depth == 0:
+                    spans.append((start, match.end()))
+        elif depth and not closing:  # an HTML start tag ends foreign content
+            spans.append((start, match.start()))
+            depth = 0
+    if depth:
+        spans.append((start, len(text)))
+    pieces, last = [], 0
+    for begin, end in spans:
+        pieces += [text[last:begin], _SHAPE.sub("", text[begin:end])]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)

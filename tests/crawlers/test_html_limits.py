@@ -49,6 +49,7 @@ def _lexbor_depth(html: str) -> int:
         "<ul>" + "<li>item" * 30 + "</ul>" * 1,
         "<table>" + "<tr><td>x<td>y" * 20 + "</table>",
         "<div><svg><path d='x'/><circle r='1'/></svg></div>" * 10,
+        "<svg></svg>" + "<path/>" * 30 + "<svg><div>" + "<path/>" * 20,
         "<div/>" * 30,
         "</div>" * 50 + "<div>" * 25,
         "<DIV>" * 12 + "<span>" * 7,
@@ -68,6 +69,11 @@ def test_deep_and_wide_pages_are_refused_and_small_ones_are_not_scanned() -> Non
     check_html("<div>" * (MAX_HTML_DEPTH * 2))  # few tags: parsed as is, whatever the shape
     check_html(("<p>word <img src=x alt='a caption with = and > signs'><br>" * SCAN_FROM_TAGS) + FINE)
     check_html("<svg>" + "<path d='M0 0'/>" * SCAN_FROM_TAGS + "</svg>")
+    check_html("<div>" + "<svg><g><path d='M0 0'/><circle r='1'/></g></svg>" * SCAN_FROM_TAGS + "</div>")
+    with pytest.raises(PageTooComplex, match="html_too_deep"):  # outside SVG, <path/> nests like <div>
+        check_html("<svg></svg>" + "<path/>" * 10_000 + "</div>" * 10_000)
+    with pytest.raises(PageTooComplex, match="html_too_deep"):  # an HTML tag ends the SVG content
+        check_html("<svg><div>" + "<path/>" * 10_000 + "</div>" * 10_000)
     check_html("<img alt='" + "many words " * 5000 + "'>")
 
 
