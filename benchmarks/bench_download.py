@@ -67,6 +67,11 @@ def serve(port_queue: multiprocessing.Queue, size: tuple[int, int]) -> None:
             return
 
         def do_GET(self) -> None:  # noqa: N802
+            if self.path == "/robots.txt":  # wit asks for it once per shard; img2dataset never does
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = images[int(self.path.rsplit("/", 1)[-1].split(".")[0]) % len(images)]
             self.send_response(200)
             self.send_header("Content-Type", "image/jpeg")
@@ -227,7 +232,9 @@ def main(argv: list[str] | None = None) -> dict:
             "",
             f"**Ratio wit / img2dataset: {ratio:.2f}x** (target >= 1.0x); per pair: "
             f"{', '.join(f'{p:.2f}' for p in pairs)}. wit also checks every address before connecting, caps bytes "
-            "and pixels, enforces a shard deadline and writes shards atomically.",
+            "and pixels, enforces a shard deadline and writes shards atomically, and is as polite as its crawler "
+            "(defaults: the host's robots.txt read once per shard, at most 8 requests per host at a time per shard, "
+            "X-Robots-Tag judged before the body, 429/503 Retry-After honoured).",
             "",
             f"The machine ({os.cpu_count()} cores) is shared with other jobs: 1-minute load average {min(loads):.1f} "
             f"to {max(loads):.1f} during the runs, single runs vary; pairs are interleaved so both see the same load.",

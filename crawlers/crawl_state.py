@@ -16,7 +16,7 @@ fetched again, and its links are already seen). A torn last line is cut off on r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -115,15 +115,25 @@ class CrawlState:
         self._pages_fh.close()
 
 
-def iter_pages(path: Path, start: int = 0, end: int | None = None) -> Iterator[dict]:
-    """The page records of a page log between byte offsets ``start`` and ``end``."""
+def page_index(path: Path) -> list[tuple[int, str, int, int, int]]:
+    """``(depth, url, offset, length, rows)`` of every complete page record, in log order."""
+    index, offset = [], 0
     with path.open("rb") as fh:
-        fh.seek(start)
-        while end is None or fh.tell() < end:
-            line = fh.readline()
+        for line in fh:
             if not line.endswith(b"\n"):
-                return
-            yield json.loads(line)
+                break
+            page = json.loads(line)
+            index.append((page.get("depth", 0), page["url"], offset, len(line), len(page.get("rows", ()))))
+            offset += len(line)
+    return index
+
+
+def read_pages(path: Path, spans: Iterable[tuple[int, int]]) -> Iterator[dict]:
+    """The page records at ``(offset, length)`` spans of a page log, in the order given."""
+    with path.open("rb") as fh:
+        for offset, length in spans:
+            fh.seek(offset)
+            yield json.loads(fh.read(length))
 
 
 def _read_lines(path: Path) -> list[dict]:

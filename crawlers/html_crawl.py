@@ -1,14 +1,15 @@
 """``wit crawl html``: crawl (resumably), then write the collected rows as a manifest.
 
 The crawl runs in the client process and persists everything under ``OUT/_crawl/``; when
-it is over, the page log is cut into tasks of about ``rows_per_part`` image rows and
-written through ``run_job`` like any manifest, with page outcomes (fetched, refused by
-robots.txt, timed out, opted out...) counted in the stage's ``extra``.
+it is over, the page log is read in (depth, URL) order, whatever order pages finished in,
+cut into tasks of about ``rows_per_part`` image rows and written through ``run_job`` like
+any manifest, with page outcomes (fetched, refused by robots.txt, timed out, opted out...)
+counted in the stage's ``extra``. So the manifest (row order, keys, and everything built
+from it) is a function of the crawled site and the settings, not of network timing.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from distributed import Client
 
 from crawlers.crawl_rows import RowBatch
-from crawlers.crawl_state import CRAWL_DIR, PAGES, CrawlState, iter_pages
+from crawlers.crawl_state import CRAWL_DIR, PAGES, CrawlState, page_index, read_pages
 from crawlers.html_crawl_options import CrawlOptions, resolve_options
 from crawlers.html_crawler import HtmlCrawler
 from crawlers.http_fetch import Fetcher
@@ -30,18 +31,17 @@ STAGE = "crawl_html"
 
 @dataclass(frozen=True)
 class PageLogTask:
-    """Turn the page records between two byte offsets of the page log into one chunk."""
+    """Turn the page records at some ``(offset, length)`` spans of the page log into one chunk."""
 
     task_id: str
     path: str
-    start: int
-    end: int
+    spans: tuple[tuple[int, int], ...]
     limits: ManifestLimits
 
     def run(self) -> Iterator[Chunk]:
         """One chunk of the pages' rows, with page outcomes and link counts in ``extra``."""
         batch = RowBatch()
-        for page in iter_pages(Path(self.path), self.start, self.end):
+        for page in read_pages(Path(self.path), self.spans):
             batch.extra["urls_handled"] += 1
             batch.extra["pages_fetched"] += bool(page["fetched"])
             batch.extra[f"outcome_{page['outcome']}"] += 1
@@ -51,20 +51,19 @@ class PageLogTask:
 
 
 def page_log_tasks(path: Path, rows_per_part: int, limits: ManifestLimits) -> list[PageLogTask]:
-    """Cut the page log into tasks of about ``rows_per_part`` rows each (at least one task)."""
-    bounds, start, rows, offset = [], 0, 0, 0
-    with path.open("rb") as fh:
-        for line in fh:
-            if not line.endswith(b"\n"):
-                break
-            offset += len(line)
-            rows += len(json.loads(line)["rows"])
-            if rows >= rows_per_part:
-                bounds.append((start, offset))
-                start, rows = offset, 0
-    if start < offset or not bounds:
-        bounds.append((start, offset))
-    return [PageLogTask(f"{i:05d}", str(path), s, e, limits) for i, (s, e) in enumerate(bounds)]
+    """Cut the page log, in (depth, URL) order, into tasks of about ``rows_per_part`` rows (at least one)."""
+    groups: list[list[tuple[int, int]]] = []
+    spans: list[tuple[int, int]] = []
+    rows = 0
+    for _, _, offset, length, count in sorted(page_index(path)):
+        spans.append((offset, length))
+        rows += count
+        if rows >= rows_per_part:
+            groups.append(spans)
+            spans, rows = [], 0
+    if spans or not groups:
+        groups.append(spans)
+    return [PageLogTask(f"{i:05d}", str(path), tuple(g), limits) for i, g in enumerate(groups)]
 
 
 def crawl_html(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import urlsplit
 
 from crawlers.html_extract import DEFAULT_AGENT
 from crawlers.http_fetch import FetchLimits
 from crawlers.net_safety import AddressPolicy
+from crawlers.url_resolve import UnusableUrl, http_target
 from wit_pipeline import __version__
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
@@ -15,7 +17,12 @@ from wit_pipeline.manifest import ManifestLimits
 
 @dataclass(frozen=True)
 class CrawlOptions:
-    """What to crawl and how politely. ``allowed_domains`` empty means the seeds' hosts."""
+    """What to crawl and how politely. ``allowed_domains`` empty means the seeds' hosts.
+
+    A robots.txt ``Crawl-delay`` longer than ``delay`` is honoured up to ``max_crawl_delay``
+    seconds (60 by default; Heritrix's ``respectCrawlDelayUpToSeconds`` works the same way):
+    a host asking for a day between requests is crawled at the cap, not allowed to stall the crawl.
+    """
 
     seeds: tuple[str, ...]
     contact: str | None = None
@@ -28,6 +35,7 @@ class CrawlOptions:
     concurrency: int = 8
     per_host_concurrency: int = 1
     delay: float = 1.0
+    max_crawl_delay: float = 60.0
     fetch: FetchLimits = field(default_factory=FetchLimits)
     allow_private_network: bool = False
     allow_networks: tuple[str, ...] = ()
@@ -42,7 +50,7 @@ class CrawlOptions:
     def identity(self) -> dict:
         """The settings that decide what a crawl fetches: a resumed crawl must match them."""
         data = asdict(self)
-        for name in ("concurrency", "per_host_concurrency", "delay", "rows_per_part", "limits"):
+        for name in ("concurrency", "per_host_concurrency", "delay", "max_crawl_delay", "rows_per_part", "limits"):
             data.pop(name)
         data["fetch"] = {"max_bytes": self.fetch.max_bytes}
         return data
@@ -54,23 +62,21 @@ def resolve_options(options: CrawlOptions) -> CrawlOptions:
         raise WitError("no seed URLs: give SEED_URL arguments or [sources] seeds in --config")
     for seed in options.seeds:
         try:
-            parts = urlsplit(seed)
-            ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-            parts.port  # noqa: B018 - raises ValueError on a malformed port
-        except ValueError:
-            ok = False
-        if not ok:
-            raise WitError(f"seed '{seed}': not an absolute http(s) URL")
+            http_target(seed.strip())
+        except UnusableUrl:
+            raise WitError(f"seed '{seed}': not an absolute http(s) URL with a port in 1-65535") from None
     for name in ("max_pages", "concurrency", "per_host_concurrency", "rows_per_part"):
         if getattr(options, name) < 1:
             raise WitError(f"{name} must be at least 1, got {getattr(options, name)}")
-    for name in ("max_depth", "max_redirects", "delay"):
-        if getattr(options, name) < 0:
-            raise WitError(f"{name} must not be negative, got {getattr(options, name)}")
+    for name in ("max_depth", "max_redirects", "delay", "max_crawl_delay"):
+        value = getattr(options, name)
+        if not 0 <= value < math.inf:  # also refuses nan
+            raise WitError(f"{name} must be a number of at least 0, got {value}")
     limits = options.fetch
     for name in ("connect_timeout", "read_timeout", "total_timeout", "max_bytes"):
-        if getattr(limits, name) <= 0:
-            raise WitError(f"{name} must be positive, got {getattr(limits, name)}")
+        value = getattr(limits, name)
+        if not 0 < value < math.inf:
+            raise WitError(f"{name} must be a positive number, got {value}")
     if not options.user_agent and not options.contact:
         raise WitError("crawl html needs --contact (an email or URL site owners can reach you at) or --user-agent")
     user_agent = options.user_agent or f"{options.agent}/{__version__} (+{options.contact})"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin, urlsplit
 
 from crawlers.net_safety import AddressPolicy, AddressRefused, Resolver, checked_addresses, system_resolver
+from crawlers.url_resolve import UnusableUrl, http_target
 
 _CHUNK = 64 * 1024
 _SAFE_TARGET = "/%:@!$&'()*+,;=-._~?"
@@ -86,8 +87,22 @@ class Fetcher:
         self.resolver = resolver
         self._tls = ssl.create_default_context()
 
-    def fetch(self, url: str, accept: Callable[[str | None], bool] | None = None) -> FetchResult:
+    def fetch(
+        self,
+        url: str,
+        accept: Callable[[str | None], bool] | None = None,
+        max_bytes: int | None = None,
+        truncate: bool = False,
+        screen: Callable[[FetchResult], str | None] | None = None,
+    ) -> FetchResult:
         """GET ``url``; read the body only if ``accept(content_type)`` (default: always).
+
+        ``screen`` sees a 2xx response's status and headers before any of its body is read and
+        may refuse it by returning a reason (an ``X-Robots-Tag`` opt-out: then the body never
+        crosses the network beyond what the kernel buffered).
+
+        ``max_bytes`` lowers the body cap of this request; with ``truncate`` a longer body is
+        cut at the cap instead of refused (robots.txt: only its first 512 KiB count).
 
         Never raises for network trouble: every failure is a ``FetchResult.error`` reason
         (``address_loopback``, ``connect_timeout``, ``read_timeout``, ``total_timeout``,
@@ -95,14 +110,10 @@ class Fetcher:
         """
         deadline = time.monotonic() + self.limits.total_timeout
         try:
-            parts = urlsplit(url)
-            host, port = parts.hostname, parts.port
-        except ValueError:
-            return FetchResult(url, error="malformed_url")
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https") or not host:
-            return FetchResult(url, error="non_http")
-        port = port or (443 if scheme == "https" else 80)
+            scheme, host, port = http_target(url)
+        except UnusableUrl as exc:
+            return FetchResult(url, error=exc.reason)
+        parts = urlsplit(url)
         try:
             addresses = checked_addresses(host, port, self.policy, self.resolver)
             sock = self._connect(addresses, port, deadline)
@@ -113,7 +124,8 @@ class Fetcher:
         holder = [sock]
         alarm = _WATCHDOG.arm(deadline, holder)
         try:
-            result = self._exchange(url, parts, host, port, scheme, holder, accept)
+            cap = Cap(min(max_bytes or self.limits.max_bytes, self.limits.max_bytes), truncate)
+            result = self._exchange(url, parts, host, port, scheme, holder, accept, cap, screen)
             if alarm.fired:  # the watchdog cut the body short: what was read is not the page
                 return FetchResult(url, status=result.status, headers=result.headers, error="total_timeout")
             return result
@@ -143,7 +155,7 @@ class Fetcher:
             return sock
         raise _Failed(reason)
 
-    def _exchange(self, url, parts, host, port, scheme, holder, accept) -> FetchResult:
+    def _exchange(self, url, parts, host, port, scheme, holder, accept, cap: Cap, screen) -> FetchResult:
         if scheme == "https":
             holder[0] = self._tls.wrap_socket(holder[0], server_hostname=host)
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(host, port)
@@ -173,16 +185,30 @@ class Fetcher:
         if accept is not None and not accept(resp.getheader("Content-Type")):
             result.error = "unwanted_content_type"
             return result
+        refusal = screen(result) if screen is not None else None
+        if refusal is not None:
+            result.error = refusal
+            return result
         declared = resp.getheader("Content-Length")
-        if declared and declared.strip().isdigit() and int(declared) > self.limits.max_bytes:
+        if not cap.truncate and declared and declared.strip().isdigit() and int(declared) > cap.max_bytes:
             result.error = "too_large"
             return result
-        result.body, result.error = _read_body(resp, self.limits.max_bytes)
+        result.body, result.error = _read_body(resp, cap.max_bytes, cap.truncate)
         return result
 
 
-def _read_body(resp: http.client.HTTPResponse, max_bytes: int) -> tuple[bytes | None, str | None]:
-    """The body, inflated if gzip/deflate, or ``(None, 'too_large')`` past ``max_bytes``."""
+@dataclass(frozen=True)
+class Cap:
+    """The body cap of one request, and whether a longer body is cut (True) or refused."""
+
+    max_bytes: int
+    truncate: bool = False
+
+
+def _read_body(
+    resp: http.client.HTTPResponse, max_bytes: int, truncate: bool = False
+) -> tuple[bytes | None, str | None]:
+    """The body, inflated if gzip/deflate; past ``max_bytes`` ``(None, 'too_large')``, or its head if ``truncate``."""
     encoding = (resp.getheader("Content-Encoding") or "").strip().lower()
     inflater = zlib.decompressobj(47) if encoding in ("gzip", "x-gzip", "deflate") else None
     parts: list[bytes] = []
@@ -199,6 +225,9 @@ def _read_body(resp: http.client.HTTPResponse, max_bytes: int) -> tuple[bytes | 
                 out, data = data, b""
             size += len(out)
             if size > max_bytes:
+                if truncate:
+                    parts.append(out[: len(out) - (size - max_bytes)])
+                    return b"".join(parts), None
                 return None, "too_large"
             parts.append(out)
     if resp.length:  # the connection ended before the declared Content-Length

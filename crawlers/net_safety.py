@@ -4,7 +4,13 @@ Public (globally routable) unicast addresses are allowed. Private, loopback, lin
 multicast, shared (CGNAT), reserved and unspecified ranges are refused, so a crawled page
 (or a redirect) cannot make the crawler reach internal services, unless the user allows
 private networks altogether or names specific networks (e.g. ``127.0.0.1/32`` for tests
-and demos). IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
+and demos). IPv6 addresses that carry an IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``,
+IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``, Teredo) are judged
+by the IPv4 address they lead to as well, so ``64:ff9b::10.0.0.1`` is as private as
+``10.0.0.1``. Ranges that are not globally reachable although Python calls them global are
+refused by name: site-local ``fec0::/10``, local-use NAT64 ``64:ff9b:1::/48`` (its embedded
+address has no fixed place), the deprecated IPv4-compatible form, and the IETF protocol
+assignments ``192.0.0.0/24``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,15 @@ from wit_pipeline.errors import WitError
 
 Resolver = Callable[[str, int], list[str]]
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# Not globally reachable, though ``ipaddress`` (3.11) calls them global: name -> reason.
+_REFUSED_NETWORKS = (
+    (ipaddress.ip_network("fec0::/10"), "site_local"),
+    (ipaddress.ip_network("64:ff9b:1::/48"), "nat64_local"),
+    (ipaddress.ip_network("192.0.0.0/24"), "reserved"),
+)
 
 
 class AddressRefused(Exception):
@@ -50,13 +65,41 @@ class AddressPolicy:
             return "bad_address"
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
-        if self.allow_private or any(ip in ipaddress.ip_network(c, strict=False) for c in self.allow_networks):
+        if self.allow_private or any(_within(ip, c) for c in self.allow_networks):
             return None
         return address_class(ip)
 
 
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to (mapped, compatible, NAT64, 6to4, Teredo)."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    return found
+
+
 def address_class(ip: IPAddress) -> str | None:
-    """The non-public class of ``ip`` (``loopback``, ``link_local``...), or None if public."""
+    """The non-public class of ``ip`` (``loopback``, ``link_local``...), or None if public.
+
+    An IPv6 address carrying an IPv4 one takes the class of that IPv4 address when it is not
+    public; the deprecated IPv4-compatible form (``::a.b.c.d``) is refused either way.
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        for inner in embedded_ipv4(ip):
+            reason = address_class(inner)
+            if reason is not None:
+                return reason
+        if ip.ipv4_mapped is None and ip in _IPV4_COMPATIBLE and int(ip) > 1:
+            return "reserved"
+    for network, reason in _REFUSED_NETWORKS:
+        if ip.version == network.version and ip in network:
+            return reason
     if ip.is_loopback:
         return "loopback"
     if ip.is_link_local:
@@ -70,6 +113,11 @@ def address_class(ip: IPAddress) -> str | None:
     if not ip.is_global:
         return "reserved"
     return None
+
+
+def _within(ip: IPAddress, cidr: str) -> bool:
+    network = ipaddress.ip_network(cidr, strict=False)
+    return ip.version == network.version and ip in network
 
 
 def system_resolver(host: str, port: int) -> list[str]:

@@ -95,6 +95,38 @@ def _join_simple(base: str, value: str) -> str | None:
     return directory + value
 
 
+class UnusableUrl(ValueError):
+    """A URL no request can be made for; ``reason`` is ``malformed_url`` or ``non_http``."""
+
+    def __init__(self, reason: str, url: str) -> None:
+        super().__init__(f"{reason}: {url[:MAX_SKIPPED_URL]}")
+        self.reason = reason
+
+
+def http_target(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` a request for ``url`` goes to, or ``UnusableUrl`` saying why not.
+
+    A port out of 1-65535 or a broken IPv6 literal (``malformed_url``) raise a bare ``ValueError``
+    deep in ``urllib``; every place that turns a URL into a connection asks here first. Other
+    schemes and URLs without a host are ``non_http``.
+    """
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        raise UnusableUrl("malformed_url", url) from None
+    if scheme not in ("http", "https") or not host:
+        raise UnusableUrl("non_http", url)
+    if port == 0:
+        raise UnusableUrl("malformed_url", url)
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+def origin(scheme: str, host: str, port: int) -> str:
+    """``scheme://host:port`` with an IPv6 literal in brackets (``http://[::1]:8080``)."""
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
 def base_url(page_url: str, base_href: str | None) -> str:
     """The URL relative references on a page resolve against: its ``<base href>`` if usable."""
     if not base_href:

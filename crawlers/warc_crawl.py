@@ -18,6 +18,7 @@ from distributed import Client
 
 from crawlers.crawl_rows import RowBatch
 from crawlers.html_extract import DEFAULT_AGENT, extract_page, is_html
+from crawlers.html_limits import PageTooComplex
 from crawlers.robots_tags import opt_outs
 from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
 from crawlers.wat_columns import WatColumns
@@ -85,6 +86,8 @@ class WarcFileTask:
             extra["records"] += 1
             try:
                 self._record(item, batch, wat)
+            except PageTooComplex as exc:
+                extra[f"skipped_record_{exc.reason}"] += 1
             except Exception:  # noqa: BLE001 - one record the extractor chokes on must not sink the file
                 extra["skipped_record_extract_error"] += 1
             if len(batch) + len(wat) >= rows_per_part:

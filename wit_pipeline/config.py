@@ -98,11 +98,16 @@ def encode_quality(fmt: str, quality: int | None) -> int:
 
 @dataclass
 class RuntimeConfig:
-    """Where and how the dask stages run."""
+    """Where and how the dask stages run.
+
+    ``dashboard`` is where a local cluster's dashboard listens: loopback only by default, since
+    it shows (and lets anyone who reaches it inspect) the running job.
+    """
 
     scheduler: str | None = None
     workers: int | None = None
     seed: int = 0
+    dashboard: str = "127.0.0.1:0"
 
 
 @dataclass
@@ -128,6 +133,7 @@ class SourcesConfig:
     concurrency: int = 8
     per_host_concurrency: int = 1
     delay: float = 1.0
+    max_crawl_delay: float = 60.0
     contact: str | None = None
     user_agent: str | None = None
     connect_timeout: float = 10.0
@@ -186,10 +192,14 @@ class DownloadConfig:
     timeout: float = bounded(10.0, above=0)
     retries: int = bounded(0, 0, 100)
     user_agent_token: str = "wit"
+    contact: str | None = None
     disallowed_header_directives: list[str] = field(
         default_factory=lambda: ["noai", "noimageai", "noindex", "noimageindex"]
     )
     thread_count: int = bounded(32, 1, 1024)
+    per_host_concurrency: int = bounded(8, 1, 1024)
+    respect_robots_txt: bool = True
+    max_retry_after: float = bounded(60.0, 0)
     shard_deadline: float = bounded(600.0, above=0)
     max_bytes: int = bounded(20_000_000, 1)
     max_pixels: int = bounded(89_478_485, 1)

@@ -53,11 +53,14 @@ class ManifestLimits:
 def normalize_url(url: str) -> str:
     """Canonical form of an http(s) URL used for uids and dedup.
 
-    Lower-cases scheme and host, drops default ports, the fragment and a trailing ``?``.
+    Lower-cases scheme and host, drops default ports, the fragment and a trailing ``?``; an
+    IPv6 literal host stays in brackets (``http://[::1]:8080/``).
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     port = parts.port
     if port is not None and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.crawl_state import CRAWL_DIR, FRONTIER, CrawlState, FrontierItem, iter_pages
+from crawlers.crawl_state import CRAWL_DIR, FRONTIER, CrawlState, FrontierItem, page_index, read_pages
 from wit_pipeline.errors import WitError
 
 
@@ -27,7 +27,10 @@ def test_state_survives_reopening(tmp_path: Path) -> None:
     again.finish()
     assert CrawlState(tmp_path, {"v": 1}, []).finished
     assert [i.chain for i in CrawlState(tmp_path, {"v": 1}, []).seen.values()][-1] == ("http://s/b",)
-    assert [p["url"] for p in iter_pages(again.pages_path)] == ["http://s/", "http://s/a"]
+    index = page_index(again.pages_path)
+    assert [url for _, url, *_ in index] == ["http://s/", "http://s/a"]
+    spans = [(offset, length) for *_, offset, length, _ in index]
+    assert [p["url"] for p in read_pages(again.pages_path, reversed(spans))] == ["http://s/a", "http://s/"]
 
 
 def test_other_settings_are_refused(tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ def crawl_options(config: BuildConfig, seeds: list[str]) -> CrawlOptions:
         concurrency=s.concurrency,
         per_host_concurrency=s.per_host_concurrency,
         delay=s.delay,
+        max_crawl_delay=s.max_crawl_delay,
         fetch=FetchLimits(s.connect_timeout, s.read_timeout, s.total_timeout, s.max_bytes),
         allow_private_network=s.allow_private_network,
         allow_networks=tuple(s.allow_networks),

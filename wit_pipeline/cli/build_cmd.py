@@ -27,7 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from wit_pipeline.build.runner import build, read_build
 
     config = resolve_config(args, args.build_config)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = build(config, args.out, client, progress=not args.quiet)
     record = read_build(args.out)
     shards = args.out / record.get("shards", "shards")

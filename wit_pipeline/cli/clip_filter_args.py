@@ -63,7 +63,7 @@ def run_clip_filter(args: argparse.Namespace, config: BuildConfig) -> int:
     workers = local_workers(config.filters.clip_device, rt.workers, rt.scheduler)
     settings, rule = clip_settings(config.filters, task_threads(None, workers, rt.scheduler))
     resolve_weights(settings.run)
-    with open_client(rt.scheduler, workers, quiet=args.quiet) as client:
+    with open_client(rt.scheduler, workers, quiet=args.quiet, dashboard=rt.dashboard) as client:
         stats = clip_filter_shards(source, args.out, settings, rule, client=client, progress=not args.quiet)
     write_resolved(config, args.out)
     print(format_funnel(read_funnel(args.out)))

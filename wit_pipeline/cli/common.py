@@ -14,7 +14,7 @@ SUPPRESS = argparse.SUPPRESS
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
-    """--config, --scheduler, --workers, --seed, --quiet."""
+    """--config, --scheduler, --workers, --dashboard, --seed, --quiet."""
     group = parser.add_argument_group("runtime")
     group.add_argument("--config", metavar="FILE", help="TOML config file (flags override its values)")
     group.add_argument(
@@ -30,6 +30,13 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="local cluster worker processes (default: cores)",
+    )
+    group.add_argument(
+        "--dashboard",
+        dest="runtime.dashboard",
+        metavar="HOST:PORT",
+        help="where a local cluster's dask dashboard listens (default 127.0.0.1:0, loopback only; "
+        "0.0.0.0:8787 exposes it to the network)",
     )
     group.add_argument("--seed", dest="runtime.seed", type=int, help="seed for every random choice (default 0)")
     group.add_argument("--quiet", action="store_true", help="no progress bars or cluster banner")

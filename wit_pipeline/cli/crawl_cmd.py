@@ -64,6 +64,13 @@ def _register_html(sub: argparse._SubParsersAction) -> None:
         ("--max-depth", "max_depth", int, "N", "links followed from the seeds (default 2)"),
         ("--max-redirects", "max_redirects", int, "N", "redirect hops followed per URL (default 5)"),
         ("--delay", "delay", float, "SECONDS", "between requests to one host (default 1.0; robots.txt may raise)"),
+        (
+            "--max-crawl-delay",
+            "max_crawl_delay",
+            float,
+            "SECONDS",
+            "longest robots.txt Crawl-delay honoured; longer ones are cut to it (default 60)",
+        ),
         ("--concurrency", "concurrency", int, "N", "requests in flight in all (default 8)"),
         ("--per-host-concurrency", "per_host_concurrency", int, "N", "requests in flight per host (default 1)"),
         ("--connect-timeout", "connect_timeout", float, "SECONDS", "per connection attempt (default 10)"),
@@ -105,7 +112,9 @@ def run_warc(args: argparse.Namespace) -> int:
         raise WitError("no input files: give WARC/WAT FILE arguments or [sources] warc in --config")
     files = expand_warc_inputs(files)  # a bad path fails before a cluster is started
     options = warc_options(config)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = crawl_warc(files, args.out, options, client=client, progress=not args.quiet)
     write_resolved(config, args.out)
     print(format_funnel(read_funnel(args.out)))
@@ -130,7 +139,9 @@ def run_html(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     options = crawl_options(config, args.seeds or config.sources.seeds)
     options = run_crawl(options, args.out, progress=not args.quiet)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = write_crawl_manifest(options, args.out, client=client, progress=not args.quiet)
     write_resolved(config, args.out)
     print(format_funnel(read_funnel(args.out)))

@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
 
     config = resolve_config(args)
     settings = DemoSettings(pages=args.pages, epochs=args.epochs)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         result = run_demo(args.out, client, settings, progress=not args.quiet)
     print(report_text(result, args.out))
     return 0

@@ -39,7 +39,34 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="LIST",
         help="X-Robots-Tag directives that forbid use (default noai,noimageai,noindex,noimageindex)",
     )
+    add(
+        "--contact",
+        dest="download.contact",
+        metavar="EMAIL_OR_URL",
+        help="how image hosts can reach you; put in the user agent",
+    )
     add("--thread-count", dest="download.thread_count", type=int, metavar="N", help="fetch threads per shard")
+    add(
+        "--per-host-concurrency",
+        dest="download.per_host_concurrency",
+        type=int,
+        metavar="N",
+        help="requests to one host at a time, per shard (default 8)",
+    )
+    add(
+        "--ignore-robots-txt",
+        dest="download.respect_robots_txt",
+        action="store_const",
+        const=False,
+        help="do not consult image hosts' robots.txt (only for hosts you own)",
+    )
+    add(
+        "--max-retry-after",
+        dest="download.max_retry_after",
+        type=float,
+        metavar="S",
+        help="longest 429/503 Retry-After honoured (default 60)",
+    )
     add("--shard-deadline", dest="download.shard_deadline", type=float, metavar="S", help="hard limit per shard")
     add("--max-bytes", dest="download.max_bytes", type=int, metavar="N", help="response size cap")
     add("--max-pixels", dest="download.max_pixels", type=int, metavar="N", help="decompression-bomb cap")
@@ -65,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "shards.exact_dedup", None) is False:
         setattr(args, "shards.phash_dedup", False)
     config = resolve_config(args)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = manifest_to_shards(
             args.manifest,
             args.out,

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     settings.check()
     resolve_weights(args.model)  # bad input fails before a cluster starts
     shard_tars(args.data)
-    with open_client(rt.scheduler, workers, quiet=args.quiet) as client:
+    with open_client(rt.scheduler, workers, quiet=args.quiet, dashboard=rt.dashboard) as client:
         stats = embed_shards(args.model, args.data, args.out, settings, client=client, progress=not args.quiet)
     print(format_funnel(read_funnel(args.out)))
     print(f"wit embed: {stats['samples']} samples of {stats['shards']} shard(s) embedded -> {args.out}")

@@ -147,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
     if config.filters.clip_model:
         return run_clip_filter(args, config)
     prepare(args.input, args.out, config.filters, config.runtime.seed)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = filter_manifest(
             args.input, args.out, config.filters, seed=config.runtime.seed, client=client, progress=not args.quiet
         )

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         raise WitError("no input files: give FILE arguments or [sources] lists in --config")
     options = import_options(config)
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
+    with open_client(
+        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
+    ) as client:
         stats = import_lists(files, args.out, options, client=client, progress=not args.quiet)
     write_resolved(config, args.out)
     print(format_funnel(read_funnel(args.out)))

@@ -18,6 +18,10 @@ class DownloadOptions:
     hard wall-clock limit per shard: samples still pending then fail with ``shard_deadline``.
     ``encode_quality`` None is the format's default (``wit_pipeline.config.ENCODE_QUALITY``). Every
     number is checked against the bounds ``[download]`` and ``[shards]`` declare in the config layer.
+    Politeness (per shard task, so concurrent shards add up): ``per_host_concurrency`` requests
+    to one host at a time, the host's robots.txt honoured unless ``respect_robots_txt`` is off,
+    a 429/503 ``Retry-After`` honoured up to ``max_retry_after`` seconds, and ``contact`` (an
+    email or URL) put in the user agent.
     """
 
     samples_per_shard: int = 10_000
@@ -31,8 +35,12 @@ class DownloadOptions:
     timeout: float = 10.0
     retries: int = 0
     user_agent_token: str = "wit"
+    contact: str | None = None
     disallowed_header_directives: tuple[str, ...] = DEFAULT_DISALLOWED
     thread_count: int = 32
+    per_host_concurrency: int = 8
+    respect_robots_txt: bool = True
+    max_retry_after: float = 60.0
     shard_deadline: float = 600.0
     max_bytes: int = 20_000_000
     max_pixels: int = 89_478_485

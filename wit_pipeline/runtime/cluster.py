@@ -15,6 +15,8 @@ from distributed import Client, LocalCluster
 from wit_pipeline.errors import WitError
 
 SCHEDULER_ENV = "WIT_SCHEDULER"
+# The dashboard shows the running job to whoever reaches it: loopback unless the user asks otherwise.
+DEFAULT_DASHBOARD = "127.0.0.1:0"
 # Settings of the local cluster, measured on `wit download` (benchmarks/BENCHMARKS.md):
 # - dask's nannies set MALLOC_TRIM_THRESHOLD_ in each worker's environment. That switches off
 #   glibc's adaptive mmap threshold, so every image-sized buffer (a decoded photo, ~0.6 MB) is
@@ -39,11 +41,18 @@ def default_workers() -> int:
 
 
 @contextmanager
-def open_client(scheduler: str | None = None, workers: int | None = None, quiet: bool = False) -> Iterator[Client]:
+def open_client(
+    scheduler: str | None = None,
+    workers: int | None = None,
+    quiet: bool = False,
+    dashboard: str = DEFAULT_DASHBOARD,
+) -> Iterator[Client]:
     """Yield a dask client: ``scheduler`` (or $WIT_SCHEDULER) if given, else a LocalCluster.
 
     The local cluster runs ``workers`` processes (default: one per core) with one thread each,
-    because stages are CPU-bound Python that the GIL would serialise within one process.
+    because stages are CPU-bound Python that the GIL would serialise within one process. Its
+    dashboard listens on ``dashboard`` (``HOST:PORT``; loopback by default). The scheduler's HTTP
+    server always runs (without an address dask would open port 8787 on every interface).
     """
     address = scheduler or os.environ.get(SCHEDULER_ENV)
     if address:
@@ -60,6 +69,7 @@ def open_client(scheduler: str | None = None, workers: int | None = None, quiet:
     n = workers or default_workers()
     if n < 1:
         raise WitError(f"--workers must be at least 1, got {n}")
+    dashboard_at = _dashboard_address(dashboard)
     with dask.config.set(CLUSTER_CONFIG):
         # The nannies get their own copy: they would otherwise share dask's nested config
         # dicts, and a worker restarted after this block would start with the defaults.
@@ -67,12 +77,14 @@ def open_client(scheduler: str | None = None, workers: int | None = None, quiet:
             n_workers=n,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=":0",
+            dashboard_address=dashboard_at,
             silence_logs=logging.CRITICAL,
             config=copy.deepcopy(dask.config.config),
         )
     client = Client(cluster)
-    _announce(client, f"local dask cluster, {n} worker process(es)", quiet)
+    host = dashboard_at.rsplit(":", 1)[0]
+    scope = "all interfaces" if host in ("", "0.0.0.0", "[::]", "::") else f"{host} only"
+    _announce(client, f"local dask cluster, {n} worker process(es)", quiet, f"{scope}; --dashboard to change")
     try:
         yield client
     finally:
@@ -80,11 +92,19 @@ def open_client(scheduler: str | None = None, workers: int | None = None, quiet:
         cluster.close()
 
 
-def _announce(client: Client, what: str, quiet: bool) -> None:
+def _dashboard_address(value: str) -> str:
+    """``HOST:PORT`` checked (a ``WitError`` if malformed)."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise WitError(f"--dashboard: '{value}' is not HOST:PORT (e.g. 127.0.0.1:8787 or 0.0.0.0:8787)")
+    return value.strip()
+
+
+def _announce(client: Client, what: str, quiet: bool, scope: str = "") -> None:
     if quiet:
         return
     link = client.dashboard_link if _has_dashboard(client) else "unavailable"
-    print(f"wit: {what}; dashboard: {link}", file=sys.stderr)
+    print(f"wit: {what}; dashboard{f' ({scope})' if scope else ''}: {link}", file=sys.stderr)
 
 
 def _has_dashboard(client: Client) -> bool:

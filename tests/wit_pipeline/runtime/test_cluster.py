@@ -66,3 +66,27 @@ def test_freeze_does_nothing_outside_a_worker() -> None:
     before = gc.get_freeze_count()
     freeze_worker_heap()
     assert gc.get_freeze_count() == before
+
+
+def _dashboard_hosts(client) -> set[str]:
+    server = client.cluster.scheduler.http_server
+    return {sock.getsockname()[0] for sock in server._sockets.values()}
+
+
+def test_the_dashboard_listens_on_loopback_unless_asked(capsys) -> None:
+    """Issue 19 item 17: the dashboard is not exposed on every interface by default, and the banner says so."""
+    import pytest
+
+    from wit_pipeline.errors import WitError
+    from wit_pipeline.runtime import open_client
+
+    with open_client(workers=1) as client:
+        assert _dashboard_hosts(client) == {"127.0.0.1"}
+    banner = capsys.readouterr().err
+    assert "dashboard (127.0.0.1 only; --dashboard to change): http://127.0.0.1:" in banner
+    with open_client(workers=1, dashboard="0.0.0.0:0") as client:
+        assert _dashboard_hosts(client) == {"0.0.0.0"}
+    assert "dashboard (all interfaces; --dashboard to change)" in capsys.readouterr().err
+    with pytest.raises(WitError, match="--dashboard: 'localhost' is not HOST:PORT"):
+        with open_client(workers=1, dashboard="localhost"):
+            pass
