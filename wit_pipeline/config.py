@@ -110,8 +110,8 @@ class DownloadConfig:
     resize_only_if_bigger: bool = False
     encode_format: str = "jpg"
     encode_quality: int = 95
-    min_image_size: int = 0
-    max_aspect_ratio: float = 0.0
+    min_image_size: int = 200  # download.resize.MIN_IMAGE_SIZE (DataComp's basic filter)
+    max_aspect_ratio: float = 3.0  # download.resize.MAX_ASPECT_RATIO
     timeout: float = 10.0
     retries: int = 0
     user_agent_token: str = "wit"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wit_pipeline.download.resize import MAX_ASPECT_RATIO, MIN_IMAGE_SIZE
 from wit_pipeline.errors import WitError
 
 RESIZE_MODES = ("no", "keep_ratio", "center_crop", "border", "keep_ratio_largest")
@@ -15,8 +16,12 @@ DEFAULT_DISALLOWED = ("noai", "noimageai", "noindex", "noimageindex")
 class DownloadOptions:
     """How images are fetched, checked, resized and written.
 
-    ``max_aspect_ratio`` and ``min_image_size`` of 0 mean no limit. ``shard_deadline`` is a
-    hard wall-clock limit per shard: samples still pending then fail with ``shard_deadline``.
+    Image defaults follow DataComp's basic filter for web image-text data: a shortest side of at
+    least ``min_image_size`` = 200 px (smaller images are icons and thumbnails, rejected as
+    ``too_small`` rather than upscaled) and a ``max_aspect_ratio`` of 3 (banners and strips,
+    ``aspect_ratio_too_large``); 0 turns either off (the resize output stays bounded, see
+    ``download.resize``). ``shard_deadline`` is a hard wall-clock limit per shard: samples not
+    fetched and resized by then fail with ``shard_deadline``.
     """
 
     samples_per_shard: int = 10_000
@@ -25,8 +30,8 @@ class DownloadOptions:
     resize_only_if_bigger: bool = False
     encode_format: str = "jpg"
     encode_quality: int = 95
-    min_image_size: int = 0
-    max_aspect_ratio: float = 0.0
+    min_image_size: int = MIN_IMAGE_SIZE
+    max_aspect_ratio: float = MAX_ASPECT_RATIO
     timeout: float = 10.0
     retries: int = 0
     user_agent_token: str = "wit"
