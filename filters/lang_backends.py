@@ -89,18 +89,29 @@ class Cld2Backend:
 
     def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         """One pycld2 call per text; characters CLD2 refuses (C0/C1 controls) are dropped first."""
+        langs, scores, _ = self.detect_all(texts)
+        return langs, scores
+
+    def detect_all(self, texts: Sequence[str]) -> tuple[list[str | None], list[float], list[float]]:
+        """``detect`` plus each answer's share of the text whether CLD2 calls it reliable or not.
+
+        ``auto`` weighs an unreliable answer against langdetect's instead of dropping it.
+        """
         langs: list[str | None] = []
         scores: list[float] = []
+        shares: list[float] = []
         for text in texts:
             result = _cld2_detect(text)
-            lang, score = None, 0.0
+            lang, score, share = None, 0.0, 0.0
             if result is not None:
                 reliable, _, details = result
                 lang = _cld2_code(details[0][1])
-                score = details[0][2] / 100.0 if reliable and lang else 0.0
+                share = details[0][2] / 100.0 if lang else 0.0
+                score = share if reliable else 0.0
             langs.append(lang)
             scores.append(score)
-        return langs, scores
+            shares.append(share)
+        return langs, scores, shares
 
 
 def _cld2_detect(text: str) -> tuple | None:
