@@ -93,9 +93,11 @@ class Cld2Backend:
         return langs, scores
 
     def detect_all(self, texts: Sequence[str]) -> tuple[list[str | None], list[float], list[float]]:
-        """``detect`` plus each answer's share of the text whether CLD2 calls it reliable or not.
+        """``detect`` plus each answer's share whether CLD2 calls it reliable or not.
 
-        ``auto`` weighs an unreliable answer against langdetect's instead of dropping it.
+        The share is the top language's percentage over the percentages of all languages CLD2
+        identified (text it could not place, such as Latin file names inside Russian, does not
+        count against it). ``auto`` weighs an unreliable answer against langdetect's with it.
         """
         langs: list[str | None] = []
         scores: list[float] = []
@@ -106,8 +108,9 @@ class Cld2Backend:
             if result is not None:
                 reliable, _, details = result
                 lang = _cld2_code(details[0][1])
-                share = details[0][2] / 100.0 if lang else 0.0
-                score = share if reliable else 0.0
+                placed = sum(d[2] for d in details if d[1] != "un")
+                share = details[0][2] / placed if lang and placed else 0.0
+                score = details[0][2] / 100.0 if reliable and lang else 0.0
             langs.append(lang)
             scores.append(score)
             shares.append(share)
