@@ -10,10 +10,11 @@ whether it was stored by ``wit download``, written by another tool or read from 
 - CMYK, palette and LA images are converted to RGB; an animated image gives its first frame;
 - bytes after a complete JPEG (motion photos append a video) are ignored.
 
-The common case costs nothing extra: a JPEG without EXIF or ICC segments (found by walking its header
-segments, not by parsing them) goes straight to libjpeg-turbo through simplejpeg; only images that carry
-an orientation tag or a profile take PIL's path. Both can decode a JPEG downscaled by 2, 4 or 8 in the DCT
-domain when the caller asks for fewer pixels (``min_size``).
+The common case costs nothing extra: a JPEG goes straight to libjpeg-turbo through simplejpeg after a
+walk over its header segments (a dozen steps) that reads the EXIF orientation tag when there is an EXIF
+block; the decoded array is then turned when the tag asks for it (a view and one copy). Only JPEGs with
+an ICC profile or CMYK pixels, and other formats, take PIL's path. Both paths can decode a JPEG
+downscaled by 2, 4 or 8 in the DCT domain when the caller asks for fewer pixels (``min_size``).
 """
 
 from __future__ import annotations
@@ -44,40 +45,59 @@ _ICC_ID = b"ICC_PROFILE\x00"
 
 @dataclass(frozen=True)
 class Header:
-    """What the header says: the upright size, and whether the fast JPEG path can decode it."""
+    """What the header says: the upright size, whether the fast JPEG path can decode it, and the
+    EXIF orientation that path must apply."""
 
     width: int
     height: int
     fast_jpeg: bool
+    orientation: int = 1
 
 
-def jpeg_segments(data: bytes) -> tuple[bool, bool, int]:
-    """``(has EXIF, has ICC, offset of the start-of-scan marker or -1)`` from walking a JPEG's header segments.
+def jpeg_segments(data: bytes) -> tuple[int, bool, int]:
+    """``(EXIF orientation, has ICC, offset of the start-of-scan marker or -1)`` of a JPEG.
 
     Only segment markers and lengths are read (a dozen steps for a typical file), so the EXIF thumbnail
-    inside APP1, which holds its own markers, is skipped over rather than mistaken for the image.
+    inside APP1, which holds its own markers, is skipped over rather than mistaken for the image; of
+    the EXIF block only the first directory is read, for the orientation tag (1 when absent).
     """
-    has_exif = has_icc = False
+    orientation, has_icc = 1, False
     pos, end = 2, len(data)
     while pos + 4 <= end:
         if data[pos] != 0xFF:
-            return has_exif, has_icc, -1
+            return orientation, has_icc, -1
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
             continue
         if marker == 0xDA:
-            return has_exif, has_icc, pos
+            return orientation, has_icc, pos
         if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
             pos += 2
             continue
         length = int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker == 0xE1 and data[pos + 4 : pos + 10] == _EXIF_ID:
-            has_exif = True
+            orientation = exif_orientation(data[pos + 10 : pos + 2 + length])
         elif marker == 0xE2 and data[pos + 4 : pos + 16] == _ICC_ID:
             has_icc = True
         pos += 2 + length
-    return has_exif, has_icc, -1
+    return orientation, has_icc, -1
+
+
+def exif_orientation(tiff: bytes) -> int:
+    """The orientation tag (0x0112) of an EXIF block's first directory; 1 when absent or malformed."""
+    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
+        return 1
+    order = "little" if tiff[:2] == b"II" else "big"
+    ifd = int.from_bytes(tiff[4:8], order)
+    if ifd + 2 > len(tiff):
+        return 1
+    count = int.from_bytes(tiff[ifd : ifd + 2], order)
+    for entry in range(ifd + 2, min(ifd + 2 + 12 * count, len(tiff) - 11), 12):
+        if int.from_bytes(tiff[entry : entry + 2], order) == _EXIF_ORIENTATION:
+            value = int.from_bytes(tiff[entry + 8 : entry + 10], order)
+            return value if 1 <= value <= 8 else 1
+    return 1
 
 
 def read_header(data: bytes, decoder: str = "auto") -> Header:
@@ -88,15 +108,17 @@ def read_header(data: bytes, decoder: str = "auto") -> Header:
     ``decoder="pil"`` forces PIL's path (tests, and machines without simplejpeg).
     """
     if simplejpeg is not None and decoder == "auto" and data[:2] == JPEG_MAGIC:
-        has_exif, has_icc, _ = jpeg_segments(data)
-        if not (has_exif or has_icc):
+        orientation, has_icc, _ = jpeg_segments(data)
+        if not has_icc:
             try:
                 height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
             except ValueError:
                 colorspace = None
             if colorspace in ("Gray", "YCbCr", "RGB"):  # CMYK/YCCK need PIL's Adobe handling
                 _check_pixels(width, height)
-                return Header(width, height, True)
+                if orientation >= 5:
+                    width, height = height, width
+                return Header(width, height, True, orientation)
     with _open(data) as image:
         width, height = image.size
         if _orientation(image) in (5, 6, 7, 8):
@@ -113,8 +135,10 @@ def decode_rgb(data: bytes, header: Header | None = None, min_size: tuple[int, i
     header = header or read_header(data)
     if header.fast_jpeg:
         if min_size is None:
-            return simplejpeg.decode_jpeg(data, colorspace="RGB")
-        return simplejpeg.decode_jpeg(data, colorspace="RGB", min_width=min_size[0], min_height=min_size[1])
+            return _orient(simplejpeg.decode_jpeg(data, colorspace="RGB"), header.orientation)
+        min_width, min_height = min_size if header.orientation < 5 else (min_size[1], min_size[0])
+        pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", min_width=min_width, min_height=min_height)
+        return _orient(pixels, header.orientation)
     with _open(data) as image:
         orientation = _orientation(image)
         if min_size is not None and image.format == "JPEG":

@@ -71,19 +71,23 @@ def test_icc_profile_changes_the_pixels() -> None:
         assert np.abs(converted - plain).mean() > 3, f"{case.name}: the profile was not applied"
 
 
-def test_plain_jpegs_stay_on_the_fast_path_and_tagged_ones_leave_it() -> None:
+def test_plain_and_oriented_jpegs_stay_on_the_fast_path_and_profiled_ones_leave_it() -> None:
     plain = io.BytesIO()
     Image.fromarray(upright()).save(plain, "JPEG", quality=90)
-    assert read_header(plain.getvalue()).fast_jpeg is (image_decode.simplejpeg is not None)
-    assert not read_header(exif_jpeg(6).data).fast_jpeg
+    fast = image_decode.simplejpeg is not None
+    assert read_header(plain.getvalue()).fast_jpeg is fast
+    for orientation in range(1, 9):
+        header = read_header(exif_jpeg(orientation).data)
+        assert header.fast_jpeg is fast and header.orientation == (orientation if fast else 1)
     assert not read_header(icc_cases()[0].data).fast_jpeg
 
 
-def test_exif_orientation_1_keeps_the_fast_path_cost_low() -> None:
-    # An EXIF block is parsed only when present; orientation 1 decodes like a plain JPEG.
-    case = exif_jpeg(1)
-    has_exif, has_icc, scan = jpeg_segments(case.data)
-    assert has_exif and not has_icc and scan > 0
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_the_header_walk_reads_the_orientation_pil_reads(orientation: int) -> None:
+    data = exif_jpeg(orientation).data
+    found, has_icc, scan = jpeg_segments(data)
+    assert found == Image.open(io.BytesIO(data)).getexif()[0x0112] == orientation
+    assert not has_icc and scan > 0
 
 
 def test_jpeg_segments_skip_the_exif_thumbnail() -> None:
