@@ -112,18 +112,16 @@ class ImageResizer:
             return pixels
         if mode == "center_crop":
             side = min(width, height)
+            if side <= size and self.resize_only_if_bigger:
+                return pixels  # img2dataset leaves such an image whole, uncropped
             top, left = (height - side) // 2, (width - side) // 2
-            pixels = pixels[top : top + side, left : left + side]
-            if side > size or not self.resize_only_if_bigger:
-                return _scale(pixels, size, size)
-            return np.ascontiguousarray(pixels)
+            return _scale(pixels[top : top + side, left : left + side], size, size)
         shortest = mode == "keep_ratio"
         ref = min(width, height) if shortest else max(width, height)
         if ref <= size and self.resize_only_if_bigger:
-            out = pixels
-        else:
-            scale = size / ref
-            out = _scale(pixels, max(1, round(width * scale)), max(1, round(height * scale)))
+            return pixels  # img2dataset leaves such an image whole, unpadded
+        scale = size / ref
+        out = _scale(pixels, max(1, round(width * scale)), max(1, round(height * scale)))
         if mode == "border":
             bottom, right = size - out.shape[0], size - out.shape[1]
             top, left = max(0, bottom // 2), max(0, right // 2)

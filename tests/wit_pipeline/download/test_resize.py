@@ -11,7 +11,7 @@ import pytest
 import webdataset as wds
 from PIL import Image
 
-from tests.loaders.image_corpus import Case, corpus, png_bytes
+from tests.loaders.image_corpus import Case, corpus, png_bytes, upright
 from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.download.test_download import options, write_manifest
 from wit_pipeline.download.download import download_manifest
@@ -103,3 +103,16 @@ def test_too_small_is_counted_in_the_funnel(tmp_path: Path) -> None:
     reasons = {u.rsplit("/", 1)[-1]: reason_of(m) if m else None for u, m in zip(table["url"], table["error_message"])}
     assert reasons == {"icon.png": "too_small", "photo.png": None, "banner.png": "aspect_ratio_too_large"}
     assert stats["funnel"][-1]["rejected"] == {"too_small": 1, "aspect_ratio_too_large": 1}
+
+
+@pytest.mark.parametrize("mode", ["center_crop", "keep_ratio", "keep_ratio_largest", "border", "no"])
+def test_resize_modes_give_img2dataset_sizes(mode: str) -> None:
+    from img2dataset.resizer import Resizer
+
+    for width, height, only_if_bigger in ((400, 300, False), (120, 90, False), (120, 90, True), (300, 400, True)):
+        data = png_bytes(upright(width, height), 8, 2)  # gradients: interpolation differences would show
+        theirs = Resizer(256, mode, only_if_bigger, encode_format="png", encode_quality=1)(io.BytesIO(data))
+        ours = ImageResizer(256, mode, only_if_bigger, encode_format="png", encode_quality=1, min_image_size=0)(data)
+        assert (ours.width, ours.height) == (theirs[1], theirs[2]), (mode, width, height, only_if_bigger)
+        # center_crop cuts before resizing: the same picture up to sub-pixel placement (hard edges move)
+        assert np.abs(pixels(ours.data) - pixels(theirs[0])).mean() <= 2
