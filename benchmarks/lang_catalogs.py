@@ -31,8 +31,10 @@ _ACCELERATOR = re.compile(r"(?<![\w&_])[&_](?=\w)|\(_?&?\w\)|\(&\w\)")
 _SPACES = re.compile(r"\s+")
 
 
-def catalog_files(roots: tuple[Path, ...] = LOCALE_ROOTS) -> list[tuple[str, Path]]:
-    """``(language code, .mo path)`` for every catalog found, system-wide and in site-packages."""
+def catalog_files(
+    roots: tuple[Path, ...] = LOCALE_ROOTS, languages: frozenset[str] | None = None
+) -> list[tuple[str, Path]]:
+    """``(language code, .mo path)`` for every catalog found (of ``languages`` only, when given)."""
     search = list(roots) + sorted({Path(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")})
     found = []
     for root in search:
@@ -42,7 +44,7 @@ def catalog_files(roots: tuple[Path, ...] = LOCALE_ROOTS) -> list[tuple[str, Pat
             if path.parent.name != "LC_MESSAGES":
                 continue
             code = language_code(path.parent.parent.name)
-            if code:
+            if code and (languages is None or code in languages):
                 found.append((code, path))
     return found
 
@@ -82,10 +84,12 @@ def read_catalog(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
-def load_corpus(per_language: int = 300, min_words: int = 3, seed: int = 0) -> dict[str, list[str]]:
+def load_corpus(
+    per_language: int = 300, min_words: int = 3, seed: int = 0, languages: frozenset[str] | None = None
+) -> dict[str, list[str]]:
     """Up to ``per_language`` distinct cleaned translations per language (a seeded sample)."""
     strings: dict[str, set[str]] = defaultdict(set)
-    for code, path in catalog_files():
+    for code, path in catalog_files(languages=languages):
         for msgid, msgstr in read_catalog(path):
             text = clean(msgstr)
             if not text or text == clean(msgid) or len(text) > 200 or word_count(text) < min_words:
