@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader
 
 from benchmarks.report import update_section
 from loaders import CLIP_MEAN, CLIP_STD, Tokenizer, make_loader, train_tokenizer_for_shards
-from loaders.transforms import simplejpeg  # None when the package is missing: wit then decodes with PIL
+from loaders.image_decode import simplejpeg  # None when the package is missing: wit then decodes with PIL
 
 WORDS = "a photo of the red blue small large dog cat bird house tree car city river at night in snow".split()
 

@@ -3,6 +3,11 @@
 Browsers strip surrounding whitespace and drop tabs and newlines inside URL attributes; the
 same is done here so a URL split over two lines in the HTML still resolves. Anything that is
 not http(s) after resolution (``data:``, ``javascript:``, ``mailto:``, ``ftp:``) is a skip reason.
+
+Resolution follows RFC 3986 (section 5.2) as browsers do, including empty path segments:
+``images//x.png`` on ``http://h/a/`` is ``http://h/a/images//x.png`` (object-store keys hold
+``//``), as it is when the page writes the URL out in full. Python's ``urljoin`` drops such
+segments from merged paths, so its path is recomputed whenever one is involved.
 """
 
 from __future__ import annotations
@@ -47,13 +52,54 @@ def resolve(base: str, raw: str | None) -> tuple[str | None, str | None]:
     if url is not None:
         return url, None  # joined onto an http(s) base
     try:
-        url = urljoin(base, value)
+        url = join_url(base, value)
     except ValueError:
         return None, "malformed_url"
     scheme, sep, _ = url.partition(":")
     if not sep or scheme.lower() not in ("http", "https"):
         return None, "non_http"
     return url, None
+
+
+def join_url(base: str, value: str) -> str:
+    """RFC 3986 reference resolution: ``urljoin``, with empty path segments kept (raises ``ValueError``)."""
+    url = urljoin(base, value)
+    ref = urlsplit(value)
+    if ref.scheme or value.startswith("//") or not ref.path:
+        return url  # urljoin keeps such a reference's own path as it is
+    base_path = urlsplit(base).path
+    if "//" not in ref.path and "//" not in base_path:
+        return url
+    if ref.path.startswith("/"):
+        path = ref.path
+    else:
+        path = base_path[: base_path.rfind("/") + 1] + ref.path if base_path else "/" + ref.path
+    return urlunsplit(urlsplit(url)._replace(path=remove_dot_segments(path)))
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4: ``.`` and ``..`` segments resolved, empty segments kept."""
+    out: list[str] = []
+    rest = path
+    while rest:
+        if rest.startswith("../"):
+            rest = rest[3:]
+        elif rest.startswith("./"):
+            rest = rest[2:]
+        elif rest.startswith("/./") or rest == "/.":
+            rest = "/" + rest[3:]
+        elif rest.startswith("/../") or rest == "/..":
+            rest = "/" + rest[4:]
+            if out:
+                out.pop()
+        elif rest in (".", ".."):
+            rest = ""
+        else:
+            cut = rest.find("/", 1)
+            cut = len(rest) if cut < 0 else cut
+            out.append(rest[:cut])
+            rest = rest[cut:]
+    return "".join(out)
 
 
 @lru_cache(maxsize=256)
@@ -71,10 +117,10 @@ def base_parts(base: str) -> tuple[str, str, str] | None:
 
 
 def _join_simple(base: str, value: str) -> str | None:
-    """``urljoin(base, value)`` for the common shapes (``/x``, ``//host/x``, ``x/y``) without its cost.
+    """``join_url(base, value)`` for the common shapes (``/x``, ``//host/x``, ``x/y``) without its cost.
 
     Anything that needs dot-segment removal, carries a scheme, ends in an empty query or
-    fragment, or holds an IPv6 literal returns None and goes through ``urljoin``; a property
+    fragment, or holds an IPv6 literal returns None and goes through ``join_url``; a property
     test checks that the results are identical.
     """
     parts = base_parts(base)
@@ -89,8 +135,7 @@ def _join_simple(base: str, value: str) -> str | None:
         if value[1:2] != "/":
             return origin + value
         return f"{scheme}:{value}" if value[2:3].isalnum() else None
-    # urljoin drops empty segments of merged paths, so "//" anywhere is left to it
-    if value[0] in "?#;" or ":" in value.split("/", 1)[0] or "//" in value or "//" in directory[len(origin) :]:
+    if value[0] in "?#;" or ":" in value.split("/", 1)[0]:
         return None
     return directory + value
 

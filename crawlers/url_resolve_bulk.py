@@ -20,7 +20,7 @@ from crawlers.url_resolve import base_parts, resolve
 
 # The values _join_simple joins (or that are already absolute), as one pattern. Shared pieces:
 # characters a value must not hold at all (controls and spaces need clean_url; ``;``, ``\``,
-# ``[`` are left to urljoin), path characters, and path segments that are not "." or "..".
+# ``[`` are left to join_url), path characters, and path segments that are not "." or "..".
 _BAD = r"\x00-\x20;\\\["
 _CHAR = rf"[^/?#{_BAD}]"
 _SEGMENT = rf"(?:[^./?#{_BAD}]{_CHAR}*|\.[^./?#{_BAD}]{_CHAR}*|\.\.{_CHAR}+)"
@@ -78,8 +78,8 @@ def resolve_column(raw: pa.Array, bases: Sequence[str], base_index: pa.Array) ->
 def base_prefixes(bases: Sequence[str]) -> pa.Array:
     """What values of each shape join onto, per base: its ``scheme:``s, then its origins, then its directories.
 
-    Null where ``_join_simple`` would not join (a base it leaves to urljoin; for directories,
-    one holding ``//``). Plain bases are split with kernels, the others by ``base_parts``.
+    Null where ``_join_simple`` would not join (a base it leaves to ``join_url``). Plain bases
+    are split with kernels, the others by ``base_parts``.
     """
     column = pa.array(bases, pa.string())
     plain = _true(pc.match_substring_regex(column, _PLAIN_BASE))
@@ -95,7 +95,6 @@ def base_prefixes(bases: Sequence[str]) -> pa.Array:
             pc.binary_join_element_wise(origin, "/", ""),
             pc.replace_substring_regex(without_query, r"[^/]*$", ""),
         )
-        directory = pc.if_else(pc.greater(pc.count_substring(directory, "//"), 1), _NULL, directory)
         scheme = pc.if_else(pc.starts_with(chosen, "https:"), "https:", "http:")
         columns = [pc.replace_with_mask(empty, plain, c) for c in (scheme, origin, directory)]
     odd = pc.invert(plain)
@@ -103,7 +102,7 @@ def base_prefixes(bases: Sequence[str]) -> pa.Array:
         split = [base_parts(b) for b in column.filter(odd).to_pylist()]
         scheme_of = [None if p is None else f"{p[0]}:" for p in split]
         origin_of = [None if p is None else p[1] for p in split]
-        directory_of = [None if p is None or "//" in p[2][len(p[1]) :] else p[2] for p in split]
+        directory_of = [None if p is None else p[2] for p in split]
         columns = [
             pc.replace_with_mask(c, odd, pa.array(v, pa.string()))
             for c, v in zip(columns, (scheme_of, origin_of, directory_of))

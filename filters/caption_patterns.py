@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 IMAGE_EXTENSIONS = "jpe?g|jfif|png|gif|webp|bmp|tiff?|svg|heic|heif|avif|ico|raw|cr2|nef|dng|psd"
-_FILENAME = re.compile(rf"[^/\\]{{0,200}}\.(?:{IMAGE_EXTENSIONS})", re.IGNORECASE)
+# A file name, or a path to one ("../_images/x.png", "/static/img/a photo of my dog.jpg"): directories
+# without spaces, then a name of up to 200 characters. URLs ("https://...") are left to the URL rule.
+_FILENAME = re.compile(rf"(?:[^\s/\\]*[/\\])*[^/\\]{{0,200}}\.(?:{IMAGE_EXTENSIONS})", re.IGNORECASE)
 # Names cameras, phones and screen grabbers give files: IMG_1234, DSC0001, DSCN0042, P1010123, PXL_2021...
 _CAMERA_NAME = re.compile(
     r"(?:img|image|dsc[nf]?|dcim|pict?|photo|gopr|gopro|mvi|vid|pxl|sam|wp|p|scan|screenshot|screen shot)"
@@ -56,14 +58,21 @@ _MIXED_WORD = re.compile(
 _NO_SPACE_SCRIPT = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 )
+# East Asian wide characters (Han, kana, Hangul, full-width forms): each counts two towards the
+# character minimum, as it takes two columns, so 备份数据库 (5 characters, "back up the database")
+# counts like a 10-letter English caption. Unicode's East_Asian_Width W and F ranges, abridged.
+_WIDE = re.compile(
+    "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+    "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]"
+)
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 def is_filename(text: str) -> bool:
-    """An image file name or a camera's default name (``IMG_1234.jpg``, ``DSC0001``, a hash)."""
+    """An image file name or path, or a camera's default name (``IMG_1234.jpg``, ``../x.png``, ``DSC0001``)."""
     spaces = text.count(" ")
     return bool(
-        ("." in text and _FILENAME.fullmatch(text))
+        ("." in text and "://" not in text and _FILENAME.fullmatch(text))
         or (spaces <= 2 and _CAMERA_NAME.fullmatch(text))
         or (not spaces and _HASH_NAME.fullmatch(text))
     )
@@ -97,14 +106,25 @@ def has_mixed_script_word(text: str) -> bool:
     return not text.isascii() and bool(_MIXED_WORD.search(text))
 
 
-def word_count(text: str) -> int:
+def tokens(text: str) -> list[str]:
     """Whitespace-separated words; in scripts without spaces (CJK, Thai...) each character is a word."""
+    if text.isascii() or not _NO_SPACE_SCRIPT.search(text):
+        return text.split()
+    return _NO_SPACE_SCRIPT.findall(text) + _NO_SPACE_SCRIPT.sub(" ", text).split()
+
+
+def word_count(text: str) -> int:
+    """The number of ``tokens``."""
     if text.isascii():
         return len(text.split())
-    dense = len(_NO_SPACE_SCRIPT.findall(text))
-    if not dense:
-        return len(text.split())
-    return dense + len(_NO_SPACE_SCRIPT.sub(" ", text).split())
+    return len(tokens(text))
+
+
+def display_width(text: str) -> int:
+    """Characters, with East Asian wide characters counted twice (the columns they take)."""
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_WIDE.findall(text))
 
 
 def letter_ratio(text: str) -> float:
@@ -119,9 +139,13 @@ def letter_ratio(text: str) -> float:
 
 
 def repeated_token_ratio(text: str) -> float:
-    """Share of the words taken by the most frequent one (case-insensitive)."""
-    tokens = text.lower().split()
-    distinct = set(tokens)
-    if len(distinct) == len(tokens):
-        return 1.0 / len(tokens) if tokens else 0.0
-    return max(tokens.count(t) for t in distinct) / len(tokens)
+    """Share of the ``tokens`` taken by the most frequent one (case-insensitive).
+
+    CJK characters are tokens of their own, so "SSH 客户端 SSH" is an acronym in a sentence (2 of 5),
+    not a word repeated (2 of 3).
+    """
+    words = tokens(text.lower())
+    distinct = set(words)
+    if len(distinct) == len(words):
+        return 1.0 / len(words) if words else 0.0
+    return max(words.count(t) for t in distinct) / len(words)

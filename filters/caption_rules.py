@@ -25,7 +25,12 @@ _PRECHECK_FACTOR = 4
 
 @dataclass(frozen=True)
 class CaptionRules:
-    """Thresholds of the caption rules (DataComp's basic filter: >2 words, >5 characters)."""
+    """Thresholds of the caption rules (DataComp's basic filter: >2 words, >5 characters).
+
+    Characters are counted by display width (a CJK character counts two, see
+    ``caption_patterns.display_width``) and words by ``caption_patterns.word_count`` (a CJK
+    character is a word), so the thresholds mean the same in scripts written without spaces.
+    """
 
     min_words: int = 3
     min_chars: int = 6
@@ -66,7 +71,7 @@ class CaptionRules:
             return "too_few_letters"
         if patterns.repeated_token_ratio(text) > self.max_repeat_ratio and text.count(" ") >= 2:
             return "repeated_token"
-        if len(text) < self.min_chars:
+        if patterns.display_width(text) < self.min_chars:
             return "too_few_chars"
         if patterns.word_count(text) < self.min_words:
             return "too_few_words"

@@ -89,18 +89,32 @@ class Cld2Backend:
 
     def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]:
         """One pycld2 call per text; characters CLD2 refuses (C0/C1 controls) are dropped first."""
+        langs, scores, _ = self.detect_all(texts)
+        return langs, scores
+
+    def detect_all(self, texts: Sequence[str]) -> tuple[list[str | None], list[float], list[float]]:
+        """``detect`` plus each answer's share whether CLD2 calls it reliable or not.
+
+        The share is the top language's percentage over the percentages of all languages CLD2
+        identified (text it could not place, such as Latin file names inside Russian, does not
+        count against it). ``auto`` weighs an unreliable answer against langdetect's with it.
+        """
         langs: list[str | None] = []
         scores: list[float] = []
+        shares: list[float] = []
         for text in texts:
             result = _cld2_detect(text)
-            lang, score = None, 0.0
+            lang, score, share = None, 0.0, 0.0
             if result is not None:
                 reliable, _, details = result
                 lang = _cld2_code(details[0][1])
+                placed = sum(d[2] for d in details if d[1] != "un")
+                share = details[0][2] / placed if lang and placed else 0.0
                 score = details[0][2] / 100.0 if reliable and lang else 0.0
             langs.append(lang)
             scores.append(score)
-        return langs, scores
+            shares.append(share)
+        return langs, scores, shares
 
 
 def _cld2_detect(text: str) -> tuple | None:

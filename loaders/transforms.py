@@ -11,7 +11,6 @@ uint8, which matches PIL's bicubic to within one or two levels and is several ti
 from __future__ import annotations
 
 import functools
-import io
 import math
 import random
 from dataclasses import dataclass
@@ -21,16 +20,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-try:
-    import simplejpeg
-except ImportError:  # pragma: no cover - the PIL path is tested by forcing decoder="pil"
-    simplejpeg = None
+from loaders.image_decode import decode_rgb, read_header
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 CLIP_SCALE = (0.9, 1.0)
 CLIP_RATIO = (3 / 4, 4 / 3)
-JPEG_MAGIC = b"\xff\xd8"
 
 Box = tuple[int, int, int, int]  # left, top, width, height
 
@@ -93,38 +88,21 @@ def decode_crop(
 ) -> torch.Tensor:
     """Decode image bytes straight to a cropped, resized uint8 tensor [3, size, size].
 
-    ``train`` picks CLIP's random square crop (drawn from ``rng``), else the eval center crop. ``decoder`` is
-    ``"auto"`` (simplejpeg for JPEG when installed, PIL otherwise) or ``"pil"``. The decoder downscales by the
-    largest factor of 2, 4 or 8 (DCT-domain scaling, as PIL's draft mode) that leaves the crop at least
-    ``size`` pixels on each side.
+    ``train`` picks CLIP's random square crop (drawn from ``rng``), else the eval center crop. Pixels come
+    from ``loaders.image_decode`` (EXIF orientation, 16-bit, alpha, ICC handled as everywhere in wit);
+    ``decoder`` is ``"auto"`` (simplejpeg for plain JPEGs when installed, PIL otherwise) or ``"pil"``. The
+    decoder downscales by the largest factor of 2, 4 or 8 (DCT-domain scaling, as PIL's draft mode) that
+    leaves the crop at least ``size`` pixels on each side.
     """
-    use_simplejpeg = simplejpeg is not None and decoder == "auto" and data[:2] == JPEG_MAGIC
-    if use_simplejpeg:
-        try:
-            height, width, _, _ = simplejpeg.decode_jpeg_header(data)
-        except ValueError:
-            use_simplejpeg = False
-    if not use_simplejpeg:
-        image = Image.open(io.BytesIO(data))
-        width, height = image.size
-    if width * height > Image.MAX_IMAGE_PIXELS:
-        raise ValueError(f"image of {width}x{height} pixels exceeds PIL's decompression-bomb limit")
+    header = read_header(data, decoder)
+    width, height = header.width, header.height
     box = (
         sample_crop_box(width, height, scale, ratio, rng or random.Random())
         if train
         else center_square_box(width, height)
     )
     reduce = max((f for f in (8, 4, 2, 1) if box[2] >= size * f and box[3] >= size * f), default=1)
-    min_w, min_h = math.ceil(width / reduce), math.ceil(height / reduce)
-    array = None
-    if use_simplejpeg:
-        try:
-            array = simplejpeg.decode_jpeg(data, colorspace="RGB", min_width=min_w, min_height=min_h)
-        except ValueError:
-            image = Image.open(io.BytesIO(data))  # CMYK and other JPEGs libjpeg-turbo cannot convert to RGB
-    if array is None:
-        image.draft("RGB", (min_w, min_h))
-        array = np.asarray(image.convert("RGB"))
+    array = decode_rgb(data, header, (math.ceil(width / reduce), math.ceil(height / reduce)))
     return resize_crop(array, scale_box(box, width, height, array.shape[1], array.shape[0]), size)
 
 

@@ -187,8 +187,8 @@ class DownloadConfig:
     resize_only_if_bigger: bool = False
     encode_format: str = one_of("jpg", ENCODE_FORMATS)
     encode_quality: int | None = None  # jpg 0-100 (95), webp 1-100 (95), png compression 0-9 (6)
-    min_image_size: int = bounded(0, 0)
-    max_aspect_ratio: float = bounded(0.0, 1, zero_or=True)
+    min_image_size: int = bounded(200, 0)  # DataComp's basic filter (download.resize.MIN_IMAGE_SIZE); 0: none
+    max_aspect_ratio: float = bounded(3.0, 1, zero_or=True)  # download.resize.MAX_ASPECT_RATIO; 0: none
     timeout: float = bounded(10.0, above=0)
     retries: int = bounded(0, 0, 100)
     user_agent_token: str = "wit"

@@ -75,6 +75,7 @@ def demo_config(base_url: str, out: Path, settings: DemoSettings, heldout: Path 
     config.shards.decontaminate = [str(heldout)] if heldout is not None else []
     d = config.download
     d.image_size = 64
+    d.min_image_size = 0  # the mini-web's images are 96 px; real web data keeps the 200 px default
     d.allow_networks = ["127.0.0.1/32"]
     d.timeout = 5.0
     d.thread_count = 16

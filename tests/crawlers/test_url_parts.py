@@ -34,6 +34,62 @@ def test_resolve(raw: str | None, expected: tuple) -> None:
     assert resolve(BASE, raw) == expected
 
 
+def test_empty_path_segments_are_kept_in_relative_urls_as_in_absolute_ones() -> None:
+    base = "https://bucket.example/site/page.html"
+    assert resolve(base, "images//x.png") == ("https://bucket.example/site/images//x.png", None)
+    assert resolve(base, "https://bucket.example/site/images//x.png")[0] == resolve(base, "images//x.png")[0]
+    assert resolve(base, "/a//b.png")[0] == "https://bucket.example/a//b.png"
+    assert resolve("http://h.example/a//b/c", "x.png")[0] == "http://h.example/a//b/x.png"
+    assert resolve("http://h.example/a//b/c", "../x.png")[0] == "http://h.example/a//x.png"
+    assert resolve("http://h.example/a/b", "./p//../x.png")[0] == "http://h.example/a/p/x.png"
+
+
+# RFC 3986 section 5.4: the normal and abnormal examples against its base URI.
+RFC_BASE = "http://a/b/c/d;p?q"
+RFC_EXAMPLES = {
+    "g": "http://a/b/c/g",
+    "./g": "http://a/b/c/g",
+    "g/": "http://a/b/c/g/",
+    "/g": "http://a/g",
+    "//g": "http://g",
+    "?y": "http://a/b/c/d;p?y",
+    "g?y": "http://a/b/c/g?y",
+    "#s": "http://a/b/c/d;p?q#s",
+    "g#s": "http://a/b/c/g#s",
+    "g?y#s": "http://a/b/c/g?y#s",
+    ";x": "http://a/b/c/;x",
+    "g;x": "http://a/b/c/g;x",
+    "g;x?y#s": "http://a/b/c/g;x?y#s",
+    ".": "http://a/b/c/",
+    "./": "http://a/b/c/",
+    "..": "http://a/b/",
+    "../": "http://a/b/",
+    "../g": "http://a/b/g",
+    "../..": "http://a/",
+    "../../": "http://a/",
+    "../../g": "http://a/g",
+    "../../../g": "http://a/g",
+    "../../../../g": "http://a/g",
+    "/./g": "http://a/g",
+    "/../g": "http://a/g",
+    "g.": "http://a/b/c/g.",
+    ".g": "http://a/b/c/.g",
+    "g..": "http://a/b/c/g..",
+    "..g": "http://a/b/c/..g",
+    "./../g": "http://a/b/g",
+    "./g/.": "http://a/b/c/g/",
+    "g/./h": "http://a/b/c/g/h",
+    "g/../h": "http://a/b/c/h",
+    "g;x=1/./y": "http://a/b/c/g;x=1/y",
+    "g;x=1/../y": "http://a/b/c/y",
+}
+
+
+@pytest.mark.parametrize(("value", "expected"), RFC_EXAMPLES.items())
+def test_rfc3986_reference_resolution_examples(value: str, expected: str) -> None:
+    assert resolve(RFC_BASE, value) == (expected, None)
+
+
 def test_base_url_and_fragments() -> None:
     assert base_url(BASE, "https://cdn.example/") == "https://cdn.example/"
     assert base_url(BASE, "javascript:x") == BASE

@@ -40,3 +40,26 @@ def test_scripts_side_by_side_are_not_mixed_script_words(text: str) -> None:
 def test_markup_needs_real_tags_not_comparisons() -> None:
     assert not patterns.has_markup("price < 5 and > 2")
     assert patterns.has_markup("<img src='x.jpg'>") and patterns.has_markup("it&#39;s")
+
+
+@pytest.mark.parametrize(
+    "text", ["/static/img/a photo of my dog.jpg", "../_images/x.png", "images//x.png", "C:\\photos\\beach.JPG"]
+)
+def test_paths_to_image_files_are_file_names(text: str) -> None:
+    assert patterns.is_filename(text)
+
+
+@pytest.mark.parametrize("text", ["https://example.com/a.jpg", "AC/DC on stage in 1979", "before/after the storm"])
+def test_urls_and_slashes_in_prose_are_not_file_names(text: str) -> None:
+    assert not patterns.is_filename(text)
+
+
+def test_wide_characters_count_twice_towards_the_character_minimum() -> None:
+    assert patterns.display_width("备份数据库") == 10 and patterns.display_width("言語の選択") == 10
+    assert patterns.display_width("데이터베이스") == 12 and patterns.display_width("a red bicycle") == 13
+    assert patterns.display_width("Thunderbird 电子邮件软件") == 12 + 12
+
+
+def test_an_acronym_in_a_cjk_sentence_is_not_a_repeated_token() -> None:
+    assert patterns.repeated_token_ratio("SSH 客户端 SSH") == pytest.approx(2 / 5)
+    assert patterns.repeated_token_ratio("ha ha ha") == 1.0

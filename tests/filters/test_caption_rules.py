@@ -34,6 +34,8 @@ RULES = CaptionRules()
         ("PXL_20210304_102233123", "filename"),
         ("my holiday photo.jpeg", "filename"),
         ("3f2a9c0e1b7d4a6f8e0c", "filename"),
+        ("/static/img/a photo of my dog.jpg", "filename"),
+        ("../_images/x.png", "filename"),
         ("https://example.com/images/bike.html", "bare_url"),
         ("www.example.com", "bare_url"),
         ("shop.example.co.uk/bikes/red", "bare_url"),
@@ -64,6 +66,10 @@ def test_rule_rejects_with_its_reason(caption: str | None, reason: str) -> None:
     "caption",
     [
         "a red bicycle leaning on a wall",
+        "备份数据库",  # "back up the database": 5 characters, 10 columns wide
+        "言語の選択",  # "language selection"
+        "SSH 客户端 SSH",
+        "使用 GPG 签名和 GPG 加密邮件",
         "A photo of a dog on the beach",
         "Tom & Jerry cartoon still",
         "New York, New York skyline",

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from loaders import transforms
+from loaders import image_decode, transforms
 from loaders.transforms import (
     CLIP_MEAN,
     CLIP_STD,
@@ -87,14 +87,14 @@ def test_draft_decoding_of_large_jpegs_matches_full_decode(decoder: str, monkeyp
     decoded_shapes = []
     real_asarray = np.asarray
     monkeypatch.setattr(
-        transforms.np,
+        image_decode.np,
         "asarray",
         lambda a, *args, **kw: decoded_shapes.append(a.size) or real_asarray(a, *args, **kw),
     )
-    if transforms.simplejpeg is not None:
-        real = transforms.simplejpeg.decode_jpeg
+    if image_decode.simplejpeg is not None:
+        real = image_decode.simplejpeg.decode_jpeg
         monkeypatch.setattr(
-            transforms.simplejpeg,
+            image_decode.simplejpeg,
             "decode_jpeg",
             lambda *a, **kw: (lambda out: decoded_shapes.append(out.shape[1::-1]) or out)(real(*a, **kw)),
         )

@@ -27,8 +27,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--resize-mode", dest="download.resize_mode", choices=RESIZE_MODES)
     add("--encode-format", dest="download.encode_format", choices=ENCODE_FORMATS)
     add("--encode-quality", dest="download.encode_quality", type=int, metavar="Q")
-    add("--min-image-size", dest="download.min_image_size", type=int, metavar="PX", help="drop smaller images")
-    add("--max-aspect-ratio", dest="download.max_aspect_ratio", type=float, metavar="R")
+    add(
+        "--min-image-size",
+        dest="download.min_image_size",
+        type=int,
+        metavar="PX",
+        help="min shortest side (200; 0: off)",
+    )
+    add(
+        "--max-aspect-ratio",
+        dest="download.max_aspect_ratio",
+        type=float,
+        metavar="R",
+        help="max long/short side (3; 0: off)",
+    )
     add("--timeout", dest="download.timeout", type=float, metavar="S", help="per request, seconds")
     add("--retries", dest="download.retries", type=int, metavar="N")
     add("--user-agent-token", dest="download.user_agent_token", metavar="TOKEN")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from wit_pipeline.config import ENCODE_FORMATS, RESIZE_MODES, DownloadConfig, ShardsConfig, check_bounds, encode_quality
+from wit_pipeline.download.resize import MAX_ASPECT_RATIO, MIN_IMAGE_SIZE
 
 __all__ = ["DEFAULT_DISALLOWED", "ENCODE_FORMATS", "RESIZE_MODES", "DownloadOptions"]
 DEFAULT_DISALLOWED = ("noai", "noimageai", "noindex", "noimageindex")
@@ -14,8 +15,12 @@ DEFAULT_DISALLOWED = ("noai", "noimageai", "noindex", "noimageindex")
 class DownloadOptions:
     """How images are fetched, checked, resized and written.
 
-    ``max_aspect_ratio`` and ``min_image_size`` of 0 mean no limit. ``shard_deadline`` is a
-    hard wall-clock limit per shard: samples still pending then fail with ``shard_deadline``.
+    Image defaults follow DataComp's basic filter for web image-text data: a shortest side of at
+    least ``min_image_size`` = 200 px (smaller images are icons and thumbnails, rejected as
+    ``too_small`` rather than upscaled) and a ``max_aspect_ratio`` of 3 (banners and strips,
+    ``aspect_ratio_too_large``); 0 turns either off (the resize output stays bounded, see
+    ``download.resize``). ``shard_deadline`` is a hard wall-clock limit per shard: samples not
+    fetched and resized by then fail with ``shard_deadline``.
     ``encode_quality`` None is the format's default (``wit_pipeline.config.ENCODE_QUALITY``). Every
     number is checked against the bounds ``[download]`` and ``[shards]`` declare in the config layer.
     Politeness (per shard task, so concurrent shards add up): ``per_host_concurrency`` requests
@@ -30,8 +35,8 @@ class DownloadOptions:
     resize_only_if_bigger: bool = False
     encode_format: str = "jpg"
     encode_quality: int | None = None
-    min_image_size: int = 0
-    max_aspect_ratio: float = 0.0
+    min_image_size: int = MIN_IMAGE_SIZE
+    max_aspect_ratio: float = MAX_ASPECT_RATIO
     timeout: float = 10.0
     retries: int = 0
     user_agent_token: str = "wit"

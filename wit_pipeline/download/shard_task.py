@@ -1,16 +1,17 @@
 """Download one shard: fetch, check and resize its images and write img2dataset's shard files.
 
-Resizing and encoding are img2dataset's ``Resizer``; the tar + parquet are written by its
-``WebDatasetSampleWriter`` and the ``NNNNN_stats.json`` by its ``write_stats``, so shards are
-exactly what img2dataset writes. What this adds: safe fetching (address checks, byte caps,
-redirect re-checks), a header-only check against decompression bombs before decoding, a
-hard per-shard deadline, and samples written in key order so reruns give identical tars.
+The tar + parquet are written by img2dataset's ``WebDatasetSampleWriter`` and the
+``NNNNN_stats.json`` by its ``write_stats``, so shards are laid out exactly as img2dataset
+writes them. Resizing is wit's ``ImageResizer`` (img2dataset's resize modes on wit's one image
+decode, so EXIF orientation, 16-bit, alpha and ICC profiles are handled as the loader and
+``wit eval`` handle them). What this adds: safe fetching (address checks, byte caps, redirect
+re-checks), a header-only check against decompression bombs before decoding, a hard per-shard
+deadline (fetching and resizing), and samples written in key order so reruns give identical tars.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import math
 import time
 from collections import Counter
@@ -20,7 +21,6 @@ from pathlib import Path
 import pyarrow as pa
 from img2dataset.downloader import compute_key
 from img2dataset.logger import CappedCounter, write_stats
-from img2dataset.resizer import Resizer
 from img2dataset.writer import WebDatasetSampleWriter
 
 from wit_pipeline.download.error_message import compose
@@ -29,6 +29,7 @@ from wit_pipeline.download.image_check import image_problem
 from wit_pipeline.download.image_fetch import ImageFetcher
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.plan import ShardSpec
+from wit_pipeline.download.resize import ImageResizer, ResizeError
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
 
@@ -44,12 +45,6 @@ SAMPLE_FIELDS = [
     pa.field("original_height", pa.int32()),
     pa.field("sha256", pa.string()),
 ]
-# img2dataset's resizer reports these as free text; the funnel wants stable reason codes.
-_RESIZER_REASONS = {
-    "image too small": "image_too_small",
-    "image area too large": "too_many_pixels",
-    "aspect ratio too large": "aspect_ratio_too_large",
-}
 
 
 @dataclass
@@ -75,16 +70,16 @@ def shard_name(shard_id: int, oom_shard_count: int) -> str:
     return f"{shard_id:0{oom_shard_count}d}"
 
 
-def make_resizer(options: DownloadOptions) -> Resizer:
-    return Resizer(
+def make_resizer(options: DownloadOptions) -> ImageResizer:
+    return ImageResizer(
         image_size=options.image_size,
         resize_mode=options.resize_mode,
         resize_only_if_bigger=options.resize_only_if_bigger,
-        encode_quality=options.quality,
         encode_format=options.encode_format,
+        encode_quality=options.quality,
         min_image_size=options.min_image_size,
-        max_image_area=options.max_pixels,
-        max_aspect_ratio=options.max_aspect_ratio or float("inf"),
+        max_aspect_ratio=options.max_aspect_ratio,
+        max_pixels=options.max_pixels,
     )
 
 
@@ -152,10 +147,10 @@ class DownloadShardTask:
         """Outcomes in row order; fetching runs ahead in threads, a bounded window at a time.
 
         Each image is resized as soon as its fetch completes, in whatever order fetches finish
-        (in this thread only: the resizer is not thread-safe), and held until the rows before
-        it are out. At most ``2 * thread_count`` fetches are in flight and ``16 * thread_count``
-        resized samples held, so memory stays bounded behind a slow row. At the shard deadline
-        every sample not yet resized fails with ``shard_deadline``.
+        (in this thread), and held until the rows before it are out. At most ``2 * thread_count``
+        fetches are in flight and ``16 * thread_count`` resized samples held, so memory stays
+        bounded behind a slow row. At the shard deadline every sample not yet resized fails with
+        ``shard_deadline``; no resize starts after it.
         """
         fetcher = ImageFetcher(self.options)
         resizer = make_resizer(self.options)
@@ -177,7 +172,7 @@ class DownloadShardTask:
                     written += 1
                     continue
                 done = pool.next_done(timeout=deadline - time.monotonic())
-                if done is None:
+                if done is None or time.monotonic() >= deadline:
                     break
                 ready[done[0]] = resize_sample(done[1], resizer)
         for index in range(written, len(rows)):
@@ -198,24 +193,21 @@ def fetch_sample(url: str, fetcher: ImageFetcher, options: DownloadOptions, dead
     return SampleOutcome(FETCHED, image=response.data, sha256=hashlib.sha256(response.data).hexdigest())
 
 
-def resize_sample(fetched: SampleOutcome, resizer: Resizer) -> SampleOutcome:
-    """Resize and encode a fetched image with img2dataset's resizer.
-
-    Runs in the shard's own thread only: the resizer redirects the process's stdout/stderr
-    file descriptors around each call, which is not safe from several threads at once.
-    """
+def resize_sample(fetched: SampleOutcome, resizer: ImageResizer) -> SampleOutcome:
+    """Resize and encode a fetched image; a rejected one becomes ``failed_to_resize`` with its reason."""
     if fetched.status != FETCHED:
         return fetched
-    image, width, height, original_width, original_height, error = resizer(io.BytesIO(fetched.image))
-    if error is not None:
-        return SampleOutcome("failed_to_resize", _RESIZER_REASONS.get(error, "decode_error"), error[:200])
+    try:
+        out = resizer(fetched.image)
+    except ResizeError as exc:
+        return SampleOutcome("failed_to_resize", exc.reason, exc.detail)
     return SampleOutcome(
         "success",
-        image=image,
-        width=width,
-        height=height,
-        original_width=original_width,
-        original_height=original_height,
+        image=out.data,
+        width=out.width,
+        height=out.height,
+        original_width=out.original_width,
+        original_height=out.original_height,
         sha256=fetched.sha256,
     )
 

@@ -2,7 +2,7 @@
 
 Rules, in order: an image that does not decode (``undecodable_image``), a copy of an evaluation
 image (``eval_duplicate: <eval file>``, when ``decontaminate`` names eval sets), min side
-(``image_too_small``), aspect ratio (``aspect_ratio``), exact duplicate of an earlier key
+(``too_small``), aspect ratio (``aspect_ratio``), exact duplicate of an earlier key
 (``exact_duplicate``, same content hash), near duplicate of an earlier kept key
 (``near_duplicate``, pHash Hamming distance <= threshold). "Earlier" is key order, so the
 survivor never depends on scheduling. Exact duplicates are found with a dask groupby; near
@@ -57,7 +57,7 @@ def plan_removals(hashes: dd.DataFrame, rules: ImageRules, evals: EvalIndex | No
         elif evals is not None and (copied := evals.match(sha, int(phash, 16))) is not None:
             removals[key] = compose(EVAL_DUPLICATE, copied)
         elif rules.min_side and not pd.isna(w) and min(w, h) < rules.min_side:
-            removals[key] = "image_too_small"
+            removals[key] = "too_small"
         elif rules.max_aspect_ratio and not pd.isna(w) and max(w, h) / max(1, min(w, h)) > rules.max_aspect_ratio:
             removals[key] = "aspect_ratio"
     if rules.phash_dedup:

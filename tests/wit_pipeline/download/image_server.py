@@ -66,7 +66,9 @@ class Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if query.startswith("sleep="):
             time.sleep(float(query[6:]))
-        if path.startswith("/img/"):
+        if path in self.server.files:
+            self.send_bytes(self.server.files[path], "application/octet-stream")
+        elif path.startswith("/img/"):
             self.send_bytes(jpeg_bytes(int(path[5:].split(".")[0])))
         elif path.startswith("/lowq/"):
             self.send_bytes(jpeg_bytes(int(path[6:].split(".")[0]), quality=40))
@@ -122,11 +124,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def image_server() -> Iterator[str]:
-    """Serve on 127.0.0.1:<ephemeral>; yields the base URL (``http://127.0.0.1:PORT``)."""
+def image_server(files: dict[str, bytes] | None = None) -> Iterator[str]:
+    """Serve on 127.0.0.1:<ephemeral>; yields the base URL (``http://127.0.0.1:PORT``).
+
+    ``files`` maps extra paths (``/corpus/x.png``) to the bytes served there.
+    """
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.hits = []
+    server.files = dict(files or {})
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

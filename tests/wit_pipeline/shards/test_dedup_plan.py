@@ -46,7 +46,7 @@ def test_plan_removals_rules_and_exact_duplicates() -> None:
     assert removals == {
         "00000001": "exact_duplicate",
         "00010000": "exact_duplicate",
-        "00000002": "image_too_small",
+        "00000002": "too_small",
         "00000003": "aspect_ratio",
         "00010001": "undecodable_image",
     }

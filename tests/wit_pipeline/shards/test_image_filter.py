@@ -19,7 +19,9 @@ def test_filter_removes_duplicates_across_shards_with_reasons(tmp_path: Path) ->
         urls = [f"{base}/img/{i}.jpg" for i in range(10)]
         urls += [f"{base}/img/3.jpg?copy", f"{base}/img/7.jpg?again", f"{base}/lowq/5.jpg", f"{base}/wide/9.jpg"]
         manifest = write_manifest(tmp_path / "m", urls)
-        download_manifest(manifest, tmp_path / "raw", options(samples_per_shard=5), progress=False)
+        # The download's own size rules off, so the image stage's aspect rule is the one tested here.
+        raw_options = options(samples_per_shard=5, min_image_size=0, max_aspect_ratio=0)
+        download_manifest(manifest, tmp_path / "raw", raw_options, progress=False)
     rules = ImageRules(max_aspect_ratio=3.0, phash_distance=6)
     stats = filter_shards(tmp_path / "raw", tmp_path / "final", rules, progress=False)
     table = pd.concat(pd.read_parquet(p) for p in sorted((tmp_path / "final").glob("*.parquet")))
