@@ -69,15 +69,20 @@ def test_library_options_check_the_same_bounds() -> None:
 def test_every_format_encodes_with_its_default_or_given_quality(fmt: str, quality, expected: int) -> None:
     config = apply_overrides(
         load_config(None),
-        {"download.encode_format": fmt, "download.encode_quality": quality, "download.image_size": 16},
+        {
+            "download.encode_format": fmt,
+            "download.encode_quality": quality,
+            "download.image_size": 16,
+            "download.min_image_size": 0,
+        },
     )
     options = download_options(config)
     assert options.quality == expected
     source = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 30, 30)).save(source, "PNG")
-    encoded, width, height, *_, error = make_resizer(options)(io.BytesIO(source.getvalue()))
-    assert error is None and (width, height) == (16, 16)
-    assert Image.open(io.BytesIO(encoded)).format == {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}[fmt]
+    resized = make_resizer(options)(source.getvalue())
+    assert (resized.width, resized.height) == (16, 16)
+    assert Image.open(io.BytesIO(resized.data)).format == {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}[fmt]
 
 
 def test_cli_flags_are_checked_before_any_work(tmp_path: Path) -> None:
