@@ -24,10 +24,10 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 
 from crawlers.net_safety import AddressPolicy, AddressRefused, Resolver, checked_addresses, system_resolver
-from crawlers.url_resolve import UnusableUrl, http_target
+from crawlers.url_resolve import UnusableUrl, http_target, join_url
 
 _CHUNK = 64 * 1024
 _SAFE_TARGET = "/%:@!$&'()*+,;=-._~?"
@@ -106,7 +106,8 @@ class Fetcher:
 
         Never raises for network trouble: every failure is a ``FetchResult.error`` reason
         (``address_loopback``, ``connect_timeout``, ``read_timeout``, ``total_timeout``,
-        ``too_large``, ``unwanted_content_type``, ``connection_refused``, ``bad_response``...).
+        ``too_large``, ``unwanted_content_type``, ``connection_refused``, ``bad_response``,
+        ``malformed_redirect`` for a 3xx whose ``Location`` is no URL...).
         """
         deadline = time.monotonic() + self.limits.total_timeout
         try:
@@ -178,7 +179,10 @@ class Fetcher:
         result = FetchResult(url, status=resp.status, headers=resp.getheaders())
         location = resp.getheader("Location")
         if 300 <= resp.status < 400 and location:
-            result.location = urljoin(url, location.strip())
+            try:  # resolved as page links are (RFC 3986): ``images//x.png`` keeps its empty segment
+                result.location = join_url(url, location.strip())
+            except ValueError:
+                result.error = "malformed_redirect"
             return result
         if resp.status >= 300:
             return result

@@ -13,6 +13,7 @@ import pytest
 from crawlers.html_extract import is_html
 from crawlers.http_fetch import Fetcher, FetchLimits
 from crawlers.net_safety import AddressPolicy
+from crawlers.url_resolve import join_url
 from tests.crawlers.conftest import literal_resolver
 from tests.crawlers.mini_site import MiniSite
 
@@ -25,8 +26,11 @@ def fetcher(limits: FetchLimits = LIMITS, policy: AddressPolicy = LOCAL, calls: 
     return Fetcher(policy, limits, "witbot/test (+tests@example.org)", literal_resolver(calls))
 
 
+REDIRECTS = {"/a/moved": "images//x.png", "/a/rooted": "/b//c/./x.png?q=1", "/a/broken": "http://[::1/x"}
+
+
 class Echo(BaseHTTPRequestHandler):
-    """Answers with gzip bodies, a bomb, a short body and a header echo."""
+    """Answers with gzip bodies, a bomb, a short body, redirects (``REDIRECTS``) and a header echo."""
 
     protocol_version = "HTTP/1.1"
 
@@ -34,6 +38,12 @@ class Echo(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path in REDIRECTS:
+            self.send_response(302)
+            self.send_header("Location", REDIRECTS[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/gzip":
             body, encoding = gzip.compress(b"<p>compressed page</p>"), "gzip"
         elif self.path == "/bomb":
@@ -68,6 +78,16 @@ def test_user_agent_encoding_and_caps(echo: str) -> None:
     assert fetcher().fetch(echo + "/gzip").body == b"<p>compressed page</p>"
     assert fetcher().fetch(echo + "/bomb").error == "too_large"
     assert fetcher().fetch(echo + "/short").error == "truncated_response"
+
+
+def test_redirects_resolve_as_page_links_do(echo: str) -> None:
+    """RFC 3986, as browsers and the crawlers' link resolution: empty path segments are kept."""
+    moved = fetcher().fetch(echo + "/a/moved")
+    assert (moved.status, moved.location) == (302, echo + "/a/images//x.png")
+    assert moved.location == join_url(echo + "/a/moved", "images//x.png")
+    assert fetcher().fetch(echo + "/a/rooted").location == echo + "/b//c/x.png?q=1"
+    broken = fetcher().fetch(echo + "/a/broken")
+    assert (broken.status, broken.location, broken.error) == (302, None, "malformed_redirect")
 
 
 def test_errors_of_the_mini_site(mini_site: MiniSite) -> None:

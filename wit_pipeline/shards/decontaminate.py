@@ -13,43 +13,33 @@ either eval pHash; it is removed as ``eval_duplicate`` with the matched eval fil
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import imagehash
 import numpy as np
 import pandas as pd
-from PIL import Image
 
 from wit_pipeline.shards.eval_sources import layout_of
+from wit_pipeline.shards.image_hashes import centre_square, decoded, phash
 
 REASON = "eval_duplicate"
 EVAL_COLUMNS = {"name": "string", "sha256": "string", "phash": "uint64", "crop_phash": "uint64"}
 
 
 def fingerprints(directory: str, unit: str) -> pd.DataFrame:
-    """SHA-256, pHash and centre-square pHash of every image of one unit of an eval set (undecodable: skipped)."""
+    """SHA-256, pHash and centre-square pHash of every image of one unit of an eval set (undecodable: skipped).
+
+    Pixels and hashes come from ``shards.image_hashes``, as for the training shards, so an eval image
+    stored sideways with an EXIF tag, or with alpha, matches its upright, flattened training copy.
+    """
     root = Path(directory)
     rows = []
     for name, data in layout_of(root).read(root, unit):
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                img = img.convert("RGB")
-                side = min(img.size)
-                left, top = (img.width - side) // 2, (img.height - side) // 2
-                crop = img.crop((left, top, left + side, top + side))
-                rows.append(
-                    (
-                        f"{root.name}/{name}",
-                        hashlib.sha256(data).hexdigest(),
-                        int(str(imagehash.phash(img)), 16),
-                        int(str(imagehash.phash(crop)), 16),
-                    )
-                )
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-            continue
+        pixels = decoded(data)
+        if pixels is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            rows.append((f"{root.name}/{name}", digest, phash(pixels), phash(centre_square(pixels))))
     frame = pd.DataFrame(rows, columns=list(EVAL_COLUMNS))
     return frame.astype(EVAL_COLUMNS)
 

@@ -11,15 +11,18 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from tests.loaders.image_corpus import alpha_cases, exif_jpeg, upright
 from tests.wit_pipeline.cli.test_cli import assert_one_line_error, wit
 from tests.wit_pipeline.download.image_server import image_server, jpeg_bytes
 from tests.wit_pipeline.download.test_download import options, shard_samples, write_manifest
+from tests.wit_pipeline.shards.test_image_hashes import encode, write_shard
 from wit_pipeline.download.download import download_manifest
 from wit_pipeline.errors import WitError
 from wit_pipeline.shards.decontaminate import EvalIndex, eval_fingerprints
 from wit_pipeline.shards.dedup_plan import ImageRules
 from wit_pipeline.shards.eval_sources import LAYOUTS, Layout, layout_of, register_layout
 from wit_pipeline.shards.image_filter import filter_shards
+from wit_pipeline.shards.image_hashes import shard_hashes
 
 
 def reencode(data: bytes, fmt: str) -> bytes:
@@ -144,3 +147,18 @@ def test_cli_decontaminates_a_shard_directory(tmp_path: Path, raw_shards) -> Non
     assert_one_line_error(
         wit("filter", str(manifest), "--out", str(tmp_path / "o3"), "--decontaminate", str(folder)), "shard directory"
     )
+
+
+def test_a_rotated_or_transparent_eval_image_matches_its_upright_flattened_training_copy(tmp_path: Path) -> None:
+    """Both sides decode the same way: an EXIF-6 eval photo and an RGBA eval logo catch their training copies."""
+    rotated, rgba = exif_jpeg(6), next(c for c in alpha_cases() if c.name == "rgba")
+    folder = tmp_path / "evals" / "cls"
+    folder.mkdir(parents=True)
+    (folder / "photo.jpg").write_bytes(rotated.data)
+    (folder / "logo.png").write_bytes(rgba.data)
+    (folder / "other.png").write_bytes(encode(upright()[::-1].copy(), "PNG"))
+    index = EvalIndex(eval_fingerprints([str(tmp_path / "evals")]), ImageRules().phash_distance)
+    training = [("0", encode(upright(), "JPEG")), ("1", encode(rgba.reference, "PNG")), ("2", jpeg_bytes(3))]
+    hashes = shard_hashes(write_shard(tmp_path / "00000.tar", training))
+    found = [index.match(None, int(value, 16)) for value in hashes["phash"]]
+    assert found == ["evals/cls/photo.jpg", "evals/cls/logo.png", None]
