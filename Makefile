@@ -7,9 +7,10 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test stress chromium bench lint constraints clean
 
-# open_clip, the anchor of benchmarks/bench_gpu.py, goes in without its dependencies: the torchvision wheel
-# matching torch 2.13 does not import with its CPU build, and the benchmark uses only open_clip's models and
-# loss (its test gives open_clip a torchvision stand-in to import).
+# open_clip, the reference of the model-interop tests and the anchor of benchmarks/bench_gpu.py, goes in
+# without its dependencies: the torchvision wheel matching torch 2.13 does not import with its CPU build,
+# and wit's tests and benchmarks use only open_clip's models, loss, tokenizer and transform parameters
+# (tests/open_clip_ref.py gives open_clip the torchvision stand-in of tests/stubs to import).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt torch==2.13.0
