@@ -189,6 +189,16 @@ def evaluate(
 
 
 def default_output(run_or_checkpoint: str | Path) -> Path:
-    """``eval.json`` inside the run or checkpoint directory, or beside a ``.safetensors`` file."""
+    """``eval.json`` inside a run, checkpoint or open_clip model directory, or beside a run's weights file.
+
+    A pretrained weights file gets ``STEM.eval.json`` beside it, so checkpoints kept in one folder
+    (``ViT-B-32.pt``, ``RN50.pt``) do not overwrite each other's results.
+    """
+    from wit_pipeline.model.pretrained import find_pretrained
+
     path = Path(run_or_checkpoint).expanduser()
-    return (path if path.is_dir() else path.parent) / EVAL_FILE
+    if path.is_dir():
+        return path / EVAL_FILE
+    if find_pretrained(path) is not None:
+        return path.with_name(f"{path.stem}.{EVAL_FILE}")
+    return path.parent / EVAL_FILE

@@ -121,3 +121,16 @@ def test_several_sets_load_the_model_once(
     assert set(record["results"]) == {"folder/zeroshot", "folder/linear-probe", "shards/retrieval"}
     single = evaluate(untrained_run, data["shards"], out=tmp_path / "one.json", workers=0)
     assert single["results"]["retrieval"] == record["results"]["shards/retrieval"]
+
+
+def test_pretrained_weights_files_in_one_folder_get_results_of_their_own(untrained_run: Path, tmp_path: Path) -> None:
+    from wit_pipeline.eval.runner import default_output
+
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("ViT-B-32.pt", "RN50.safetensors"):
+        (models / name).write_bytes(b"weights")
+    assert default_output(models / "ViT-B-32.pt") == models / "ViT-B-32.eval.json"
+    assert default_output(models / "RN50.safetensors") == models / "RN50.eval.json"
+    assert default_output(untrained_run / ckpt.WEIGHTS) == untrained_run / "eval.json"  # a run's own weights
+    assert default_output(untrained_run) == untrained_run / "eval.json"
