@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test stress chromium bench lint constraints clean
+.PHONY: demo test stress system-packages bench lint constraints clean
 
 # open_clip, the reference of the model-interop tests and the anchor of benchmarks/bench_gpu.py, goes in
 # without its dependencies: the torchvision wheel matching torch 2.13 does not import with its CPU build,
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/wit demo --out demo-out
 
-test: $(STAMP) chromium
+test: $(STAMP) system-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The long variants of RELIABILITY.md: the whole kill-point matrix, the 1 GiB single-line CSV, and a
@@ -32,13 +32,17 @@ stress: $(STAMP)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[fuzz]'
 	$(BIN)/python tests/fuzz/fuzz_readers.py -atheris_runs=20000 -max_len=4096 "$$(mktemp -d)" tests/fuzz/seeds
 
-# The browser test of `wit report` renders the page in Debian's chromium: installed here when missing (as root).
-chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+# Two tests use Debian packages as their oracle: the browser test of `wit report` renders the page in
+# chromium, and the query builder's test rebuilds the shipped WordNet lemma list from wordnet-base's
+# database. Installed here when missing (as root); otherwise those tests skip and say why.
+system-packages:
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
+	[ -d /usr/share/wordnet ] || missing="$$missing wordnet-base"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-		|| echo "note: could not install chromium; the wit report browser test will be skipped"; \
-	else echo "note: /usr/bin/chromium is missing (install it as root); the wit report browser test will be skipped"; fi
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) \
+		|| echo "note: could not install$$missing; the tests that need them will be skipped"; \
+	else echo "note: missing$$missing (install as root); the tests that need them will be skipped"; fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

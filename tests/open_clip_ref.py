@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import torch
 
 STUBS = Path(__file__).parent / "stubs"
 
@@ -44,3 +45,14 @@ def import_open_clip() -> ModuleType:
         return sys.modules["open_clip"]
     ensure_torchvision()
     return pytest.importorskip("open_clip", reason="open_clip_torch is not installed (pip install -e '.[test]')")
+
+
+def randomise_batch_norms(model: torch.nn.Module) -> None:
+    """Give every BatchNorm2d non-trivial statistics and affine terms, so a ResNet's normalisation is exercised."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.weight.normal_(1.0, 0.2)
+                module.bias.normal_(0.0, 0.1)
+                module.running_mean.normal_(0.0, 0.1)
+                module.running_var.uniform_(0.5, 1.5)

@@ -20,20 +20,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from benchmarks.bench_filters import metaclip_spacing
 from filters.balance import balanced_keep, entry_distribution, keep_probabilities
 from filters.queries import write_queries
 from filters.query_match import match_ids, matcher
 
 T = 20_000
-
-
-def metaclip_spacing(text: str) -> str:
-    spaced = f" {text} "
-    for punct in [",", ".", ";", ":", "?", "!", "`"]:
-        spaced = spaced.replace(punct, f" {punct} ")
-    for char in ["\t", "\n", "\r"]:
-        spaced = spaced.replace(char, " ")
-    return spaced
 
 
 def metaclip_match(text: str, entries: list[str]) -> list[int]:

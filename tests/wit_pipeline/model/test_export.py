@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from loaders import Tokenizer
-from tests.open_clip_ref import import_open_clip
+from tests.open_clip_ref import import_open_clip, randomise_batch_norms
 from wit_pipeline.cli.main import main
 from wit_pipeline.model import CLIP, get_model_config
 from wit_pipeline.runtime.atomic import write_json
@@ -25,12 +25,7 @@ def write_run(path: Path, model_name: str, tokenizer: Tokenizer, quick_gelu: boo
     config.quick_gelu = quick_gelu
     torch.manual_seed(0)
     model = CLIP(config).eval()
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.normal_(1.0, 0.2)
-                module.running_mean.normal_(0.0, 0.1)
-                module.running_var.uniform_(0.5, 1.5)
+    randomise_batch_norms(model)
     path.mkdir()
     write_json(path / "model_config.json", config.to_dict())
     tokenizer.save(path / "tokenizer.json")

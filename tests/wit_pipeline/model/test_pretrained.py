@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from tests.open_clip_ref import import_open_clip
+from tests.open_clip_ref import import_open_clip, randomise_batch_norms
 from wit_pipeline.errors import WitError
 from wit_pipeline.model.pretrained import find_pretrained, read_state_dict
 from wit_pipeline.train.run_dir import load_run, resolve_weights
@@ -26,13 +26,8 @@ def open_clip_model(name: str, quick_gelu: bool, seed: int = 0) -> torch.nn.Modu
     open_clip = import_open_clip()
     torch.manual_seed(seed)
     model = open_clip.create_model(name, pretrained=None, force_quick_gelu=quick_gelu).eval()
+    randomise_batch_norms(model)
     with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.normal_(1.0, 0.2)
-                module.bias.normal_(0.0, 0.1)
-                module.running_mean.normal_(0.0, 0.1)
-                module.running_var.uniform_(0.5, 1.5)
         model.logit_scale.fill_(3.9)
     return model
 

@@ -1,7 +1,7 @@
 """The report in a real browser: headless Chromium renders it, runs only its own script, loads every image.
 
 Needs Debian's ``chromium`` package at /usr/bin/chromium; ``make test`` installs it when run as
-root (``make chromium``), otherwise this test is skipped with that reason.
+root (``make system-packages``), otherwise this test is skipped with that reason.
 """
 
 from __future__ import annotations
