@@ -72,7 +72,10 @@ def test_shipped_default_list_is_what_the_builder_makes() -> None:
     assert default_entries() == shipped
 
 
-@pytest.mark.skipif(not WORDNET_DIR.exists(), reason="WordNet database not installed: `make test` installs Debian's wordnet-base as root")
+@pytest.mark.skipif(
+    not WORDNET_DIR.exists(),
+    reason="WordNet database not installed: `make test` installs Debian's wordnet-base as root",
+)
 def test_shipped_wordnet_list_matches_the_database() -> None:
     assert shipped_lemmas() == read_database(WORDNET_DIR)
     assert {"dog", "new york", "hot dog"} <= set(shipped_lemmas())
