@@ -32,8 +32,8 @@ import torch
 from benchmarks.curation_pool import KINDS, PoolShares, composition, make_pool
 from benchmarks.report import update_section
 from wit_pipeline.config import BuildConfig
-from wit_pipeline.download.download import download_manifest
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
+from wit_pipeline.download.raw_shards import download_manifest
 from wit_pipeline.embed.task import EmbedSettings
 from wit_pipeline.miniweb.heldout import write_heldout
 from wit_pipeline.miniweb.server import serve_site

@@ -127,8 +127,8 @@ def run_img2dataset(manifest: Path, out: Path, cores: int, threads: int, per_sha
 
 
 def run_wit(manifest: Path, out: Path, cores: int, threads: int, per_shard: int) -> float:
-    from wit_pipeline.download.download import download_manifest
     from wit_pipeline.download.options import DownloadOptions
+    from wit_pipeline.download.raw_shards import download_manifest
     from wit_pipeline.runtime import open_client
 
     options = DownloadOptions(
@@ -158,7 +158,7 @@ def timed_run(side: str, manifest: Path, out: Path, cores: int, threads: int, pe
     """
     fn = run_wit if side == "wit" else run_img2dataset
     if side == "wit":
-        import wit_pipeline.download.download  # noqa: F401
+        import wit_pipeline.download.raw_shards  # noqa: F401
         import wit_pipeline.runtime  # noqa: F401
     else:
         import img2dataset  # noqa: F401

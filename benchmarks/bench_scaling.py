@@ -108,8 +108,8 @@ class Stages:
         return stats["funnel"][0]["rows_in"]
 
     def download(self, client, work: Path) -> int:
-        from wit_pipeline.download.download import download_manifest
         from wit_pipeline.download.options import DownloadOptions
+        from wit_pipeline.download.raw_shards import download_manifest
 
         options = DownloadOptions(
             samples_per_shard=self.args.images // self.args.shards,

@@ -18,7 +18,7 @@ from distributed import Client
 from crawlers.url_list_readers import FORMATS, RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import REJECTS_DIR
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.manifest import ManifestLimits, is_text_type
 from wit_pipeline.manifest_validation import validate_rows
 from wit_pipeline.part_schema import unify_parts

@@ -28,7 +28,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
 from wit_pipeline.runtime.atomic import write_json
-from wit_pipeline.runtime.tasks import task_record
+from wit_pipeline.runtime.task_runner import task_record
 
 STAGE = "crawl_warc"
 FILES_STATS = "_files.json"

@@ -26,18 +26,18 @@ from distributed import Client
 from filters import settings
 from filters.balance import COUNTS_FILE, BalanceStage, write_counts
 from filters.dedup import DedupStage, write_losers
-from filters.publish import final_tasks, write_query_table
+from filters.final_step import final_tasks, write_query_table
 from filters.queries import build_queries, load_queries, write_queries
 from filters.query_match import QueryMatchStage
 from wit_pipeline import storage
 from wit_pipeline.config import FiltersConfig
-from wit_pipeline.layout import query_counts_location, rejects_location
+from wit_pipeline.layout.manifest_dir import query_counts_location, rejects_location
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import Stage, run_job
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import read_stats
 from wit_pipeline.runtime.stage import partition_tasks
-from wit_pipeline.runtime.tasks import claim
+from wit_pipeline.runtime.task_runner import claim
 
 STAGES_DIR = "_stages"
 CLAIM_FILE = "_filter.json"
@@ -54,7 +54,7 @@ def filter_manifest(
     """Filter the manifest ``in_dir`` into ``out_dir``; returns the final stats (the funnel).
 
     Either may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
-    staging copy and published when complete (``wit_pipeline.storage``).
+    staging copy and uploaded when complete (``wit_pipeline.storage``).
     """
     if storage.is_remote(out_dir):
         return storage.run_staged(out_dir, lambda local: filter_manifest(in_dir, local, config, seed, client, progress))

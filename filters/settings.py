@@ -81,7 +81,7 @@ def near_dup(config: FiltersConfig) -> NearDup | None:
 
 
 def remove_intermediate(work: Path) -> None:
-    """Delete the intermediate step outputs once the final output and query table are published."""
+    """Delete the intermediate step outputs once the final output and query table are in place."""
     if work.exists():
         shutil.rmtree(work)
 

@@ -117,7 +117,7 @@ def run_demo(
     out_dir: str | Path, client: Client | None, settings: DemoSettings | None = None, progress: bool = True
 ) -> dict:
     """Run the whole demo into ``out_dir``; returns planted problems, funnel, training, eval and the report path."""
-    from wit_pipeline.build.runner import build
+    from wit_pipeline.build_job.runner import build
     from wit_pipeline.eval.runner import evaluate
     from wit_pipeline.report import write_report
     from wit_pipeline.train.launch import run_training

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import PART_GLOB, is_old_layout, rejects_location
+from wit_pipeline.layout.manifest_dir import PART_GLOB, is_old_layout, rejects_location
 from wit_pipeline.manifest import list_parts, read_part
 from wit_pipeline.runtime.funnel import read_funnel
 

@@ -1,6 +1,6 @@
 """The manifest: the one Arrow schema every stage reads and writes, plus row validation.
 
-A manifest is a directory of ``part-NNNNN.parquet`` files (the directory layout: ``wit_pipeline.layout``).
+A manifest is a directory of ``part-NNNNN.parquet`` files (the directory layout: ``wit_pipeline.layout.manifest_dir``).
 Required columns are fixed here; known optional columns have fixed types when present; any other column
 is carried along.
 """
@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import PART_GLOB
+from wit_pipeline.layout.manifest_dir import PART_GLOB
 
 REQUIRED_FIELDS = [
     pa.field("uid", pa.string(), nullable=False),
@@ -39,7 +39,6 @@ OPTIONAL_FIELDS = [
 MANIFEST_SCHEMA = pa.schema(REQUIRED_FIELDS)
 REQUIRED_COLUMNS = [f.name for f in REQUIRED_FIELDS]
 KNOWN_TYPES = {f.name: f.type for f in REQUIRED_FIELDS + OPTIONAL_FIELDS}
-REJECT_COLUMNS = ["stage", "reason"]
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,7 @@ def caption_problem(caption: str | None, limits: ManifestLimits) -> str | None:
     if not caption.strip():
         return "empty_caption"
     if len(caption) > limits.max_caption_length:
-        return "caption_too_long"
+        return "caption_over_manifest_limit"
     return None
 
 

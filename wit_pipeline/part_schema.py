@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from wit_pipeline.layout import PART_GLOB, SUMMARY_FILE
+from wit_pipeline.layout.manifest_dir import PART_GLOB, SUMMARY_FILE
 from wit_pipeline.runtime.atomic import write_parquet_summary
 
 

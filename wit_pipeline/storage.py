@@ -10,10 +10,10 @@ Locations are resolved once, on the client, before anything is shipped to dask w
 
 Remote *outputs* are staged: the stage writes a local working copy (``working_dir``: under
 ``$WIT_WORK_DIR``, default the system temp directory; it must be a filesystem every worker
-sees), and on success ``publish`` uploads it file by file, every completion marker after all
+sees), and on success ``upload`` copies it file by file, every completion marker after all
 data, then ``_PUBLISHED.json`` last. Object stores replace whole objects atomically, so a
 reader that checks ``_PUBLISHED.json`` (or a stage's ``_SUCCESS``) never sees a partial
-output; a publish that was interrupted resumes, skipping objects already uploaded whole.
+output; an upload that was interrupted resumes, skipping objects already uploaded whole.
 ``memory://`` is per process: it works where the workers are threads of the client's process.
 """
 
@@ -173,16 +173,16 @@ def working_dir(out: str | os.PathLike) -> Path:
     return root / f"{tail}-{hashlib.blake2b(loc.encode(), digest_size=6).hexdigest()}"
 
 
-def published(out: str | os.PathLike) -> bool:
-    """Whether a remote output was published completely (always False for a local one)."""
+def uploaded(out: str | os.PathLike) -> bool:
+    """Whether a remote output was uploaded completely (always False for a local one)."""
     loc = location(out)
     return isinstance(loc, str) and exists(join(loc, PUBLISHED))
 
 
-def publish(local: Path, url: str) -> dict:
+def upload(local: Path, url: str) -> dict:
     """Upload the directory ``local`` to ``url``: data first, completion markers after, ``_PUBLISHED.json`` last.
 
-    Files already at the destination with the same size are skipped, so an interrupted publish
+    Files already at the destination with the same size are skipped, so an interrupted upload
     resumes. Returns the manifest written to ``_PUBLISHED.json`` (relative path -> bytes).
     """
     fs, root = _fs(url)
@@ -207,16 +207,16 @@ def publish(local: Path, url: str) -> dict:
 
 @contextmanager
 def staged_output(out: str | os.PathLike, keep: bool = False) -> Iterator[Path]:
-    """Yield the local directory to write ``out`` into; for a URL, publish it there on success.
+    """Yield the local directory to write ``out`` into; for a URL, upload it there on success.
 
-    The staging copy is removed after a successful publish unless ``keep``; after a failure it
+    The staging copy is removed after a successful upload unless ``keep``; after a failure it
     stays, so the rerun resumes from it.
     """
     loc = location(out)
     local = working_dir(loc)
     yield local
     if isinstance(loc, str):
-        publish(local, loc)
+        upload(local, loc)
         if not keep:
             shutil.rmtree(local, ignore_errors=True)
 
@@ -224,16 +224,16 @@ def staged_output(out: str | os.PathLike, keep: bool = False) -> Iterator[Path]:
 def run_staged(out: str | os.PathLike, work: Callable[[Path], dict], result_dir: str = "") -> dict:
     """``work(local_dir)`` for an output that may be remote; returns its result.
 
-    A remote output already published is not recomputed: the stats file of its ``result_dir``
+    A remote output already uploaded is not recomputed: the stats file of its ``result_dir``
     (``_stats.json``, or an old ``stats.json``) is read back.
     """
     loc = location(out)
-    if isinstance(loc, str) and published(loc):
-        from wit_pipeline.layout import STATS_FILE, stats_location  # layout builds on this module
+    if isinstance(loc, str) and uploaded(loc):
+        from wit_pipeline.layout.manifest_dir import STATS_FILE, stats_location  # layout builds on this module
 
         path = stats_location(join(loc, result_dir) if result_dir else loc)
         if path is None:
-            raise WitError(f"{loc}: published but has no {STATS_FILE}; remove it and rerun")
+            raise WitError(f"{loc}: uploaded but has no {STATS_FILE}; remove it and rerun")
         return read_json(path)
     with staged_output(loc) as local:
         return work(local)

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import PART_GLOB, STATS_FILE, rejects_location
+from wit_pipeline.layout.manifest_dir import PART_GLOB, STATS_FILE, rejects_location
 from wit_pipeline.runtime.funnel import read_funnel
 from wit_pipeline.shards.shard_check import STATUS_STAGE, Problem, check_shard_dir
 

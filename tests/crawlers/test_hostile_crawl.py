@@ -190,7 +190,7 @@ def test_a_page_budget_short_of_a_depth_takes_its_first_urls(tmp_path: Path) -> 
 
 def test_the_demo_crawl_twice_gives_the_same_manifest(tmp_path: Path) -> None:
     """Issue 19 item 14 on the demo's own mini-web and crawl settings (16 requests in flight)."""
-    from wit_pipeline.build.options import crawl_options
+    from wit_pipeline.build_job.options import crawl_options
     from wit_pipeline.demo import DemoSettings, demo_config
     from wit_pipeline.miniweb.server import serve_site
     from wit_pipeline.miniweb.site import build_site

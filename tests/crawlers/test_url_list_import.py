@@ -13,7 +13,7 @@ import pytest
 from crawlers.url_list_import import ImportOptions, import_lists, map_columns
 from crawlers.url_list_readers import detect_format
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import REJECTS_DIR
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 
 
 def kept_and_rejects(out: Path) -> tuple[pa.Table, pa.Table | None]:

@@ -12,7 +12,7 @@ from tests.conftest import SHARED_FIXTURES
 from tests.crawlers.conftest import read_parts
 from tests.crawlers.warc_factory import html_response, wat_document, wat_metadata, write_warc
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import REJECTS_DIR
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 
 COMMONCRAWL = SHARED_FIXTURES / "commoncrawl"
 needs_commoncrawl = pytest.mark.skipif(

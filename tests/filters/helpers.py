@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wit_pipeline.layout import REJECTS_DIR
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.manifest import compute_uid, conform
 
 

@@ -15,7 +15,7 @@ from tests.filters.helpers import QUERY_LIST, mixed_csv, read_kept
 from wit_pipeline.cli import filter_cmd
 from wit_pipeline.cli.common import resolve_config
 from wit_pipeline.cli.main import main
-from wit_pipeline.layout import STATS_FILE, query_counts_location
+from wit_pipeline.layout.manifest_dir import STATS_FILE, query_counts_location
 
 WIT = Path(sys.executable).with_name("wit")
 

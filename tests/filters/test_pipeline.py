@@ -14,7 +14,7 @@ from filters.pipeline import filter_manifest
 from tests.filters.helpers import QUERY_LIST, mixed_csv, read_kept, read_rejects
 from wit_pipeline.config import FiltersConfig
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import STATS_FILE, query_counts_location
+from wit_pipeline.layout.manifest_dir import STATS_FILE, query_counts_location
 
 FILTER_STAGES = ["caption", "language", "dedup", "query_match", "balance"]
 

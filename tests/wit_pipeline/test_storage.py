@@ -13,7 +13,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import REJECTS_DIR, STATS_FILE
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR, STATS_FILE
 
 
 @pytest.fixture
@@ -91,11 +91,11 @@ def test_publish_uploads_data_before_markers_and_resumes(
         return real_put(self, lpath, rpath, *args, **kwargs)
 
     monkeypatch.setattr(MemoryFileSystem, "put_file", spy)
-    record = storage.publish(local, "memory://pub")
+    record = storage.upload(local, "memory://pub")
     assert uploaded == [f"{REJECTS_DIR}/part-00000.parquet", STATS_FILE, "_tasks/00000/_SUCCESS", "_SUCCESS"]
     assert record["files"]["part-00000.parquet"] == 6
     assert json.loads(memory.cat("/pub/_PUBLISHED.json"))["files"] == record["files"]
-    assert storage.published("memory://pub") and not storage.published(local)
+    assert storage.uploaded("memory://pub") and not storage.uploaded(local)
 
 
 def test_run_staged_publishes_once_then_reads_the_result(

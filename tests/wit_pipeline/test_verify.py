@@ -14,12 +14,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.wit_pipeline.build.test_build import write_inputs
+from tests.wit_pipeline.build_job.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
-from wit_pipeline.build.runner import build
+from wit_pipeline.build_job.runner import build
 from wit_pipeline.cli.main import main
 from wit_pipeline.config import load_config
-from wit_pipeline.layout import REJECTS_DIR
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.verify import verify_build
 
 

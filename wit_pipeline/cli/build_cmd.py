@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wit_pipeline.build.runner import build, read_build
+    from wit_pipeline.build_job.runner import build, read_build
 
     config = resolve_config(args, args.build_config)
     with open_client(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from crawlers.html_crawl import run_crawl, write_crawl_manifest
 from crawlers.warc_crawl import FILES_STATS, crawl_warc, expand_warc_inputs
-from wit_pipeline.build.options import crawl_options, warc_options
+from wit_pipeline.build_job.options import crawl_options, warc_options
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
 from wit_pipeline.config import write_resolved
 from wit_pipeline.errors import WitError

@@ -6,7 +6,7 @@ import argparse
 
 from crawlers.url_list_import import import_lists
 from crawlers.url_list_readers import FORMATS
-from wit_pipeline.build.options import import_options
+from wit_pipeline.build_job.options import import_options
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
 from wit_pipeline.config import write_resolved
 from wit_pipeline.errors import WitError

@@ -29,7 +29,7 @@ from wit_pipeline.cli import (
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime.out_lock import output_lock
 
-# Commands whose --out may be a remote fsspec URL (s3://, memory://, ...): staged locally, then published.
+# Commands whose --out may be a remote fsspec URL (s3://, memory://, ...): staged locally, then uploaded.
 REMOTE_OUTPUT = {"import", "crawl", "filter", "download", "build"}
 # Commands whose --out is a directory they fill: locked while they run, never an input or inside one.
 DIRECTORY_OUTPUT = REMOTE_OUTPUT | {"train", "embed", "demo"}
@@ -98,7 +98,7 @@ def storage_error(exc: OSError) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run the command; a remote ``--out`` URL is written to a local staging copy, then published."""
+    """Run the command; a remote ``--out`` URL is written to a local staging copy, then uploaded."""
     out = getattr(args, "out", None)
     if out is None:
         return int(args.run(args) or 0)
@@ -107,15 +107,15 @@ def _run(args: argparse.Namespace) -> int:
         return _locked(args, Path(out))
     if args.command not in REMOTE_OUTPUT:
         raise WitError(f"--out {out}: wit {args.command} writes to a local path only")
-    if storage.published(out):
+    if storage.uploaded(out):
         print(f"wit {args.command}: {out} is already complete; nothing to do", file=sys.stderr)
         return 0
     with storage.staged_output(out) as local:
         args.out = local
         code = _locked(args, local)
         if code:
-            raise SystemExit(code)  # leaves the staging copy unpublished, for the rerun
-    print(f"wit {args.command}: published {local} -> {out}")
+            raise SystemExit(code)  # leaves the staging copy not uploaded, for the rerun
+    print(f"wit {args.command}: uploaded {local} -> {out}")
     return code
 
 

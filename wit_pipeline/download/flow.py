@@ -12,8 +12,8 @@ from distributed import Client
 
 from wit_pipeline import storage
 from wit_pipeline.config import BuildConfig
-from wit_pipeline.download.download import download_manifest
 from wit_pipeline.download.options import DownloadOptions
+from wit_pipeline.download.raw_shards import download_manifest
 from wit_pipeline.shards.dedup_plan import ImageRules
 from wit_pipeline.shards.image_filter import filter_shards
 from wit_pipeline.shards.reshard import reshard
@@ -47,7 +47,7 @@ def manifest_to_shards(
 
     With ``even_shards`` the filtered shards are repacked to ``samples_per_shard`` each. Either
     directory may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
-    staging copy and published when complete (``wit_pipeline.storage``).
+    staging copy and uploaded when complete (``wit_pipeline.storage``).
     """
     if storage.is_remote(out_dir):
         return storage.run_staged(

@@ -66,10 +66,6 @@ class SampleOutcome:
         return compose(self.reason, self.detail)
 
 
-def shard_name(shard_id: int, oom_shard_count: int) -> str:
-    return f"{shard_id:0{oom_shard_count}d}"
-
-
 def make_resizer(options: DownloadOptions) -> ImageResizer:
     return ImageResizer(
         image_size=options.image_size,

@@ -3,7 +3,7 @@
 Each task loads the run once per worker process (cached), embeds its shard with ``encode.embed_shard`` and
 writes ``NNNNN.img.npy`` and ``NNNNN.txt.npy`` (unit-length features, float16 by default) and
 ``NNNNN.rows.parquet`` (key, shard, row, uid, caption, clip_score) into its task directory. The runtime
-publishes finished shards, so a killed job rerun with the same command recomputes only unfinished shards;
+moves finished shards into place, so a killed job rerun with the same command recomputes only unfinished shards;
 ``index.finish`` then writes the whole-directory index.
 """
 

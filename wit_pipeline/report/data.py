@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wit_pipeline.layout import QUERY_COUNTS_DIR, STATS_FILE
+from wit_pipeline.layout.manifest_dir import QUERY_COUNTS_DIR, STATS_FILE
 from wit_pipeline.report.dataset_data import (
     CaptionLengths,
     Languages,

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from filters.balance import entry_distribution
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import PART_GLOB, query_counts_location
+from wit_pipeline.layout.manifest_dir import PART_GLOB, query_counts_location
 from wit_pipeline.report.locate import ReportInputs
 from wit_pipeline.report.svg import nice_step
 from wit_pipeline.runtime.funnel import read_funnel

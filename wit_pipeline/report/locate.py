@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import is_manifest_dir, rejects_location
+from wit_pipeline.layout.manifest_dir import is_manifest_dir, rejects_location
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from PIL import Image
 from loaders.image_decode import decode_rgb, read_header
 from wit_pipeline.download.error_message import reason_of
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import PART_GLOB
+from wit_pipeline.layout.manifest_dir import PART_GLOB
 from wit_pipeline.report.locate import ReportInputs
 from wit_pipeline.shards.tar_io import iter_samples
 

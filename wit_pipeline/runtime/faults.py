@@ -1,7 +1,7 @@
 """A testing hook: stop the process at a named point, to prove that a rerun resumes from there.
 
 The runtime and the stages call ``fault_point(*parts)`` at the moments worth interrupting (a
-task's output written but not yet renamed, a part published, a sample of a shard written...).
+task's output written but not yet renamed, a part moved into place, a sample of a shard written...).
 The point's name is its parts joined by ``:``, e.g. ``task:download:00001:filled`` or
 ``sample:download:00000:5``. Nothing happens unless the environment names a point:
 

@@ -1,4 +1,4 @@
-"""File jobs: each task writes named files (e.g. one webdataset shard) published as they are.
+"""File jobs: each task writes named files (e.g. one webdataset shard) moved into place as they are.
 
 A ``FileTask`` has a ``task_id`` and ``run(tmp_dir) -> list[StageCounters]`` that writes its
 files into ``tmp_dir``. Once every task is done, each task's files are moved into OUT under
@@ -18,7 +18,7 @@ from wit_pipeline.runtime.atomic import write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters
-from wit_pipeline.runtime.tasks import COUNTERS_FILE, DONE, TASKS_DIR, move_into_place, run_tasks, task_record
+from wit_pipeline.runtime.task_runner import COUNTERS_FILE, DONE, TASKS_DIR, move_into_place, run_tasks, task_record
 
 
 class FileTask(Protocol):
@@ -52,10 +52,10 @@ def run_file_job(
         groups.append([StageCounters.from_dict(c) for c in record["counters"]])
         for name in record["files"]:
             move_into_place(src / name, out / name)
-            fault_point("publish", job, name)
+            fault_point("place", job, name)
     info = {"job": job, "tasks": len(tasks), **(finish(out) if finish else {})}
     stats = write_stats(out, merge_counters(groups), read_funnel(upstream) if upstream else [], info)
-    fault_point("publish", job, "stats")
+    fault_point("place", job, "stats")
     write_text(out / DONE, "")
     return stats
 

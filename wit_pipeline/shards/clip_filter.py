@@ -29,14 +29,14 @@ import pyarrow.parquet as pq
 from distributed import Client
 
 from wit_pipeline.config import FiltersConfig
-from wit_pipeline.download.download import write_shard_index
+from wit_pipeline.download.raw_shards import write_shard_index
 from wit_pipeline.embed import index as layout
 from wit_pipeline.embed.task import EmbedSettings, embed_shards, weights_digest
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.funnel import read_stats
 from wit_pipeline.runtime.results import StageCounters
-from wit_pipeline.runtime.tasks import claim
+from wit_pipeline.runtime.task_runner import claim
 from wit_pipeline.shards.rewrite import RewriteShardTask
 
 STAGE = "clip_score"

@@ -17,7 +17,7 @@ import pandas as pd
 from distributed import Client
 
 from wit_pipeline import storage
-from wit_pipeline.download.download import write_shard_index
+from wit_pipeline.download.raw_shards import write_shard_index
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.faults import fault_point

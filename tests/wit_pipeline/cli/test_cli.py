@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from wit_pipeline.layout import STATS_FILE
+from wit_pipeline.layout.manifest_dir import STATS_FILE
 
 
 def wit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

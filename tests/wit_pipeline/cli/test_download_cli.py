@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.wit_pipeline.cli.test_cli import assert_one_line_error, wit
 from tests.wit_pipeline.download.image_server import image_server
-from wit_pipeline.layout import STATS_FILE
+from wit_pipeline.layout.manifest_dir import STATS_FILE
 
 
 def test_import_then_download(tmp_path: Path) -> None:

@@ -124,7 +124,7 @@ def hostile_server() -> Iterator[str]:
 DOWNLOAD = """
 import json, sys
 from tests.memory import peak_rss_mb
-from wit_pipeline.download.download import download_manifest
+from wit_pipeline.download.raw_shards import download_manifest
 from wit_pipeline.download.options import DownloadOptions
 options = DownloadOptions(samples_per_shard=16, image_size=32, allow_networks=("127.0.0.1/32",), timeout=3.0,
                           shard_deadline=120, thread_count=16, max_bytes=2_000_000)

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
-from wit_pipeline.layout import QUERY_COUNTS_DIR, QUERY_COUNTS_PART, REJECTS_DIR, STATS_FILE
+from wit_pipeline.layout.manifest_dir import QUERY_COUNTS_DIR, QUERY_COUNTS_PART, REJECTS_DIR, STATS_FILE
 
 HOSTILE = '<script>document.title="pwned"</script> & <img src=x onerror=alert(1)> "quoted"'
 COLORS = ["red", "green", "blue", "orange", "purple", "teal"]

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tests.wit_pipeline.report.helpers import CAPTIONS, FUNNEL, HOSTILE, write_run
-from wit_pipeline.layout import STATS_FILE
+from wit_pipeline.layout.manifest_dir import STATS_FILE
 from wit_pipeline.report import ReportOptions, gather
 from wit_pipeline.report.dataset_data import _bins
 from wit_pipeline.report.run_data import read_training

@@ -8,7 +8,7 @@ import pytest
 
 from tests.wit_pipeline.report.helpers import write_build, write_run, write_shards
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import REJECTS_DIR
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.report.locate import locate_inputs
 
 

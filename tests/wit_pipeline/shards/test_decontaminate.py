@@ -16,7 +16,7 @@ from tests.wit_pipeline.cli.test_cli import assert_one_line_error, wit
 from tests.wit_pipeline.download.image_server import image_server, jpeg_bytes
 from tests.wit_pipeline.download.test_download import options, shard_samples, write_manifest
 from tests.wit_pipeline.shards.test_image_hashes import encode, write_shard
-from wit_pipeline.download.download import download_manifest
+from wit_pipeline.download.raw_shards import download_manifest
 from wit_pipeline.errors import WitError
 from wit_pipeline.shards.decontaminate import EvalIndex, eval_fingerprints
 from wit_pipeline.shards.dedup_plan import ImageRules

@@ -9,7 +9,7 @@ import pandas as pd
 
 from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.download.test_download import options, shard_samples, write_manifest
-from wit_pipeline.download.download import download_manifest
+from wit_pipeline.download.raw_shards import download_manifest
 from wit_pipeline.shards.dedup_plan import ImageRules
 from wit_pipeline.shards.image_filter import filter_shards
 

@@ -7,7 +7,7 @@ Layout of a job's output directory while it runs::
                                   (the directory appears by one rename, so it is all or nothing)
     OUT/_tasks/<task_id>.tmp-*    an unfinished attempt (removed on the next run)
 
-How a task fills its directory and how finished task directories are published into OUT
+How a task fills its directory and how finished task directories are moved into OUT
 is up to the job kind (manifest chunks in ``executor``, files such as shards in ``file_jobs``).
 """
 
@@ -164,11 +164,11 @@ def claim(out: Path, job: str, fingerprint: dict, record_name: str = JOB_FILE) -
 
 
 def move_into_place(src: Path, dst: Path) -> None:
-    """Idempotent publish step: move ``src`` to ``dst`` unless an earlier run already did."""
+    """Idempotent step: move ``src`` to ``dst`` unless an earlier run already did."""
     if src.exists():
         os.replace(src, dst)
     elif not dst.exists():
-        raise WitError(f"{src}: task output went missing before it was published; delete {dst.parent} and rerun")
+        raise WitError(f"{src}: task output went missing before it was moved into place; delete {dst.parent} and rerun")
 
 
 def track(items: Iterable, job: str, progress: bool, total: int | None = None) -> Iterable:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.wit_pipeline.build.test_build import write_inputs
+from tests.wit_pipeline.build_job.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.embed.helpers import shared_clip_run
-from wit_pipeline.build.runner import build, read_build
+from wit_pipeline.build_job.runner import build, read_build
 from wit_pipeline.config import load_config
 
 

@@ -27,7 +27,7 @@ from crawlers.url_list_import import import_lists
 from crawlers.warc_crawl import crawl_warc
 from filters.pipeline import filter_manifest
 from wit_pipeline import storage
-from wit_pipeline.build.options import crawl_options, import_options, warc_options
+from wit_pipeline.build_job.options import crawl_options, import_options, warc_options
 from wit_pipeline.config import BuildConfig, write_resolved
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
 from wit_pipeline.errors import WitError
@@ -60,7 +60,7 @@ def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None
     """Run every configured step into ``out_dir``; returns the final shard stats.
 
     ``out_dir`` may be a path or an fsspec URL; a remote one is built in a local staging copy and
-    published when the build is complete (``wit_pipeline.storage``).
+    uploaded when the build is complete (``wit_pipeline.storage``).
     """
     if storage.is_remote(out_dir):
         return storage.run_staged(out_dir, lambda local: build(config, local, client, progress), result_dir="shards")

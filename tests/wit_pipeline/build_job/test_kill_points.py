@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from tests.child_signals import ctrl_c_enabled
-from tests.wit_pipeline.build.outputs import build_outputs, incomplete_final_files, tmp_leftovers
-from tests.wit_pipeline.build.test_build import write_inputs
+from tests.wit_pipeline.build_job.outputs import build_outputs, incomplete_final_files, tmp_leftovers
+from tests.wit_pipeline.build_job.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
-from wit_pipeline.build.runner import build
+from wit_pipeline.build_job.runner import build
 from wit_pipeline.config import load_config
 from wit_pipeline.verify import verify_build
 
@@ -33,29 +33,29 @@ REPO = Path(__file__).resolve().parents[3]
 POINTS = [
     ("import", "chunk:import:00000:2"),  # mid-file: 3 of 5 chunks written
     ("import", "task:import:00000:filled"),
-    ("import", "publish:import:2"),  # parts 0-2 moved into place, 3-4 not
-    ("import", "publish:import:stats"),  # everything published but _SUCCESS
+    ("import", "place:import:2"),  # parts 0-2 moved into place, 3-4 not
+    ("import", "place:import:stats"),  # everything published but _SUCCESS
     ("import", "build:import:done"),
     ("caption+lang", "task:filter-clean:00001:filled"),
     ("caption+lang", "task:filter-clean:00003:done"),
-    ("caption+lang", "publish:filter-clean:stats"),
+    ("caption+lang", "place:filter-clean:stats"),
     ("dedup", "global:dedup:written"),
     ("dedup", "global:dedup:done"),
     ("query match", "task:filter-match:00002:filled"),
     ("balance", "global:counts:written"),
     ("balance", "task:filter:00001:done"),
-    ("filter publish", "publish:filter:3"),
-    ("filter publish", "filter:query_table"),
-    ("filter publish", "build:filter:done"),
+    ("filter final step", "place:filter:3"),
+    ("filter final step", "filter:query_table"),
+    ("filter final step", "build:filter:done"),
     ("download", "sample:download:00001:3"),  # mid-shard: 4 samples of shard 1 in its tar
     ("download", "task:download:00002:filled"),
-    ("download", "publish:download:00003.tar"),  # a shard's tar published, its parquet not
-    ("download", "publish:download:stats"),  # sizes.json and _info.json written, no _SUCCESS
+    ("download", "place:download:00003.tar"),  # a shard's tar published, its parquet not
+    ("download", "place:download:stats"),  # sizes.json and _info.json written, no _SUCCESS
     ("image dedup", "image_filter:planned"),
     ("image dedup", "sample:image_filter:00002:4"),
-    ("image dedup", "publish:image_filter:00001.parquet"),
+    ("image dedup", "place:image_filter:00001.parquet"),
     ("reshard", "sample:reshard:00001:3"),
-    ("reshard", "publish:reshard:stats"),
+    ("reshard", "place:reshard:stats"),
     ("final writes", "build:download:done"),  # shards done, no tokenizer
     ("final writes", "build:tokenizer:done"),  # tokenizer written, no build.json
 ]
@@ -63,7 +63,7 @@ QUICK = {  # make test: one case per phase of the build, both signals
     ("chunk:import:00000:2", "kill"),
     ("global:dedup:written", "int"),
     ("sample:download:00001:3", "kill"),
-    ("publish:image_filter:00001.parquet", "int"),
+    ("place:image_filter:00001.parquet", "int"),
 }
 CASES = [
     pytest.param(
@@ -90,7 +90,7 @@ def build_killed_at(config_file: Path, out: Path, point: str, action: str) -> su
     """Run the build in a child process that the fault hook stops at ``point`` (no dask: exact points)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIT_FAULT")}
     code = (
-        "from wit_pipeline.build.runner import build; from wit_pipeline.config import load_config; "
+        "from wit_pipeline.build_job.runner import build; from wit_pipeline.config import load_config; "
         f"build(load_config({str(config_file)!r}), {str(out)!r}, client=None, progress=False)"
     )
     return subprocess.run(

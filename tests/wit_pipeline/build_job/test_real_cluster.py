@@ -21,11 +21,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.wit_pipeline.build.test_build import write_inputs
+from tests.wit_pipeline.build_job.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
-from wit_pipeline.build.runner import build
+from wit_pipeline.build_job.runner import build
 from wit_pipeline.config import load_config
-from wit_pipeline.layout import REJECTS_DIR, STATS_FILE
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR, STATS_FILE
 
 DASK = str(Path(sys.executable).with_name("dask"))
 WORKERS = 2

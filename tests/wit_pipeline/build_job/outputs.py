@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from wit_pipeline.layout import QUERY_COUNTS_DIR, REJECTS_DIR, STATS_FILE
+from wit_pipeline.layout.manifest_dir import QUERY_COUNTS_DIR, REJECTS_DIR, STATS_FILE
 from wit_pipeline.runtime.atomic import TMP_MARK
 
 

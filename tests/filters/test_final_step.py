@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from filters.publish import final_tasks
+from filters.final_step import final_tasks
 from tests.filters.helpers import manifest_rows, table_of
 from wit_pipeline.runtime.results import with_reasons
 

@@ -1,4 +1,4 @@
-"""Manifest jobs: tasks yield chunks of rows; the job publishes a partitioned manifest.
+"""Manifest jobs: tasks yield chunks of rows; the job assembles a partitioned manifest.
 
 A finished task directory holds ``part-J.parquet`` and ``rejects-J.parquet`` per chunk. When
 every task is done, chunks are moved to ``OUT/part-NNNNN.parquet`` and
@@ -16,13 +16,13 @@ from pathlib import Path
 
 from distributed import Client
 
-from wit_pipeline.layout import OLD_REJECTS_DIR, PART_GLOB, REJECTS_DIR, SUMMARY_FILE, part_name
+from wit_pipeline.layout.manifest_dir import OLD_REJECTS_DIR, PART_GLOB, REJECTS_DIR, SUMMARY_FILE, part_name
 from wit_pipeline.runtime.atomic import write_parquet, write_parquet_summary, write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.stage import Task
-from wit_pipeline.runtime.tasks import DONE, TASKS_DIR, move_into_place, run_tasks, task_record
+from wit_pipeline.runtime.task_runner import DONE, TASKS_DIR, move_into_place, run_tasks, task_record
 
 
 def run_job(
@@ -44,7 +44,7 @@ def run_job(
     ran = run_tasks(tasks, out, job=job, fill=write_chunks, fingerprint=fingerprint, client=client, progress=progress)
     if not ran:
         return read_stats(out)
-    return _publish(out, [t.task_id for t in tasks], job, upstream)
+    return _assemble(out, [t.task_id for t in tasks], job, upstream)
 
 
 def write_chunks(task: Task, tmp: Path) -> dict:
@@ -62,11 +62,11 @@ def write_chunks(task: Task, tmp: Path) -> dict:
     return {"chunks": len(totals), "rejects": rejects, "counters": counters}
 
 
-def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Sequence[str | Path] | None) -> dict:
+def _assemble(out: Path, task_ids: list[str], job: str, upstream: str | Path | Sequence[str | Path] | None) -> dict:
     """Number every task's chunks globally, move them into place, write stats and _SUCCESS."""
     (out / REJECTS_DIR).mkdir(exist_ok=True)
     old_rejects = out / OLD_REJECTS_DIR
-    if old_rejects.is_dir():  # a publish an older wit began: its rejects join the new folder, none is lost
+    if old_rejects.is_dir():  # an assembly an older wit began: its rejects join the new folder, none is lost
         for part in old_rejects.glob(PART_GLOB):
             move_into_place(part, out / REJECTS_DIR / part.name)
         shutil.rmtree(old_rejects)
@@ -80,7 +80,7 @@ def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Se
             move_into_place(src / f"part-{j:05d}.parquet", out / part_name(index + j))
             if j in meta["rejects"]:
                 move_into_place(src / f"rejects-{j:05d}.parquet", out / REJECTS_DIR / part_name(index + j))
-            fault_point("publish", job, index + j)
+            fault_point("place", job, index + j)
         index += meta["chunks"]
     write_parquet_summary(out / SUMMARY_FILE, sorted(out.glob(PART_GLOB)))
     write_parquet_summary(out / REJECTS_DIR / SUMMARY_FILE, sorted((out / REJECTS_DIR).glob(PART_GLOB)))
@@ -88,6 +88,6 @@ def _publish(out: Path, task_ids: list[str], job: str, upstream: str | Path | Se
     upstream_funnel = merge_counters(read_funnel(u) for u in sources)
     info = {"job": job, "parts": index, "tasks": len(task_ids)}
     stats = write_stats(out, merge_counters(groups), upstream_funnel, info)
-    fault_point("publish", job, "stats")
+    fault_point("place", job, "stats")
     write_text(out / DONE, "")
     return stats

@@ -16,9 +16,9 @@ import pytest
 from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.download.test_download import shard_samples
 from tests.wit_pipeline.readers import assert_every_reader_sees_exactly, part_uids, shard_dir_uids
-from wit_pipeline.build.runner import build, read_build
+from wit_pipeline.build_job.runner import build, read_build
 from wit_pipeline.config import load_config
-from wit_pipeline.layout import PART_GLOB, STATS_FILE
+from wit_pipeline.layout.manifest_dir import PART_GLOB, STATS_FILE
 
 CAPTIONS = [
     "a red bicycle leaning on a brick wall",

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.wit_pipeline.build.outputs import build_outputs, tmp_leftovers
-from tests.wit_pipeline.build.test_build import write_inputs
+from tests.wit_pipeline.build_job.outputs import build_outputs, tmp_leftovers
+from tests.wit_pipeline.build_job.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
-from wit_pipeline.build.runner import build
+from wit_pipeline.build_job.runner import build
 from wit_pipeline.config import load_config
 from wit_pipeline.verify import verify_build
 

@@ -20,7 +20,7 @@ from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.plan import plan_shards
 from wit_pipeline.download.shard_task import DownloadShardTask
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import SUMMARY_FILE
+from wit_pipeline.layout.manifest_dir import SUMMARY_FILE
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.atomic import write_json, write_parquet_summary
 
@@ -38,7 +38,7 @@ def download_manifest(
     """Download every row of ``manifest_dir`` into shards under ``out_dir``; returns its stats.
 
     Either may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
-    staging copy and published when complete (``wit_pipeline.storage``).
+    staging copy and uploaded when complete (``wit_pipeline.storage``).
     """
     if storage.is_remote(out_dir):
         return storage.run_staged(

@@ -20,10 +20,10 @@ from filters.pipeline import filter_manifest
 from tests.crawlers.warc_factory import html_response, write_warc
 from tests.filters.helpers import QUERY_LIST, mixed_csv, read_rejects
 from tests.wit_pipeline.readers import assert_every_reader_sees_exactly, part_uids
-from wit_pipeline import layout
 from wit_pipeline.cli.main import main
 from wit_pipeline.config import FiltersConfig
 from wit_pipeline.inspect import summarize_manifest, summarize_rejects
+from wit_pipeline.layout import manifest_dir as layout
 from wit_pipeline.report.locate import locate_inputs
 from wit_pipeline.runtime.funnel import read_funnel
 

@@ -21,10 +21,10 @@ from crawlers.url_list_import import import_lists
 from crawlers.warc_crawl import crawl_warc
 from filters.pipeline import filter_manifest
 from tests.crawlers.warc_factory import html_response, wat_document, wat_metadata, write_warc
-from tests.wit_pipeline.build.test_build import write_inputs
+from tests.wit_pipeline.build_job.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
 from wit_pipeline import storage
-from wit_pipeline.build.options import import_options
+from wit_pipeline.build_job.options import import_options
 from wit_pipeline.cli.main import main
 from wit_pipeline.config import load_config
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
@@ -82,7 +82,7 @@ def test_file_and_memory_urls_give_the_same_shards(inputs, dask_client, tmp_path
         assert remote["samples"] == stats["samples"] and remote["funnel"] == stats["funnel"]
         assert tar_members("memory://out") == tar_members(local)
         assert filtered_rows("memory://out") == filtered_rows(local)
-        assert storage.published("memory://out/shards") and memory.exists("/out/shards/_SUCCESS")
+        assert storage.uploaded("memory://out/shards") and memory.exists("/out/shards/_SUCCESS")
         assert not list((tmp_path / "staging").iterdir()), "staging copies are removed once published"
         shard = pq.read_table(io.BytesIO(memory.cat("/out/shards/00000.parquet")))
         assert shard.num_rows == 8
@@ -98,7 +98,7 @@ def test_cli_publishes_to_a_url_and_skips_a_finished_one(inputs, tmp_path: Path,
     args = ["import", f"file://{tmp}/urls.csv", "--out", "memory://cli/manifest", "--workers", "1", "--quiet"]
     try:
         assert main(args) == 0
-        assert "published" in capsys.readouterr().out
+        assert "uploaded" in capsys.readouterr().out
         assert memory.exists("/cli/manifest/_PUBLISHED.json") and memory.exists("/cli/manifest/_config.toml")
         assert storage.read_json("memory://cli/manifest/_stats.json")["rows_out"] == 29
         assert main(args) == 0

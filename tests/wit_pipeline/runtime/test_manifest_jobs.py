@@ -16,7 +16,7 @@ import pytest
 
 from tests.wit_pipeline.runtime.stages_for_tests import RejectWord, ShortCaption, worker_pid, write_manifest
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout import REJECTS_DIR, STATS_FILE
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR, STATS_FILE
 from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.stage import partition_tasks
 
