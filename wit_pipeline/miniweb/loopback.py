@@ -36,14 +36,13 @@ def serve_loopback(
     handler: type[BaseHTTPRequestHandler], port: int = 0, name: str | None = None
 ) -> Iterator[ThreadingHTTPServer]:
     """Serve ``handler`` on 127.0.0.1:``port`` (0: an ephemeral one) in a daemon thread; yields the server."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:  # closes the socket on the way out
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+        try:
+            yield server
+        finally:
+            server.shutdown()
 
 
 def base_url(server: ThreadingHTTPServer) -> str:
