@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.curation_pool import KINDS, PoolShares, composition, make_pool
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
 from wit_pipeline.download.raw_shards import download_manifest
@@ -214,9 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
         with tempfile.TemporaryDirectory(prefix="wit-curation-") as name:
             result = run_benchmark(args, Path(name))
     text = report(args, result)
-    print(text)
-    if not args.no_write:
-        update_section("Curation (issue 12)", text)
+    print_section("Curation (issue 12)", text, write=not args.no_write)
     return result
 
 

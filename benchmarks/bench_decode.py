@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 from benchmarks.bench_loader import photo_like
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 from loaders.image_decode import simplejpeg
 from loaders.transforms import decode_crop
 from wit_pipeline.download.resize import ImageResizer
@@ -127,9 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
         "JPEGs decode through PIL (DCT-domain downscaling kept) and are converted to sRGB with LittleCMS.",
     ]
     text = "\n".join(lines)
-    print(text)
-    if not args.no_write:
-        update_section("Image decode (issue 18)", text)
+    print_section("Image decode (issue 18)", text, write=not args.no_write)
     return {"resize": resize, "loader": loader}
 
 

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image, ImageDraw
 
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 
 DISTINCT_IMAGES = 64
 FINDINGS = (
@@ -242,8 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
             FINDINGS,
         ]
     )
-    print(text)
-    update_section("Download (issue 5)", text)
+    print_section("Download (issue 5)", text)
     return {"rates": rate, "ratio": ratio}
 
 

@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 
 RUN = """
 import json, resource, sys, time
@@ -157,8 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{large['recalls']['image_to_text_recall@1']:.4f}.",
     ]
     text = "\n".join(lines)
-    print(text)
-    update_section("Evaluation (issue 8)", text)
+    print_section("Evaluation (issue 8)", text)
 
 
 if __name__ == "__main__":

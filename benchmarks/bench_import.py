@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 
 WIT_RUN = """
 import json, resource, sys, time
@@ -111,8 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
         "which pandas does not; its peak memory is bounded by `rows_per_part` (100k), not by the file."
     )
     text = "\n".join(lines)
-    print(text)
-    update_section("Import (issue 2)", text)
+    print_section("Import (issue 2)", text)
     return results
 
 

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 
 from benchmarks.lang_catalogs import load_corpus
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 
 MIN_STRINGS = 100
 TARGET = 0.85
@@ -161,9 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
         print("no gettext catalogs on this machine: nothing to measure", file=sys.stderr)
         return {}
     text = report(result, args.per_language)
-    print(text)
-    if not args.no_write:
-        update_section("Language on real text (issue 18)", text)
+    print_section("Language on real text (issue 18)", text, write=not args.no_write)
     return result
 
 

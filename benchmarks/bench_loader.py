@@ -34,7 +34,7 @@ import webdataset as wds
 from PIL import Image, ImageDraw, ImageFilter
 from torch.utils.data import DataLoader
 
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 from loaders import CLIP_MEAN, CLIP_STD, Tokenizer, make_loader, train_tokenizer_for_shards
 from loaders.image_decode import simplejpeg  # None when the package is missing: wit then decodes with PIL
 
@@ -198,8 +198,7 @@ def main(argv: list[str] | None = None) -> dict:
             results[size]["load"] = (load + os.getloadavg()[0]) / 2
             print(size, json.dumps(results[size]), flush=True)
     text = report(results, args)
-    print(text)
-    update_section("Loader (issue 6)", text)
+    print_section("Loader (issue 6)", text)
     return results
 
 

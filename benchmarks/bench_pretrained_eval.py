@@ -27,7 +27,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -175,8 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         "open_clip-style resizes full-size decoded images with PIL.",
     ]
     text = "\n".join(lines)
-    print(text)
-    update_section("Pretrained models: eval throughput (issue 16)", text)
+    print_section("Pretrained models: eval throughput (issue 16)", text)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ if __package__ in (None, ""):
 
 import pyarrow.parquet as pq
 
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 from wit_pipeline.config import FiltersConfig
 
 TITLE = "Scaling (issue 11)"
@@ -264,8 +264,7 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         server.terminate()
     text = report(results, args, prepared, load_start, os.getloadavg()[0])
-    print(text)
-    update_section(TITLE, text)
+    print_section(TITLE, text)
     return {f"{k[0]} x{k[1]}": v for k, v in results.items()}
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from benchmarks.report import update_section
+from benchmarks.report import print_section
 from wit_pipeline.config import TrainConfig
 from wit_pipeline.model import CLIP, get_model_config
 from wit_pipeline.train import RunDir, Trainer
@@ -235,8 +235,7 @@ def main(argv: list[str] | None = None) -> dict:
             "to compare GPU runs with open_clip's published throughput.",
         ]
     )
-    print(text)
-    update_section("Trainer (issue 7)", text)
+    print_section("Trainer (issue 7)", text)
     return {"overhead": o, "data_wait": d}
 
 

@@ -21,3 +21,10 @@ def update_section(title: str, body: str, path: Path = BENCHMARKS_MD) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def print_section(title: str, body: str, *, write: bool = True, path: Path = BENCHMARKS_MD) -> None:
+    """Print a benchmark's section and, when ``write``, put it into BENCHMARKS.md: how each benchmark ends."""
+    print(body)
+    if write:
+        update_section(title, body, path)

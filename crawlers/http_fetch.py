@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from crawlers.http_headers import first_header, header_values
 from crawlers.net_safety import AddressPolicy, AddressRefused, Resolver, checked_addresses, system_resolver
 from crawlers.url_resolve import UnusableUrl, http_target, join_url
 
@@ -56,13 +57,11 @@ class FetchResult:
 
     def header(self, name: str) -> str | None:
         """The first value of response header ``name`` (case-insensitive)."""
-        lowered = name.lower()
-        return next((v for k, v in self.headers if k.lower() == lowered), None)
+        return first_header(self.headers, name)
 
     def header_values(self, name: str) -> list[str]:
         """Every value of response header ``name`` (case-insensitive)."""
-        lowered = name.lower()
-        return [v for k, v in self.headers if k.lower() == lowered]
+        return header_values(self.headers, name)
 
 
 class _Failed(Exception):

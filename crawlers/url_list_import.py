@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 from distributed import Client
 
+from crawlers.input_files import input_files
 from crawlers.url_list_readers import FORMATS, RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
@@ -206,15 +207,8 @@ def expand_inputs(inputs: Sequence[str]) -> list[str]:
         p = storage.location(item)
         if isinstance(p, str) and p.lower().startswith(("http://", "https://")):
             files.append(p)  # a URL of one file; HTTP has no directories to list
-        elif storage.is_dir(p):
-            found = [storage.input_name(f) for f in storage.list_files(p) if _looks_like_list(str(f))]
-            if not found:
-                raise WitError(f"{p}: directory holds no csv/tsv/jsonl/parquet files")
-            files.extend(found)
-        elif storage.exists(p):
-            files.append(storage.input_name(p))
         else:
-            raise WitError(f"{p}: no such file or directory")
+            files.extend(input_files(p, _looks_like_list, "csv/tsv/jsonl/parquet files"))
     return files
 
 

@@ -19,6 +19,7 @@ from distributed import Client
 from crawlers.crawl_rows import RowBatch
 from crawlers.html_extract import DEFAULT_AGENT, extract_page, is_html
 from crawlers.html_limits import PageTooComplex
+from crawlers.input_files import input_files
 from crawlers.robots_tags import opt_outs
 from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
 from crawlers.wat_columns import WatColumns
@@ -132,20 +133,13 @@ def _with_wat_rows(batch: RowBatch, wat: WatColumns) -> RowBatch:
     return batch
 
 
+def _is_warc_name(name: str) -> bool:
+    return name.lower().endswith(WARC_SUFFIXES)
+
+
 def expand_warc_inputs(inputs: Sequence[str]) -> list[str]:
     """Input paths or fsspec URLs as files: a directory stands for the WARC/WAT files directly inside it."""
-    files: list[str] = []
-    for item in inputs:
-        p = storage.location(item)
-        if storage.is_dir(p):
-            found = [storage.input_name(f) for f in storage.list_files(p) if str(f).lower().endswith(WARC_SUFFIXES)]
-            if not found:
-                raise WitError(f"{p}: directory holds no .warc/.wat files (.gz or not)")
-            files.extend(found)
-        elif storage.exists(p):
-            files.append(storage.input_name(p))
-        else:
-            raise WitError(f"{p}: no such file or directory")
+    files = [f for item in inputs for f in input_files(item, _is_warc_name, ".warc/.wat files (.gz or not)")]
     if not files:
         raise WitError("no input files: give WARC/WAT FILE arguments or [sources] warc in --config")
     return files

@@ -20,6 +20,7 @@ from fastwarc.stream_io import GzipReader
 from fastwarc.warc import ArchiveIterator, WarcHeader
 from fastwarc.warc import WarcRecord as FastWarcRecord
 
+from crawlers.http_headers import first_header, header_values
 from wit_pipeline import storage
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -50,13 +51,11 @@ class WarcRecord:
 
     def http_header(self, name: str) -> str | None:
         """The first HTTP header ``name`` (case-insensitive), or None."""
-        lowered = name.lower()
-        return next((v for k, v in self.http_headers if k.lower() == lowered), None)
+        return first_header(self.http_headers, name)
 
     def http_header_values(self, name: str) -> list[str]:
         """Every value of HTTP header ``name`` (case-insensitive)."""
-        lowered = name.lower()
-        return [v for k, v in self.http_headers if k.lower() == lowered]
+        return header_values(self.http_headers, name)
 
 
 @dataclass(slots=True)

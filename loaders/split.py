@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 
 @dataclass(frozen=True)
@@ -83,17 +85,24 @@ def shard_order(num_shards: int, seed: int, epoch: int, shuffle: bool) -> list[i
     return order
 
 
-def slice_order(order: list[int], sizes: list[int], begin: int, end: int) -> tuple[Piece, ...]:
-    """The pieces of shards covering samples ``begin`` to ``end - 1`` of the concatenated shard order."""
-    pieces, position = [], 0
-    for shard in order:
-        lo, hi = max(begin, position), min(end, position + sizes[shard])
-        if lo < hi:
-            pieces.append(Piece(shard, lo - position, hi - position))
-        position += sizes[shard]
-        if position >= end:
+def cut_ranges(order: Sequence[int], sizes: Sequence[int], bounds: Sequence[int]) -> list[tuple[Piece, ...]]:
+    """The pieces covering each range ``bounds[k]`` to ``bounds[k + 1] - 1`` of the items (shards, parts) of
+    ``sizes`` concatenated in ``order``; ``bounds`` ascend, so one pass over ``order`` cuts them all."""
+    ranges: list[list[Piece]] = [[] for _ in bounds[1:]]
+    k, position = 0, 0
+    for item in order:
+        if k == len(ranges):
             break
-    return tuple(pieces)
+        end = position + sizes[item]
+        while k < len(ranges):
+            lo, hi = max(bounds[k], position), min(bounds[k + 1], end)
+            if lo < hi:
+                ranges[k].append(Piece(item, lo - position, hi - position))
+            if bounds[k + 1] > end:
+                break
+            k += 1
+        position = end
+    return [tuple(pieces) for pieces in ranges]
 
 
 def plan_rank(
@@ -112,13 +121,9 @@ def plan_rank(
     per_rank = rank_batch_sizes(sum(sizes), world_size, batch_size, drop_last)
     order = shard_order(len(sizes), seed, epoch, shuffle)
     begin = sum(sum(batches) for batches in per_rank[:rank])
-    mine = per_rank[rank]
-    plans = []
-    for worker in range(num_workers):
-        batches = tuple(mine[worker::num_workers])
-        plans.append(WorkerPlan(slice_order(order, sizes, begin, begin + sum(batches)), batches))
-        begin += sum(batches)
-    return plans
+    per_worker = [tuple(per_rank[rank][worker::num_workers]) for worker in range(num_workers)]
+    bounds = list(accumulate((sum(batches) for batches in per_worker), initial=begin))
+    return [WorkerPlan(pieces, batches) for pieces, batches in zip(cut_ranges(order, sizes, bounds), per_worker)]
 
 
 def resampled_batches(samples: int, world_size: int, batch_size: int, drop_last: bool) -> int:

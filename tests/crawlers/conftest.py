@@ -1,8 +1,11 @@
-"""Crawler test fixtures: a guard that makes any non-loopback connection impossible, a mini-site."""
+"""Crawler test fixtures: a guard that makes any non-loopback connection impossible, a mini-site,
+and the helpers the crawl tests share (options for a loopback site, its page log, a resolver).
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from crawlers.crawl_state import CRAWL_DIR, PAGES
+from crawlers.html_crawl_options import CrawlOptions
 from tests.crawlers.mini_site import MiniSite
 
 
@@ -69,3 +74,15 @@ def read_parts(directory: Path) -> pa.Table:
     """All ``part-*.parquet`` files of a manifest (or its rejects) directory as one table."""
     parts = sorted(directory.glob("part-*.parquet"))
     return pa.concat_tables([pq.read_table(p) for p in parts], promote_options="permissive")
+
+
+def site_crawl_options(url: str, **settings) -> CrawlOptions:
+    """Crawl options for a site on loopback: seeded at ``url``, a contact, no delay, 8 fetches at a time."""
+    defaults = dict(seeds=(url,), contact="tests@example.org", delay=0.0, concurrency=8, per_host_concurrency=8)
+    return CrawlOptions(**(defaults | settings))
+
+
+def page_log(out: Path) -> dict[str, dict]:
+    """A finished crawl's page log (``pages.jsonl``), by URL."""
+    lines = (out / CRAWL_DIR / PAGES).read_text(encoding="utf-8").splitlines()
+    return {json.loads(line)["url"]: json.loads(line) for line in lines}

@@ -24,7 +24,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from wit_pipeline.miniweb.loopback import QuietHandler
 
 PAGES = {
     "/a": '<img src="/img/a.png" alt="picture A"><a href="/">home</a> <a href="/a/deeper">deeper</a>',
@@ -92,15 +94,10 @@ class MiniSite:
         anchors = "".join(f'<a href="{h}">{h}</a>' for h in links)
         return f'<html><body><img src="/img/home.png" alt="home &amp; garden">{anchors}</body></html>'
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[QuietHandler]:
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 site.requests.append(self.path)
                 with site._lock:
@@ -117,21 +114,21 @@ class MiniSite:
             def _route(self) -> None:
                 route = {
                     "/": lambda: self._html(site.index()),
-                    "/robots.txt": lambda: self._send(200, "text/plain", site.robots),
+                    "/robots.txt": lambda: self.send_body(200, site.robots, "text/plain"),
                     "/stall": self._stall,
                     "/drip": self._drip,
-                    "/missing": lambda: self._send(404, "text/html", b"not here"),
-                    "/error": lambda: self._send(500, "text/html", b"broken"),
-                    "/doc.pdf": lambda: self._send(200, "application/pdf", b"%PDF-1.4" + b"0" * 100_000),
+                    "/missing": lambda: self.send_body(404, b"not here", "text/html"),
+                    "/error": lambda: self.send_body(500, b"broken", "text/html"),
+                    "/doc.pdf": lambda: self.send_body(200, b"%PDF-1.4" + b"0" * 100_000, "application/pdf"),
                     "/big": self._big,
                     "/loop1": lambda: self._redirect("/loop2"),
                     "/loop2": lambda: self._redirect("/loop1"),
                     "/redirect-private": lambda: self._redirect("http://10.0.0.1/x"),
-                    "/noai": lambda: self._html(PAGES["/noai"], [("X-Robots-Tag", "noai")]),
-                    "/latin1": lambda: self._send(
+                    "/noai": lambda: self._html(PAGES["/noai"], {"X-Robots-Tag": "noai"}),
+                    "/latin1": lambda: self.send_body(
                         200,
-                        "text/html; charset=iso-8859-1",
                         '<img src="/img/cafe.png" alt="café crème">'.encode("latin-1"),
+                        "text/html; charset=iso-8859-1",
                     ),
                 }.get(self.path)
                 if route is not None:
@@ -141,19 +138,10 @@ class MiniSite:
                         time.sleep(0.3)
                     self._html(PAGES[self.path])
                 else:
-                    self._send(404, "text/html", b"not found")
+                    self.send_body(404, b"not found", "text/html")
 
-            def _send(self, status: int, ctype: str, body: bytes, headers: list | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in headers or []:
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _html(self, body: str, headers: list | None = None) -> None:
-                self._send(200, "text/html; charset=utf-8", f"<html><body>{body}</body></html>".encode(), headers)
+            def _html(self, body: str, headers: dict[str, str] | None = None) -> None:
+                self.send_body(200, f"<html><body>{body}</body></html>".encode(), "text/html; charset=utf-8", headers)
 
             def _redirect(self, location: str) -> None:
                 self.send_response(302)

@@ -6,7 +6,6 @@ whose output depends on network timing (item 14), each against a site served on 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -16,7 +15,7 @@ from crawlers.crawl_state import CRAWL_DIR, PAGES, CrawlState, FrontierItem
 from crawlers.html_crawl import crawl_html
 from crawlers.html_crawl_options import CrawlOptions, resolve_options
 from crawlers.http_fetch import FetchLimits
-from tests.crawlers.conftest import literal_resolver, read_parts
+from tests.crawlers.conftest import literal_resolver, page_log, read_parts, site_crawl_options
 from tests.crawlers.route_site import Route, RouteSite, page
 from wit_pipeline.errors import WitError
 
@@ -25,24 +24,8 @@ POISON = ("http://127.0.0.1:99999/", "http://[::1/x", "http://127.0.0.1:0/", "ht
 
 
 def options(site: RouteSite, **overrides) -> CrawlOptions:
-    settings = dict(
-        seeds=(site.url,),
-        contact="tests@example.org",
-        allow_networks=("127.0.0.1/32", "::1/128"),
-        max_depth=3,
-        max_pages=100,
-        delay=0.0,
-        concurrency=8,
-        per_host_concurrency=8,
-        fetch=LIMITS,
-    )
-    settings.update(overrides)
-    return CrawlOptions(**settings)
-
-
-def log(out: Path) -> dict[str, dict]:
-    lines = (out / CRAWL_DIR / PAGES).read_text(encoding="utf-8").splitlines()
-    return {json.loads(line)["url"]: json.loads(line) for line in lines}
+    settings = dict(allow_networks=("127.0.0.1/32", "::1/128"), max_depth=3, max_pages=100, fetch=LIMITS)
+    return site_crawl_options(site.url, **(settings | overrides))
 
 
 def extra(stats: dict) -> dict:
@@ -62,7 +45,7 @@ def test_malformed_links_and_redirects_are_counted_not_fatal(tmp_path: Path) -> 
     counts = extra(stats)
     assert counts["links_malformed_url"] == len(POISON)
     assert counts["redirect_malformed_url"] == 1
-    assert {p.removeprefix(site.url.rstrip("/")) for p in log(tmp_path)} == {"/", "/moved", "/ok"}
+    assert {p.removeprefix(site.url.rstrip("/")) for p in page_log(tmp_path)} == {"/", "/moved", "/ok"}
     assert read_parts(tmp_path)["caption"].to_pylist() == ["a fine picture"]
     rejects = read_parts(next(d for d in (tmp_path / "_rejects", tmp_path / "rejects") if d.is_dir()))
     assert rejects["url"].to_pylist() == ["http://127.0.0.1:99999/i.png"]
@@ -78,7 +61,7 @@ def test_a_poison_url_already_in_the_frontier_is_handled_once(tmp_path: Path) ->
         state.discover([FrontierItem(url, 1) for url in POISON])
         state.close()
         crawl_html(opts, tmp_path, progress=False, resolver=literal_resolver())
-        outcomes = {url: p["outcome"] for url, p in log(tmp_path).items()}
+        outcomes = {url: p["outcome"] for url, p in page_log(tmp_path).items()}
         assert [outcomes[u] for u in POISON] == ["malformed_url"] * len(POISON)
         assert outcomes[site.url] == "ok"
         (tmp_path / CRAWL_DIR / "_DONE").unlink()  # as if killed before the end: the rerun crawls again
@@ -131,7 +114,7 @@ def test_an_ipv6_literal_seed_is_crawled_with_its_own_robots_txt(tmp_path: Path)
         pytest.skip(f"no IPv6 loopback here: {exc}")
     with site:
         crawl_html(options(site), tmp_path, progress=False, resolver=literal_resolver())
-    outcomes = {url: p["outcome"] for url, p in log(tmp_path).items()}
+    outcomes = {url: p["outcome"] for url, p in page_log(tmp_path).items()}
     assert outcomes == {site.url: "ok", site.url + "private": "robots_disallowed"}
     assert site.paths == ["/robots.txt", "/"]
     assert site.visits[1][3]["Host"] == f"[::1]:{site.port}"
@@ -159,7 +142,7 @@ def test_links_get_their_shortest_depth_whatever_the_timing(tmp_path: Path) -> N
     with depth_race_site() as site:
         crawl_html(options(site), tmp_path, progress=False, resolver=literal_resolver())
     base = site.url.rstrip("/")
-    depths = {url.removeprefix(base): p["depth"] for url, p in log(tmp_path).items()}
+    depths = {url.removeprefix(base): p["depth"] for url, p in page_log(tmp_path).items()}
     assert depths == {"/": 0, "/slow-hub": 1, "/fast": 1, "/e": 1, "/c": 1, "/fast2": 2, "/target": 2, "/leaf": 3}
     started = {v[0]: v[1] for v in site.visits}
     ended = {v[0]: v[2] for v in site.visits}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 import time
@@ -15,7 +14,7 @@ from crawlers.crawl_state import CRAWL_DIR, PAGES
 from crawlers.html_crawl import crawl_html
 from crawlers.html_crawl_options import CrawlOptions
 from crawlers.http_fetch import FetchLimits
-from tests.crawlers.conftest import literal_resolver, read_parts
+from tests.crawlers.conftest import literal_resolver, page_log, read_parts, site_crawl_options
 from tests.crawlers.mini_site import MiniSite
 from wit_pipeline import __version__
 from wit_pipeline.errors import WitError
@@ -26,24 +25,13 @@ LIMITS = FetchLimits(connect_timeout=1.0, read_timeout=2.0, total_timeout=3.0, m
 
 def site_options(site: MiniSite, **overrides) -> CrawlOptions:
     settings = dict(
-        seeds=(site.url,),
-        contact="tests@example.org",
         allowed_domains=("127.0.0.1", "10.0.0.1"),
         allow_networks=("127.0.0.1/32",),
         max_depth=2,
         max_pages=60,
-        delay=0.0,
-        concurrency=8,
-        per_host_concurrency=8,
         fetch=LIMITS,
     )
-    settings.update(overrides)
-    return CrawlOptions(**settings)
-
-
-def page_log(out: Path) -> dict[str, dict]:
-    lines = (out / CRAWL_DIR / PAGES).read_text(encoding="utf-8").splitlines()
-    return {json.loads(line)["url"]: json.loads(line) for line in lines}
+    return site_crawl_options(site.url, **(settings | overrides))
 
 
 def test_crawl_of_the_mini_site(tmp_path: Path, mini_site: MiniSite, connect_guard) -> None:

@@ -10,9 +10,9 @@ from selectolax.lexbor import LexborHTMLParser
 from crawlers.html_crawl import crawl_html
 from crawlers.html_limits import MAX_HTML_DEPTH, SCAN_FROM_TAGS, PageTooComplex, check_html, html_depth
 from crawlers.warc_crawl import crawl_warc
-from tests.crawlers.conftest import literal_resolver, read_parts
+from tests.crawlers.conftest import literal_resolver, page_log, read_parts
 from tests.crawlers.route_site import Route, RouteSite, page
-from tests.crawlers.test_hostile_crawl import extra, log, options
+from tests.crawlers.test_hostile_crawl import extra, options
 from tests.crawlers.warc_factory import html_response, write_warc
 
 DEEP = "<div>" * 30_000  # 150 KB; 100,000 of them took 26 s to parse
@@ -86,7 +86,7 @@ def test_the_crawler_turns_a_parse_bomb_into_an_outcome(tmp_path: Path) -> None:
     }
     with RouteSite(routes) as site:
         stats = crawl_html(options(site), tmp_path, progress=False, resolver=literal_resolver())
-    outcomes = {url.removeprefix(site.url.rstrip("/")): p["outcome"] for url, p in log(tmp_path).items()}
+    outcomes = {url.removeprefix(site.url.rstrip("/")): p["outcome"] for url, p in page_log(tmp_path).items()}
     assert outcomes == {"/": "ok", "/deep": "html_too_deep", "/wide": "html_too_many_attributes"}
     assert extra(stats)["outcome_html_too_deep"] == 1
     assert read_parts(tmp_path)["caption"].to_pylist() == ["a fine picture"]

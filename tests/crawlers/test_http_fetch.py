@@ -6,7 +6,6 @@ import gzip
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -16,6 +15,7 @@ from crawlers.net_safety import AddressPolicy
 from crawlers.url_resolve import join_url
 from tests.crawlers.conftest import literal_resolver
 from tests.crawlers.mini_site import MiniSite
+from wit_pipeline.miniweb.loopback import QuietHandler, base_url, serve_loopback
 
 LOCAL = AddressPolicy(allow_networks=("127.0.0.1/32",))
 # the drip sends a byte a second: reads never time out (2 s), the whole request does (3 s)
@@ -29,13 +29,8 @@ def fetcher(limits: FetchLimits = LIMITS, policy: AddressPolicy = LOCAL, calls: 
 REDIRECTS = {"/a/moved": "images//x.png", "/a/rooted": "/b//c/./x.png?q=1", "/a/broken": "http://[::1/x"}
 
 
-class Echo(BaseHTTPRequestHandler):
+class Echo(QuietHandler):
     """Answers with gzip bodies, a bomb, a short body, redirects (``REDIRECTS``) and a header echo."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: object) -> None:
-        pass
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if self.path in REDIRECTS:
@@ -63,13 +58,8 @@ class Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echo():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_loopback(Echo) as server:
+        yield base_url(server)
 
 
 def test_user_agent_encoding_and_caps(echo: str) -> None:

@@ -19,6 +19,17 @@ def pages(n: int) -> list:
     return [lambda w, i=i: html_response(w, f"http://ex.example/{i}", BODY) for i in range(n)]
 
 
+def responses(*indices: int) -> list[tuple[str, str]]:
+    """What ``read_all`` gives for the pages written by ``pages`` at these indices."""
+    return [("response", f"http://ex.example/{i}") for i in indices]
+
+
+def insert(path: Path, at: int, junk: bytes) -> None:
+    """Put ``junk`` into the file at byte ``at``."""
+    data = path.read_bytes()
+    path.write_bytes(data[:at] + junk + data[at:])
+
+
 def read_all(path: Path, max_bytes: int = 1 << 20) -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = []
     for item in read_warc(str(path), lambda *_: "any", max_bytes):
@@ -44,11 +55,7 @@ def test_truncated_last_gzip_member(tmp_path: Path) -> None:
     path = tmp_path / "t.warc.gz"
     write_warc(path, pages(3))
     path.write_bytes(path.read_bytes()[:-25])
-    assert read_all(path) == [
-        ("response", "http://ex.example/0"),
-        ("response", "http://ex.example/1"),
-        ("problem", "truncated_record"),
-    ]
+    assert read_all(path) == responses(0, 1) + [("problem", "truncated_record")]
 
 
 def test_corrupt_member_in_the_middle_is_skipped_and_reading_resumes(tmp_path: Path) -> None:
@@ -57,22 +64,22 @@ def test_corrupt_member_in_the_middle_is_skipped_and_reading_resumes(tmp_path: P
     data = path.read_bytes()
     path.write_bytes(data[: offsets[1] + 40] + data[offsets[2] :])  # member 1 cut short
     items = read_all(path)
-    assert items[0] == ("response", "http://ex.example/0")
-    assert items[1][0] == "problem"
-    assert items[2:] == [("response", "http://ex.example/2"), ("response", "http://ex.example/3")]
+    assert items[:1] == responses(0) and items[1][0] == "problem" and items[2:] == responses(2, 3)
 
 
-def test_garbage_and_malformed_headers_in_uncompressed_file(tmp_path: Path) -> None:
-    path = tmp_path / "g.warc"
-    offsets = write_warc(path, pages(3), gzip=False)
-    data = path.read_bytes()
-    path.write_bytes(data[: offsets[1]] + b"this is not a warc record\r\n\r\n" + data[offsets[1] :])
-    assert read_all(path) == [
-        ("response", "http://ex.example/0"),
-        ("problem", "malformed_warc_header"),
-        ("response", "http://ex.example/1"),
-        ("response", "http://ex.example/2"),
-    ]
+@pytest.mark.parametrize(
+    ("gzipped", "junk", "reason"),
+    [
+        (False, b"this is not a warc record\r\n\r\n", "malformed_warc_header"),
+        (True, b"not a gzip member", "corrupt_gzip"),
+    ],
+    ids=["uncompressed_file", "between_gzip_members"],
+)
+def test_garbage_before_a_record_is_one_problem(tmp_path: Path, gzipped: bool, junk: bytes, reason: str) -> None:
+    path = tmp_path / ("g.warc.gz" if gzipped else "g.warc")
+    offsets = write_warc(path, pages(3), gzip=gzipped)
+    insert(path, offsets[1], junk)
+    assert read_all(path) == responses(0) + [("problem", reason)] + responses(1, 2)
 
 
 @pytest.mark.parametrize(
@@ -108,25 +115,7 @@ def test_adjacent_damaged_members_are_one_problem(tmp_path: Path) -> None:
         middle = (offsets[member] + offsets[member + 1]) // 2
         data[middle : middle + 2] = bytes(b ^ 0xFF for b in data[middle : middle + 2])
     path.write_bytes(bytes(data))
-    assert read_all(path) == [
-        ("response", "http://ex.example/0"),
-        ("problem", "corrupt_gzip"),
-        ("response", "http://ex.example/3"),
-        ("response", "http://ex.example/4"),
-    ]
-
-
-def test_garbage_between_gzip_members(tmp_path: Path) -> None:
-    path = tmp_path / "between.warc.gz"
-    offsets = write_warc(path, pages(3))
-    data = path.read_bytes()
-    path.write_bytes(data[: offsets[1]] + b"not a gzip member" + data[offsets[1] :])
-    assert read_all(path) == [
-        ("response", "http://ex.example/0"),
-        ("problem", "corrupt_gzip"),
-        ("response", "http://ex.example/1"),
-        ("response", "http://ex.example/2"),
-    ]
+    assert read_all(path) == responses(0) + [("problem", "corrupt_gzip")] + responses(3, 4)
 
 
 def test_resync_skips_warc_text_inside_the_last_good_payload(tmp_path: Path) -> None:
@@ -134,14 +123,8 @@ def test_resync_skips_warc_text_inside_the_last_good_payload(tmp_path: Path) -> 
     path = tmp_path / "nested.warc"
     records = [lambda w: html_response(w, "http://ex.example/0", b"<pre>\n" + inner + b"</pre>")]
     offsets = write_warc(path, records + pages(3)[1:], gzip=False)
-    data = path.read_bytes()
-    path.write_bytes(data[: offsets[1]] + b"junk\r\n" + data[offsets[1] :])
-    assert read_all(path) == [
-        ("response", "http://ex.example/0"),
-        ("problem", "malformed_warc_header"),
-        ("response", "http://ex.example/1"),
-        ("response", "http://ex.example/2"),
-    ]
+    insert(path, offsets[1], b"junk\r\n")
+    assert read_all(path) == responses(0) + [("problem", "malformed_warc_header")] + responses(1, 2)
 
 
 @pytest.mark.parametrize(("keep", "reason"), [(400, "truncated_record"), (40, "malformed_warc_header")])
@@ -149,20 +132,14 @@ def test_uncompressed_file_cut_in_a_record(tmp_path: Path, keep: int, reason: st
     path = tmp_path / "cut.warc"
     offsets = write_warc(path, pages(2), gzip=False)
     path.write_bytes(path.read_bytes()[: offsets[1] + keep])  # in the payload, or in the WARC header
-    assert read_all(path) == [("response", "http://ex.example/0"), ("problem", reason)]
+    assert read_all(path) == responses(0) + [("problem", reason)]
 
 
 def test_record_without_warc_type_is_a_problem_and_reading_goes_on(tmp_path: Path) -> None:
     path = tmp_path / "untyped.warc"
     offsets = write_warc(path, pages(2), gzip=False)
-    data = path.read_bytes()
-    untyped = b"WARC/1.0\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello\r\n\r\n"
-    path.write_bytes(data[: offsets[1]] + untyped + data[offsets[1] :])
-    assert read_all(path) == [
-        ("response", "http://ex.example/0"),
-        ("problem", "malformed_warc_header"),
-        ("response", "http://ex.example/1"),
-    ]
+    insert(path, offsets[1], b"WARC/1.0\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello\r\n\r\n")
+    assert read_all(path) == responses(0) + [("problem", "malformed_warc_header")] + responses(1)
 
 
 def test_http_headers_only_for_wanted_records_and_any_case(tmp_path: Path) -> None:

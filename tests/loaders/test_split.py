@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from loaders.split import (
     Piece,
     batches_before,
+    cut_ranges,
     plan_rank,
     plan_rank_resampled,
     rank_batch_sizes,
     shard_order,
-    slice_order,
     step_sizes,
 )
 
@@ -107,9 +107,26 @@ def test_shard_order_is_seeded_by_seed_and_epoch() -> None:
     assert shard_order(5, seed=1, epoch=3, shuffle=False) == [0, 1, 2, 3, 4]
 
 
-def test_slice_order_splits_shards_at_sample_level() -> None:
-    assert slice_order([2, 0, 1], [4, 5, 6], 3, 9) == (Piece(2, 3, 6), Piece(0, 0, 3))
-    assert slice_order([0], [4], 4, 4) == ()
+def test_cut_ranges_splits_shards_at_sample_level() -> None:
+    assert cut_ranges([2, 0, 1], [4, 5, 6], [3, 9]) == [(Piece(2, 3, 6), Piece(0, 0, 3))]
+    assert cut_ranges([0], [4], [4, 4]) == [()]
+    assert cut_ranges([0, 1], [3, 3], [0, 2, 2, 4, 6]) == [
+        (Piece(0, 0, 2),),
+        (),
+        (Piece(0, 2, 3), Piece(1, 0, 1)),
+        (Piece(1, 1, 3),),
+    ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(sizes=st.lists(st.integers(0, 9), max_size=6), cuts=st.lists(st.integers(0, 60), max_size=6), data=st.data())
+def test_cut_ranges_match_the_samples_in_order(sizes, cuts, data) -> None:
+    order = data.draw(st.permutations(range(len(sizes))))
+    samples = [(shard, i) for shard in order for i in range(sizes[shard])]
+    bounds = sorted(min(c, len(samples)) for c in cuts)
+    ranges = cut_ranges(order, sizes, bounds)
+    assert [samples_of(pieces) for pieces in ranges] == [samples[a:b] for a, b in zip(bounds, bounds[1:])]
+    assert all(p.start < p.stop for pieces in ranges for p in pieces)
 
 
 def test_resampled_plans_fill_equal_full_batches_from_drawn_shards() -> None:

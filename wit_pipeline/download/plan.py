@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from loaders.split import cut_ranges
 from wit_pipeline import storage
 from wit_pipeline.manifest import list_parts, read_part
 
@@ -43,20 +44,12 @@ class ShardSpec:
 
 def plan_shards(manifest_dir: str | Path, samples_per_shard: int) -> list[ShardSpec]:
     """Shards of ``samples_per_shard`` rows (the last may be smaller) over the whole manifest."""
-    sizes = [(str(p), storage.parquet_metadata(p).num_rows) for p in list_parts(manifest_dir)]
-    shards: list[ShardSpec] = []
-    current: list[RowSlice] = []
-    room = samples_per_shard
-    for path, rows in sizes:
-        offset = 0
-        while offset < rows:
-            take = min(room, rows - offset)
-            current.append(RowSlice(path, offset, take))
-            offset += take
-            room -= take
-            if room == 0:
-                shards.append(ShardSpec(len(shards), tuple(current)))
-                current, room = [], samples_per_shard
-    if current:
-        shards.append(ShardSpec(len(shards), tuple(current)))
-    return shards
+    paths = [str(p) for p in list_parts(manifest_dir)]
+    sizes = [storage.parquet_metadata(p).num_rows for p in paths]
+    total = sum(sizes)
+    bounds = [*range(0, total, samples_per_shard), total]
+    ranges = cut_ranges(range(len(paths)), sizes, bounds)
+    return [
+        ShardSpec(shard_id, tuple(RowSlice(paths[p.shard], p.start, p.stop - p.start) for p in pieces))
+        for shard_id, pieces in enumerate(ranges)
+    ]

@@ -159,12 +159,7 @@ def _wit_name(key: str, kind: str) -> str | None:
         return f"visual.stem.{STEM[match[1]]}.{match[2]}"
     match = re.match(r"layer([1-4])\.(\d+)\.(.+)$", rest)
     if match:
-        part = match[3]
-        for old, new in DOWNSAMPLE.items():
-            if part.startswith(old + "."):
-                part = new + part[len(old) :]
-                break
-        return f"visual.stages.{int(match[1]) - 1}.{match[2]}.{part}"
+        return f"visual.stages.{int(match[1]) - 1}.{match[2]}.{_rename_part(match[3], DOWNSAMPLE)}"
     if rest.startswith("attnpool."):
         return key
     return None
@@ -172,14 +167,32 @@ def _wit_name(key: str, kind: str) -> str | None:
 
 def _block_name(key: str) -> str:
     """``transformer.resblocks.N.part`` -> ``transformer.blocks.N.part`` with wit's part names."""
-    match = re.match(r"transformer\.resblocks\.(\d+)\.(.+)$", key)
+    return _rename_block(key, "resblocks", "blocks", BLOCK_PARTS)
+
+
+def _resblock_name(key: str) -> str:
+    """``transformer.blocks.N.part`` -> ``transformer.resblocks.N.part`` with OpenAI's part names."""
+    return _rename_block(key, "blocks", "resblocks", _invert(BLOCK_PARTS))
+
+
+def _rename_block(key: str, source: str, target: str, parts: dict[str, str]) -> str:
+    """``transformer.{source}.N.part`` -> ``transformer.{target}.N.part`` with ``part`` renamed by ``parts``."""
+    match = re.match(rf"transformer\.{source}\.(\d+)\.(.+)$", key)
     if match is None:
         return key
-    part = match[2]
-    for old, new in BLOCK_PARTS.items():
+    return f"transformer.{target}.{match[1]}.{_rename_part(match[2], parts)}"
+
+
+def _rename_part(part: str, names: dict[str, str]) -> str:
+    """``part`` with its leading dotted name replaced by the first of ``names`` it matches, if any."""
+    for old, new in names.items():
         if part == old or part.startswith(old + "."):
-            part = new + part[len(old) :]
-    return f"transformer.blocks.{match[1]}.{part}"
+            return new + part[len(old) :]
+    return part
+
+
+def _invert(names: dict[str, str]) -> dict[str, str]:
+    return {new: old for old, new in names.items()}
 
 
 def _count_blocks(state: dict[str, torch.Tensor], prefix: str) -> int:
@@ -206,25 +219,8 @@ def _openai_name(name: str, kind: str) -> str:
         return "visual.proj"
     match = re.match(r"stem\.(\d)\.(.+)$", rest)
     if match:
-        return "visual." + {v: k for k, v in STEM.items()}[match[1]] + "." + match[2]
+        return "visual." + _invert(STEM)[match[1]] + "." + match[2]
     match = re.match(r"stages\.(\d)\.(\d+)\.(.+)$", rest)
     if match:
-        part = match[3]
-        for new, old in DOWNSAMPLE.items():
-            if part.startswith(old + "."):
-                part = new + part[len(old) :]
-                break
-        return f"visual.layer{int(match[1]) + 1}.{match[2]}.{part}"
+        return f"visual.layer{int(match[1]) + 1}.{match[2]}.{_rename_part(match[3], _invert(DOWNSAMPLE))}"
     return "visual." + _resblock_name(rest)
-
-
-def _resblock_name(key: str) -> str:
-    """``transformer.blocks.N.part`` -> ``transformer.resblocks.N.part`` with OpenAI's part names."""
-    match = re.match(r"transformer\.blocks\.(\d+)\.(.+)$", key)
-    if match is None:
-        return key
-    part = match[2]
-    for old, new in BLOCK_PARTS.items():
-        if part == new or part.startswith(new + "."):
-            part = old + part[len(new) :]
-    return f"transformer.resblocks.{match[1]}.{part}"

@@ -6,14 +6,14 @@ import io
 import random
 import socket
 import struct
-import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image, ImageDraw
+
+from wit_pipeline.miniweb.loopback import QuietHandler, base_url, serve_loopback
 
 COLOURS = [(220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 200, 20), (150, 40, 160), (20, 180, 180)]
 
@@ -43,23 +43,12 @@ def png_bomb_header(width: int = 30000, height: int = 30000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     """Routes: /img/N.jpg, /status/CODE, /reset, /stall, /drip, /truncated.jpg, /page.jpg,
     /bomb.png, /empty.jpg, /noai.jpg, /redirect-private, /redirect/N.jpg."""
 
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        return
-
     def send_bytes(self, body: bytes, ctype: str = "image/jpeg", headers: dict | None = None) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_body(200, body, ctype, headers)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self.server.hits.append(self.path)
@@ -129,14 +118,7 @@ def image_server(files: dict[str, bytes] | None = None) -> Iterator[str]:
 
     ``files`` maps extra paths (``/corpus/x.png``) to the bytes served there.
     """
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.hits = []
-    server.files = dict(files or {})
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_loopback(Handler) as server:
+        server.hits = []
+        server.files = dict(files or {})
+        yield base_url(server)

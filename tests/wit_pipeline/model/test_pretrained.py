@@ -19,6 +19,11 @@ from wit_pipeline.model.pretrained import find_pretrained, read_state_dict
 from wit_pipeline.train.run_dir import load_run, resolve_weights
 
 TEXTS = ["a photo of a cat", "Straße in München bei Nacht! 😀 &amp; more"]
+TINY_OPEN_CLIP = {  # an open_clip model config, small enough to build in milliseconds
+    "embed_dim": 16,
+    "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 1, "layers": 1},
+}
 
 
 def open_clip_model(name: str, quick_gelu: bool, seed: int = 0) -> torch.nn.Module:
@@ -159,12 +164,7 @@ def test_a_pickle_with_code_is_refused_and_nothing_runs(tmp_path: Path, monkeypa
 
 def test_unknown_and_missing_keys_are_one_line_errors(tmp_path: Path) -> None:
     open_clip = import_open_clip()
-    cfg = {
-        "embed_dim": 16,
-        "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 16},
-        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 1, "layers": 1},
-    }
-    state = dict(open_clip.model.CLIP(**cfg).state_dict())
+    state = dict(open_clip.model.CLIP(**TINY_OPEN_CLIP).state_dict())
     path = tmp_path / "m.safetensors"
     save_file({**state, "visual.extra_head.weight": torch.zeros(2)}, path)
     with pytest.raises(WitError, match=r"m.safetensors: unknown key 'visual.extra_head.weight'"):
@@ -180,11 +180,7 @@ def test_unknown_and_missing_keys_are_one_line_errors(tmp_path: Path) -> None:
 
 def test_open_clip_settings_wit_cannot_honour_are_refused(tmp_path: Path) -> None:
     open_clip = import_open_clip()
-    cfg = {
-        "embed_dim": 16,
-        "vision_cfg": {"image_size": 32, "layers": 1, "width": 64, "patch_size": 16},
-        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 1, "layers": 1},
-    }
+    cfg = TINY_OPEN_CLIP
     model = open_clip.model.CLIP(**cfg)
     directory = tmp_path / "oc"
     directory.mkdir()
