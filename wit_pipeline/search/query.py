@@ -67,7 +67,6 @@ def search_index(
     use_faiss: bool = False,
 ) -> SearchResult:
     """The ``k`` images of ``index_dir`` closest to the query (exactly one of ``text`` and ``image``)."""
-
     if (text is None) == (image is None):
         raise WitError("give a text query or --image FILE (exactly one)")
     if k < 1:
