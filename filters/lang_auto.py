@@ -24,12 +24,9 @@ import functools
 import math
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import wordfreq
-
-if TYPE_CHECKING:  # lang_backends imports this module
-    from filters.lang_backends import Cld2Backend, LangBackend
 
 MIN_WORD_FREQUENCY = 1e-8
 _WORDFREQ_CODES = {
@@ -108,12 +105,27 @@ def arbitrate(text: str, first: str, second: str) -> str:
     return second
 
 
+class Detector(Protocol):
+    """What ``auto`` asks of langdetect's model: codes (None: no language) and scores for a batch."""
+
+    def detect(self, texts: Sequence[str]) -> tuple[list[str | None], list[float]]: ...
+
+
+class ShareDetector(Protocol):
+    """What ``auto`` asks of CLD2: codes, scores (0 when unreliable) and each answer's share for a batch."""
+
+    def detect_all(self, texts: Sequence[str]) -> tuple[list[str | None], list[float], list[float]]: ...
+
+
 class AutoBackend:
-    """CLD2 + langdetect's model + wordfreq arbitration (see the module docstring)."""
+    """CLD2 + langdetect's model + wordfreq arbitration (see the module docstring).
+
+    The detectors are passed in (``lang_backends`` builds them), so this module depends on neither.
+    """
 
     name = "auto"
 
-    def __init__(self, cld2: Cld2Backend, nb: LangBackend, languages: frozenset[str]) -> None:
+    def __init__(self, cld2: ShareDetector, nb: Detector, languages: frozenset[str]) -> None:
         self._cld2 = cld2
         self._nb = nb
         self.languages = languages

@@ -22,6 +22,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.miniweb.heldout import write_heldout
 from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.site import build_site
+from wit_pipeline.model.run_dir import EVAL, LATEST, RunDir
 
 PORT_FILE = "_miniweb_port"
 # The mini-web's own captions ("a red circle", "photo of a blue square") are short and shared by many
@@ -131,20 +132,20 @@ def run_demo(
         (out / PORT_FILE).write_text(base_url.rsplit(":", 1)[1], encoding="utf-8")
         config = demo_config(base_url, out, settings, heldout)
         stats = build(config, out / "build", client, progress)
-    run = out / "run"
+    run = RunDir(out / "run")
     config.train.data = str(out / "build" / "shards")
     write_resolved(config, out)
-    if not (run / "model.safetensors").exists():
-        resume = "latest" if (run / "checkpoints" / "latest").exists() else None
-        run_training(config, run, resume=resume, progress=progress)
-    evaluation = evaluate(run, heldout, task="zeroshot", batch_size=100, device="cpu", out=out / "eval.json")
+    if not run.weights.exists():
+        resume = "latest" if (run.checkpoints / LATEST).exists() else None
+        run_training(config, run.path, resume=resume, progress=progress)
+    evaluation = evaluate(run.path, heldout, task="zeroshot", batch_size=100, device="cpu", out=out / EVAL)
     report = write_report(out)
     return {
         "planted": dict(site.planted),
         "funnel": stats["funnel"],
         "samples": stats["samples"],
-        "train": json.loads((run / "summary.json").read_text(encoding="utf-8")),
-        "metrics": [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()],
+        "train": json.loads(run.summary.read_text(encoding="utf-8")),
+        "metrics": [json.loads(line) for line in run.metrics.read_text(encoding="utf-8").splitlines()],
         "eval": evaluation,
         "report": str(report),
     }

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import PART_GLOB, is_old_layout, rejects_location
 from wit_pipeline.manifest import list_parts, read_part
+from wit_pipeline.model.run_dir import RunDir
 from wit_pipeline.runtime.funnel import read_funnel
 
 
@@ -116,31 +117,22 @@ def summarize_shards(path: str | Path, sample_rows: int = 5) -> dict:
     }
 
 
-def is_run_dir(path: str | Path) -> bool:
-    return (Path(path) / "model_config.json").exists()
-
-
 def summarize_run(path: str | Path) -> dict:
     """A training run: model size, progress (last metrics), the final summary and any eval.json."""
-    root = Path(path)
+    run = RunDir(path)
 
-    def load(name: str) -> dict | None:
-        file = root / name
+    def load(file: Path) -> dict | None:
         return json.loads(file.read_text(encoding="utf-8")) if file.exists() else None
 
-    metrics_file = root / "metrics.jsonl"
-    lines = metrics_file.read_text(encoding="utf-8").splitlines() if metrics_file.exists() else []
+    lines = run.metrics.read_text(encoding="utf-8").splitlines() if run.metrics.exists() else []
     metrics = [json.loads(line) for line in lines if line.strip()]
-    checkpoints = (
-        sorted(p.name for p in (root / "checkpoints").glob("step-*")) if (root / "checkpoints").exists() else []
-    )
     return {
-        "path": str(root),
-        "model": load("model_config.json"),
-        "summary": load("summary.json"),
+        "path": str(run.path),
+        "model": load(run.model_config),
+        "summary": load(run.summary),
         "last_metrics": metrics[-1] if metrics else None,
         "logged_steps": len(metrics),
-        "checkpoints": checkpoints,
-        "finished": (root / "model.safetensors").exists(),
-        "eval": load("eval.json"),
+        "checkpoints": run.checkpoint_names(),
+        "finished": run.weights.exists(),
+        "eval": load(run.eval),
     }

@@ -19,11 +19,12 @@ from filters.query_builder import stopwords
 from wit_pipeline.cli.inspect_cmd import run_text
 from wit_pipeline.demo import PORT_FILE, DemoSettings, _resume_port, run_demo
 from wit_pipeline.errors import WitError
-from wit_pipeline.inspect import is_run_dir, summarize_run
+from wit_pipeline.inspect import summarize_run
 from wit_pipeline.layout.manifest_dir import QUERY_COUNTS_DIR, REJECTS_DIR
 from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.shapes import CLASSES
 from wit_pipeline.miniweb.site import EVAL_PATH, FOREIGN_TEMPLATES, JUNK, TEMPLATE_CAPTION, build_site
+from wit_pipeline.model.run_dir import is_run_dir
 from wit_pipeline.report import SECTIONS
 from wit_pipeline.verify import verify_build
 

@@ -48,10 +48,10 @@ def is_shard_directory(path: Path) -> bool:
 def run_clip_filter(args: argparse.Namespace, config: BuildConfig) -> int:
     """Score and filter the shard directory ``args.input`` into ``args.out``; print the funnel."""
     from wit_pipeline.embed.task import local_workers, task_threads
+    from wit_pipeline.model.weights import resolve_weights
     from wit_pipeline.runtime import open_client
     from wit_pipeline.runtime.funnel import format_funnel, read_funnel
     from wit_pipeline.shards.clip_filter import clip_filter_shards, clip_settings, score_summary
-    from wit_pipeline.train.run_dir import resolve_weights
 
     rt = config.runtime
     source = Path(args.input).expanduser()

@@ -43,9 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Embed the shards and print what was written."""
     from wit_pipeline.embed.task import EmbedSettings, embed_shards, local_workers, shard_tars, task_threads
+    from wit_pipeline.model.weights import resolve_weights
     from wit_pipeline.runtime import open_client
     from wit_pipeline.runtime.funnel import format_funnel, read_funnel
-    from wit_pipeline.train.run_dir import resolve_weights
 
     config = resolve_config(args)
     rt = config.runtime

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wit_pipeline.model.export import export_open_clip
-    from wit_pipeline.train.run_dir import load_run
+    from wit_pipeline.model.weights import load_run
 
     model, tokenizer, config = load_run(args.model)
     out = export_open_clip(model, tokenizer, config, args.target)

@@ -85,7 +85,7 @@ def local_workers(device: str, workers: int | None, scheduler: str | None) -> in
 
 def weights_digest(run: str | Path) -> str:
     """A content digest of the run's weights file: embeddings are tied to weights, not to a path."""
-    from wit_pipeline.train.run_dir import resolve_weights
+    from wit_pipeline.model.weights import resolve_weights
 
     _, weights = resolve_weights(run)
     digest = hashlib.blake2b(digest_size=16)
@@ -97,8 +97,8 @@ def weights_digest(run: str | Path) -> str:
 
 def cached_model(settings: EmbedSettings) -> tuple[Any, Any]:
     """``(model, tokenizer)`` of the run, loaded once per worker process (eval mode, on the device)."""
-    from wit_pipeline.train.distributed import resolve_device
-    from wit_pipeline.train.run_dir import load_run
+    from wit_pipeline.model.device import resolve_device
+    from wit_pipeline.model.weights import load_run
 
     key = (str(Path(settings.run).resolve()), settings.device, settings.weights_digest)
     if key not in _MODELS:

@@ -9,8 +9,7 @@
 
 from typing import Any
 
-TASKS = ("zeroshot", "retrieval", "linear-probe")
-TASK_CHOICES = (*TASKS, "all")
+from wit_pipeline.eval.task_names import TASK_CHOICES, TASKS
 
 __all__ = ["TASKS", "TASK_CHOICES", "TrainingEval", "evaluate", "evaluate_model"]
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from loaders.shard_source import SIZES_FILE, TAR_SUFFIXES, resolve_source
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
+from wit_pipeline.eval.captioned_shards import iter_captioned_images
 from wit_pipeline.eval.classnames import IMAGENET, classnames_for, read_classnames
 from wit_pipeline.eval.clip_benchmark import (
     DEFAULT_SPLIT,
@@ -154,7 +155,5 @@ def iter_eval_items(data: EvalData, skipped: Counter | None = None) -> Iterator[
         for key, image, label in iter_labelled(data.benchmark, len(data.classnames), skipped):
             yield EvalItem(key, image, label)
     else:
-        from wit_pipeline.eval.datasets import iter_captioned_images
-
         for n, sample in enumerate(iter_captioned_images(data.shards, skipped)):
             yield EvalItem(f"{data.source}#{n}", sample.image, None, tuple(sample.captions))

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.eval import TASK_CHOICES, TASKS
 from wit_pipeline.eval.benchmark_results import write_benchmark_results
 from wit_pipeline.eval.clip_benchmark import DEFAULT_SPLIT
 from wit_pipeline.eval.datasets import labelled_features, shard_features
@@ -33,15 +32,19 @@ from wit_pipeline.eval.features import model_device
 from wit_pipeline.eval.linear_probe import linear_probe
 from wit_pipeline.eval.progress import EvalProgress
 from wit_pipeline.eval.retrieval import retrieval_recall
+from wit_pipeline.eval.task_names import TASK_CHOICES, TASKS
 from wit_pipeline.eval.templates import DEFAULT_TEMPLATES, resolve_templates
 from wit_pipeline.eval.zeroshot import class_embeddings, zeroshot_report
+from wit_pipeline.model.device import resolve_device
+from wit_pipeline.model.pretrained import find_pretrained
+from wit_pipeline.model.run_dir import EVAL
+from wit_pipeline.model.weights import load_run, resolve_weights
 
 KIND_TASKS = {CLASSIFICATION: ("zeroshot", "linear-probe"), RETRIEVAL: ("retrieval",)}
 NEEDS = {
     CLASSIFICATION: "a classification set (an image folder DIR/<class>/* or a CLIP_benchmark classification set)",
     RETRIEVAL: "a retrieval set (a shard directory with sizes.json or a CLIP_benchmark retrieval set)",
 }
-EVAL_FILE = "eval.json"
 
 
 def select_tasks(task: str, kind: str, data: str | Path) -> list[str]:
@@ -128,8 +131,6 @@ def evaluate(
     JSON files go beside it.
     """
     from wit_pipeline.runtime.atomic import write_json
-    from wit_pipeline.train.distributed import resolve_device
-    from wit_pipeline.train.run_dir import load_run, resolve_weights
 
     if batch_size < 1:
         raise WitError(f"--batch-size must be at least 1, got {batch_size}")
@@ -194,11 +195,9 @@ def default_output(run_or_checkpoint: str | Path) -> Path:
     A pretrained weights file gets ``STEM.eval.json`` beside it, so checkpoints kept in one folder
     (``ViT-B-32.pt``, ``RN50.pt``) do not overwrite each other's results.
     """
-    from wit_pipeline.model.pretrained import find_pretrained
-
     path = Path(run_or_checkpoint).expanduser()
     if path.is_dir():
-        return path / EVAL_FILE
+        return path / EVAL
     if find_pretrained(path) is not None:
-        return path.with_name(f"{path.stem}.{EVAL_FILE}")
-    return path.parent / EVAL_FILE
+        return path.with_name(f"{path.stem}.{EVAL}")
+    return path.parent / EVAL

@@ -20,7 +20,8 @@ from safetensors.torch import save_file
 from wit_pipeline.errors import WitError
 from wit_pipeline.model.config import ModelConfig
 from wit_pipeline.model.openai_layout import wit_to_openai
-from wit_pipeline.model.pretrained import CLIP_MEAN, CLIP_STD, OPEN_CLIP_CONFIG, WIT_TOKENIZER
+from wit_pipeline.model.pretrained import CLIP_MEAN, CLIP_STD, OPEN_CLIP_CONFIG
+from wit_pipeline.model.run_dir import TOKENIZER
 from wit_pipeline.runtime.atomic import write_json
 
 OPEN_CLIP_WEIGHTS_FILE = "open_clip_model.safetensors"
@@ -57,7 +58,7 @@ def export_open_clip(model: Any, tokenizer: Any, config: ModelConfig, out: str |
     write_json(tmp / OPEN_CLIP_CONFIG, {"model_cfg": open_clip_model_cfg(config), "preprocess_cfg": preprocess})
     if tokenizer.merges() != Tokenizer.clip(tokenizer.context_length).merges():
         tokenizer.save_clip_merges(tmp / BPE_FILE)
-        tokenizer.save(tmp / WIT_TOKENIZER)
+        tokenizer.save(tmp / TOKENIZER)
     if out.exists():
         out.rmdir()
     os.replace(tmp, out)

@@ -26,6 +26,7 @@ import torch
 from wit_pipeline.errors import WitError
 from wit_pipeline.model.config import ModelConfig
 from wit_pipeline.model.openai_layout import check_complete, config_from_openai, is_openai_layout, openai_to_wit
+from wit_pipeline.model.run_dir import MODEL_CONFIG, TOKENIZER
 
 WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors")
 OPEN_CLIP_CONFIG = "open_clip_config.json"
@@ -35,7 +36,6 @@ OPEN_CLIP_WEIGHTS = (
     "open_clip_pytorch_model.bin",
     "open_clip_pytorch_model.pth",
 )
-WIT_TOKENIZER = "tokenizer.json"  # written by ``wit export`` for a run with its own BPE
 CLIP_VOCAB = 49408
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -97,7 +97,7 @@ def find_pretrained(path: str | Path) -> Pretrained | None:
             f"{p}: an open_clip model directory without weights (expected one of {', '.join(OPEN_CLIP_WEIGHTS)})"
         )
     if p.is_file() and p.suffix.lower() in WEIGHT_SUFFIXES:
-        if p.suffix.lower() == ".safetensors" and (p.parent / "model_config.json").is_file():
+        if p.suffix.lower() == ".safetensors" and (p.parent / MODEL_CONFIG).is_file():
             return None
         return Pretrained(p)
     return None
@@ -119,8 +119,8 @@ def load_pretrained(pretrained: Pretrained, device: str | torch.device = "cpu") 
     else:
         config = config_from_openai(state, quick_gelu=False, origin=origin)
         config = _apply_open_clip_config(config, pretrained.open_clip_config)
-        if (pretrained.open_clip_config.parent / WIT_TOKENIZER).is_file():
-            tokenizer_file = pretrained.open_clip_config.parent / WIT_TOKENIZER
+        if (pretrained.open_clip_config.parent / TOKENIZER).is_file():
+            tokenizer_file = pretrained.open_clip_config.parent / TOKENIZER
     if tokenizer_file is not None:
         tokenizer = Tokenizer.load(tokenizer_file)
     else:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wit_pipeline.layout.manifest_dir import QUERY_COUNTS_DIR, STATS_FILE
+from wit_pipeline.model.run_dir import EVAL, METRICS
 from wit_pipeline.report.dataset_data import (
     CaptionLengths,
     Languages,
@@ -131,14 +132,14 @@ def gather(path: str | Path, options: ReportOptions | None = None) -> ReportData
     if inputs.run is not None:
         data.training = read_training(inputs.run, options.max_points)
         if not data.training.curves:
-            data.absent["training"] = f"{inputs.run / 'metrics.jsonl'} has no logged training steps yet"
+            data.absent["training"] = f"{inputs.run / METRICS} has no logged training steps yet"
     else:
-        data.absent["training"] = f"no training run (a directory with metrics.jsonl) in {inputs.root}"
+        data.absent["training"] = f"no training run (a directory with {METRICS}) in {inputs.root}"
     if inputs.eval_file is not None:
         data.evaluation = read_evaluation(inputs.eval_file)
     else:
         data.absent["evaluation"] = (
-            f"no eval.json in {inputs.root}"
+            f"no {EVAL} in {inputs.root}"
             + (f" or {inputs.run}" if inputs.run and inputs.run != inputs.root else "")
             + " (wit eval RUN --data DIR writes it)"
         )

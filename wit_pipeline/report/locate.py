@@ -11,6 +11,7 @@ from pathlib import Path
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import is_manifest_dir, rejects_location
+from wit_pipeline.model.run_dir import EVAL, is_run_dir
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,6 @@ def _is_shards(path: Path) -> bool:
     return (path / "sizes.json").exists()
 
 
-def _is_run(path: Path) -> bool:
-    return (path / "model_config.json").exists() or (path / "metrics.jsonl").exists()
-
-
 def _first(*candidates: Path | None) -> Path | None:
     return next((c for c in candidates if c is not None), None)
 
@@ -65,8 +62,8 @@ def locate_inputs(path: str | Path) -> ReportInputs:
         build / "filtered" if build is not None and _is_manifest(build / "filtered") else None,
         root if shards != root and build != root and _is_manifest(root) else None,
     )
-    run = root / "run" if _is_run(root / "run") else root if _is_run(root) else None
-    eval_file = _first(*(f for f in (root / "eval.json", run / "eval.json" if run else None) if f and f.exists()))
+    run = root / "run" if is_run_dir(root / "run") else root if is_run_dir(root) else None
+    eval_file = _first(*(f for f in (root / EVAL, run / EVAL if run else None) if f and f.exists()))
     reject_dirs: list[Path] = []
     if build is not None and (build / "sources").is_dir():
         reject_dirs += [Path(rejects_location(p)) for p in sorted((build / "sources").iterdir()) if p.is_dir()]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wit_pipeline.errors import WitError
+from wit_pipeline.model.run_dir import RunDir
 
 CURVES = (("loss", "loss"), ("logit_scale", "logit scale"), ("lr", "learning rate"))
 KEPT_EVAL_RECORDS = 12
@@ -64,10 +65,11 @@ def _json_file(path: Path) -> dict | None:
 
 def read_training(run: Path, max_points: int = 1000) -> Training:
     """Curves of loss, logit scale and learning rate against the step, plus the run's summary and model."""
+    files = RunDir(run)
     thinned = _Thinned(max_points)
     evals: deque[dict] = deque(maxlen=KEPT_EVAL_RECORDS)
     logged = 0
-    metrics = run / "metrics.jsonl"
+    metrics = files.metrics
     if metrics.exists():
         with metrics.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, 1):
@@ -90,11 +92,11 @@ def read_training(run: Path, max_points: int = 1000) -> Training:
             curves[key] = ([p[0] for p in points], [p[1] for p in points])
     return Training(
         curves=curves,
-        summary=_json_file(run / "summary.json"),
-        model=_json_file(run / "model_config.json"),
+        summary=_json_file(files.summary),
+        model=_json_file(files.model_config),
         evals=list(evals),
         logged=logged,
-        finished=(run / "model.safetensors").exists(),
+        finished=files.weights.exists(),
     )
 
 

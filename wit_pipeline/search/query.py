@@ -15,6 +15,8 @@ import numpy as np
 
 from wit_pipeline.embed.index import EmbeddingIndex
 from wit_pipeline.errors import WitError
+from wit_pipeline.model.device import resolve_device
+from wit_pipeline.model.weights import load_run
 from wit_pipeline.search.exact import top_k
 
 
@@ -65,9 +67,6 @@ def search_index(
     use_faiss: bool = False,
 ) -> SearchResult:
     """The ``k`` images of ``index_dir`` closest to the query (exactly one of ``text`` and ``image``)."""
-    from wit_pipeline.train.distributed import resolve_device
-    from wit_pipeline.train.run_dir import load_run
-
     if (text is None) == (image is None):
         raise WitError("give a text query or --image FILE (exactly one)")
     if k < 1:

@@ -17,43 +17,40 @@ A run's final weights are checked the same way: ``RUN/checksums.json`` holds the
 ``RUN/model.safetensors``, ``model_config.json`` and ``tokenizer.json``, written before the weights
 are renamed into place (a kill leaves no final weights without their checksum), and verified
 before ``load_run`` reads them: a corrupted or truncated file is a one-line error naming it.
+
+This module writes; the names are ``wit_pipeline.model.run_dir``'s, and reading back (``load_weights``,
+``verify_checkpoint``, ``load_run``) is ``wit_pipeline.model.weights``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import ModelConfig
+from wit_pipeline.model.run_dir import (
+    CHECKSUMS,
+    LATEST,
+    MODEL_CONFIG,
+    STATE,
+    STEP_DIR,
+    TOKENIZER,
+    TRAIN_STATE,
+    WEIGHTS,
+    latest_checkpoint,
+    step_dir_name,
+)
+from wit_pipeline.model.weights import file_sha256, save_weights
 from wit_pipeline.runtime.atomic import is_tmp, tmp_name, write_json, write_text
 from wit_pipeline.runtime.faults import fault_point
-
-WEIGHTS = "model.safetensors"
-TRAIN_STATE = "train_state.pt"
-STATE = "state.json"
-MODEL_CONFIG = "model_config.json"
-TOKENIZER = "tokenizer.json"
-CHECKSUMS = "checksums.json"
-LATEST = "latest"
-STEP_DIR = re.compile(r"^step-(\d+)$")
-
-
-def save_weights(model: nn.Module, path: Path) -> None:
-    """Write ``model``'s state dict as safetensors, atomically."""
-    tmp = tmp_name(path)
-    save_file({k: v.detach().contiguous() for k, v in model.state_dict().items()}, tmp, metadata={"format": "pt"})
-    os.replace(tmp, path)
 
 
 def save_final_weights(model: nn.Module, run: Path) -> Path:
@@ -67,20 +64,6 @@ def save_final_weights(model: nn.Module, run: Path) -> Path:
     return path
 
 
-def load_weights(model: nn.Module, path: Path, device: torch.device | str = "cpu") -> None:
-    """Load safetensors weights into ``model`` (every key must match); an unreadable file is a one-line error."""
-    try:
-        tensors = load_file(path, device=str(device))
-    except (OSError, SafetensorError) as exc:
-        raise WitError(f"{path}: not readable safetensors weights ({_one_line(exc)})") from None
-    model.load_state_dict(tensors, strict=True)
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 def save_checkpoint(
     checkpoints: Path,
     step: int,
@@ -91,7 +74,7 @@ def save_checkpoint(
     state: dict[str, Any],
 ) -> Path:
     """Write checkpoint ``step`` under ``checkpoints`` and point ``latest`` at it; returns its path."""
-    final = checkpoints / f"step-{step:07d}"
+    final = checkpoints / step_dir_name(step)
     tmp = tmp_name(final)
     tmp.mkdir(parents=True)
     save_weights(model, tmp / WEIGHTS)
@@ -108,43 +91,6 @@ def save_checkpoint(
     fault_point("checkpoint", step, "renamed")
     write_text(checkpoints / LATEST, final.name + "\n")
     return final
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_checkpoint(checkpoint: Path, what: str = "the checkpoint", remedy: str = "") -> None:
-    """Check every file of ``checkpoint`` against its ``checksums.json``; a one-line error if any differs.
-
-    ``what`` names the directory in the message (a checkpoint, or a run's final weights), ``remedy`` what to do.
-    """
-    remedy = remedy or "resume from another one (--resume PATH)"
-    try:
-        expected = json.loads((checkpoint / CHECKSUMS).read_text(encoding="utf-8"))["sha256"]
-        expected = dict(expected)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        complete = "not a complete wit checkpoint" if what == "the checkpoint" else f"cannot verify {what}"
-        raise WitError(f"{checkpoint / CHECKSUMS}: unreadable ({exc}); {complete}") from None
-    for name, digest in sorted(expected.items()):
-        path = checkpoint / name
-        if not path.is_file():
-            raise WitError(f"{path}: missing from {what}; {remedy}")
-        if file_sha256(path) != digest:
-            raise WitError(f"{path}: checksum mismatch, {what} is corrupted or truncated; {remedy}")
-
-
-def latest_checkpoint(checkpoints: Path) -> Path | None:
-    """The checkpoint ``latest`` names, or None when there is none yet."""
-    pointer = checkpoints / LATEST
-    if not pointer.exists():
-        return None
-    path = checkpoints / pointer.read_text(encoding="utf-8").strip()
-    return path if (path / STATE).exists() else None
 
 
 def read_state(checkpoint: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from wit_pipeline.errors import WitError
+from wit_pipeline.model.device import resolve_device
 
 _CPU_GROUPS: dict[str, Any] = {}  # a gloo group for small CPU-side exchanges when the main backend is NCCL
 
@@ -37,23 +37,6 @@ class DistEnv:
     def distributed(self) -> bool:
         """True when collectives are needed (more than one process)."""
         return self.world_size > 1
-
-
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """``auto`` is CUDA when available else CPU; a bare ``cuda`` becomes ``cuda:LOCAL_RANK``."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise WitError(f"--device {name!r} is not a device (use auto, cpu, cuda or cuda:N)") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise WitError(f"--device {name}: CUDA is not available on this machine")
-        if device.index is None:
-            device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
-    return device
 
 
 def init_distributed(device_name: str = "auto") -> DistEnv:

@@ -24,9 +24,10 @@ from wit_pipeline.config import BuildConfig, load_config, write_resolved
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.during_training import training_evaluator
 from wit_pipeline.model import get_model_config
+from wit_pipeline.model.run_dir import STATE, RunDir
+from wit_pipeline.model.weights import read_model_config
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.train.distributed import DistEnv, barrier, broadcast_object, init_distributed, shutdown_distributed
-from wit_pipeline.train.run_dir import RunDir, read_model_config
 from wit_pipeline.train.trainer import Trainer, TrainResult, check_train_config
 
 SHARD_TOKENIZER = "tokenizer.json"
@@ -100,8 +101,8 @@ def resume_point(run: RunDir, resume: str | None) -> Path | None:
             raise WitError(f"{run.path}: no run to resume (no checkpoint there); drop --resume to start a new run")
         return latest
     path = Path(resume).expanduser()
-    if not (path / "state.json").is_file():
-        raise WitError(f"{path}: not a checkpoint directory (no state.json)")
+    if not (path / STATE).is_file():
+        raise WitError(f"{path}: not a checkpoint directory (no {STATE})")
     return path
 
 

@@ -22,6 +22,8 @@ from torch.nn.parallel import DistributedDataParallel
 from wit_pipeline.config import TrainConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import CLIP, ModelConfig
+from wit_pipeline.model.run_dir import WEIGHTS, RunDir
+from wit_pipeline.model.weights import load_weights, verify_checkpoint
 from wit_pipeline.runtime.seeds import derive_seed
 from wit_pipeline.train import checkpoint as ckpt
 from wit_pipeline.train.distributed import DistEnv, all_gather_objects, barrier
@@ -31,7 +33,6 @@ from wit_pipeline.train.optim import cosine_lr, make_optimizer, set_lr
 from wit_pipeline.train.precision import Precision, batch_mover, configure_backends
 from wit_pipeline.train.progress import TrainProgress
 from wit_pipeline.train.rng import capture_rng, restore_rng, seed_everything
-from wit_pipeline.train.run_dir import RunDir
 from wit_pipeline.train.speed import SpeedSettings, speed_settings
 from wit_pipeline.train.step import TrainStep
 
@@ -286,14 +287,14 @@ class Trainer:
         return time.perf_counter() - started
 
     def _resume(self, checkpoint: Path) -> None:
-        ckpt.verify_checkpoint(checkpoint)
+        verify_checkpoint(checkpoint)
         state = ckpt.read_state(checkpoint)
         if state["world_size"] != self.env.world_size or state["global_batch"] != self.global_batch:
             raise WitError(
                 f"{checkpoint}: written by {state['world_size']} process(es) with a global batch of "
                 f"{state['global_batch']}; resume with the same (now {self.env.world_size} and {self.global_batch})"
             )
-        ckpt.load_weights(self.model, checkpoint / ckpt.WEIGHTS, self.env.device)
+        load_weights(self.model, checkpoint / WEIGHTS, self.env.device)
         train_state = ckpt.read_train_state(checkpoint)
         self.optimizer.load_state_dict(train_state["optimizer"])
         if self.precision.scaler is not None and train_state["scaler"]:

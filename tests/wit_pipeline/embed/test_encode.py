@@ -11,7 +11,7 @@ from loaders.transforms import ImageTransform, normalize_on_device
 from tests.wit_pipeline.embed.helpers import captioned
 from tests.wit_pipeline.eval.helpers import write_caption_shards
 from wit_pipeline.embed.encode import caption_of, embed_shard
-from wit_pipeline.train.run_dir import load_run
+from wit_pipeline.model.weights import load_run
 
 
 def test_embeddings_match_the_models_direct_output(clip_run: Path, tmp_path: Path) -> None:

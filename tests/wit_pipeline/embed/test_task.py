@@ -22,7 +22,7 @@ from wit_pipeline.embed.index import EmbeddingIndex
 from wit_pipeline.embed.task import EmbedSettings, embed_shards
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import STATS_FILE
-from wit_pipeline.train.run_dir import load_run
+from wit_pipeline.model.weights import load_run
 
 
 def class_shards(root: Path, count: int, per_shard: int) -> Path:

@@ -13,7 +13,8 @@ import torch
 from tests.wit_pipeline.eval.helpers import MICRO_MODEL, jpeg_bytes, shape_image, write_caption_shards
 from tests.wit_pipeline.train.helpers import CONTEXT
 from wit_pipeline.errors import WitError
-from wit_pipeline.eval.datasets import folder_features, iter_captioned_images, shard_features
+from wit_pipeline.eval.captioned_shards import iter_captioned_images
+from wit_pipeline.eval.datasets import folder_features, shard_features
 from wit_pipeline.eval.image_folder import scan_image_folder
 from wit_pipeline.model import CLIP, ModelConfig
 

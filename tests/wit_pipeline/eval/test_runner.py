@@ -19,8 +19,8 @@ from tests.wit_pipeline.eval.helpers import (
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.eval_data import detect_layout
 from wit_pipeline.eval.runner import evaluate, select_tasks
-from wit_pipeline.model import CLIP, ModelConfig
-from wit_pipeline.train import checkpoint as ckpt
+from wit_pipeline.model import CLIP, ModelConfig, run_dir
+from wit_pipeline.model.weights import save_weights
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +32,12 @@ def make_untrained_run(run: Path) -> Path:
     """A run directory with random weights: model config, tokenizer and ``model.safetensors``."""
     run.mkdir(parents=True, exist_ok=True)
     tokenizer = Tokenizer.train(["a red circle", "a blue square", "a photo of a green circle"] * 3, vocab_size=600)
-    tokenizer.save(run / ckpt.TOKENIZER)
+    tokenizer.save(run / run_dir.TOKENIZER)
     config = ModelConfig.from_dict(MICRO_MODEL)
     config.text.vocab_size, config.text.context_length = tokenizer.vocab_size, tokenizer.context_length
-    (run / ckpt.MODEL_CONFIG).write_text(json.dumps(config.to_dict()))
+    (run / run_dir.MODEL_CONFIG).write_text(json.dumps(config.to_dict()))
     torch.manual_seed(0)
-    ckpt.save_weights(CLIP(config), run / ckpt.WEIGHTS)
+    save_weights(CLIP(config), run / run_dir.WEIGHTS)
     return run
 
 
@@ -84,7 +84,7 @@ def test_eval_json_in_the_run_directory(untrained_run: Path, data: dict[str, Pat
 
 
 def test_weights_file_and_explicit_out(untrained_run: Path, data: dict[str, Path], tmp_path: Path) -> None:
-    weights = untrained_run / ckpt.WEIGHTS
+    weights = untrained_run / run_dir.WEIGHTS
     record = evaluate(weights, data["shards"], task="retrieval", batch_size=4, out=tmp_path / "r" / "e.json")
     assert record["out"] == str(tmp_path / "r" / "e.json") and record["templates"] is None
     retrieval = json.loads((tmp_path / "r" / "e.json").read_text())["results"]["retrieval"]
@@ -111,11 +111,11 @@ def test_bad_input_fails_before_the_model_is_loaded(tmp_path: Path, data: dict[s
 def test_several_sets_load_the_model_once(
     untrained_run: Path, data: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from wit_pipeline.train import run_dir
+    from wit_pipeline.eval import runner
 
     loads = []
-    real = run_dir.load_run
-    monkeypatch.setattr(run_dir, "load_run", lambda *a, **k: loads.append(a) or real(*a, **k))
+    real = runner.load_run
+    monkeypatch.setattr(runner, "load_run", lambda *a, **k: loads.append(a) or real(*a, **k))
     record = evaluate(untrained_run, [data["folder"], data["shards"]], task="all", out=tmp_path / "e.json", workers=0)
     assert len(loads) == 1
     assert set(record["results"]) == {"folder/zeroshot", "folder/linear-probe", "shards/retrieval"}
@@ -132,5 +132,5 @@ def test_pretrained_weights_files_in_one_folder_get_results_of_their_own(untrain
         (models / name).write_bytes(b"weights")
     assert default_output(models / "ViT-B-32.pt") == models / "ViT-B-32.eval.json"
     assert default_output(models / "RN50.safetensors") == models / "RN50.eval.json"
-    assert default_output(untrained_run / ckpt.WEIGHTS) == untrained_run / "eval.json"  # a run's own weights
+    assert default_output(untrained_run / run_dir.WEIGHTS) == untrained_run / "eval.json"  # a run's own weights
     assert default_output(untrained_run) == untrained_run / "eval.json"

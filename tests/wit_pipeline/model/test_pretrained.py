@@ -16,7 +16,7 @@ from safetensors.torch import save_file
 from tests.open_clip_ref import import_open_clip, randomise_batch_norms
 from wit_pipeline.errors import WitError
 from wit_pipeline.model.pretrained import find_pretrained, read_state_dict
-from wit_pipeline.train.run_dir import load_run, resolve_weights
+from wit_pipeline.model.weights import load_run, resolve_weights
 
 TEXTS = ["a photo of a cat", "Straße in München bei Nacht! 😀 &amp; more"]
 TINY_OPEN_CLIP = {  # an open_clip model config, small enough to build in milliseconds

@@ -21,8 +21,8 @@ from wit_pipeline.embed.index import EmbeddingIndex
 from wit_pipeline.embed.task import EmbedSettings, embed_shards
 from wit_pipeline.model import CLIP, ModelConfig, TextConfig, VisionConfig
 from wit_pipeline.model.openai_layout import wit_to_openai
+from wit_pipeline.model.weights import save_weights
 from wit_pipeline.runtime.atomic import write_json
-from wit_pipeline.train.checkpoint import save_weights
 
 
 @pytest.fixture(scope="module")
