@@ -441,8 +441,9 @@ def train_config(b: Bench, shards: Path):
 def restarting_run(b: Bench, shards: Path, run_dir: Path) -> None:
     """The run ``run_training`` makes, with the loader restarting its workers every epoch."""
     from loaders import Tokenizer, normalize_on_device
+    from wit_pipeline.model.run_dir import RunDir
     from wit_pipeline.model.weights import read_model_config
-    from wit_pipeline.train import RunDir, Trainer
+    from wit_pipeline.train import Trainer
     from wit_pipeline.train.distributed import DistEnv
     from wit_pipeline.train.launch import build_loader, prepare_run
 

@@ -54,7 +54,7 @@ started = time.perf_counter()
 if method == "wit":
     from wit_pipeline.eval.datasets import folder_features
     from wit_pipeline.eval.image_folder import scan_image_folder
-    from wit_pipeline.model.weights import load_run
+    from wit_pipeline.model import load_run
 
     model, _, _ = load_run(checkpoint)
     loaded = time.perf_counter()

@@ -15,9 +15,9 @@ from safetensors.torch import load_file
 from tests.wit_pipeline.train.helpers import SyntheticLoader
 from tests.wit_pipeline.train.test_trainer import make_run, restore_determinism, trainer  # noqa: F401 - fixture
 from wit_pipeline.errors import WitError
-from wit_pipeline.model.run_dir import CHECKSUMS
+from wit_pipeline.model import load_run
+from wit_pipeline.model.run_dir import CHECKSUMS, RunDir
 from wit_pipeline.model.weights import verify_checkpoint
-from wit_pipeline.train import RunDir, load_run
 from wit_pipeline.train.checkpoint import read_state
 from wit_pipeline.train.metrics import read_metrics
 

@@ -18,7 +18,8 @@ from loaders import Tokenizer, shard_captions
 from tests.wit_pipeline.train.helpers import free_port, write_shards
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.errors import WitError
-from wit_pipeline.train import RunDir, load_run
+from wit_pipeline.model import load_run
+from wit_pipeline.model.run_dir import RunDir
 from wit_pipeline.train.launch import resume_point, run_training
 from wit_pipeline.train.metrics import read_metrics
 

@@ -18,7 +18,8 @@ from tests.wit_pipeline.train.helpers import (
     write_tokenizer_stub,
 )
 from wit_pipeline.model import CLIP
-from wit_pipeline.train import RunDir, Trainer
+from wit_pipeline.model.run_dir import RunDir
+from wit_pipeline.train import Trainer
 from wit_pipeline.train.loss import ClipLoss
 from wit_pipeline.train.metrics import read_metrics
 from wit_pipeline.train.optim import make_optimizer
