@@ -15,8 +15,9 @@ from pathlib import Path
 import pyarrow as pa
 from distributed import Client
 
-from crawlers.url_list_readers import FORMATS, RawBlock, check_unique_columns, detect_format, read_blocks
+from crawlers.url_list_readers import RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
+from wit_pipeline.config import LIST_FORMATS
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.manifest import ManifestLimits, is_text_type
@@ -239,8 +240,8 @@ def import_lists(
     """
     if options.rows_per_part < 1:
         raise WitError(f"rows_per_part must be at least 1, got {options.rows_per_part}")
-    if options.format and options.format not in FORMATS:
-        raise WitError(f"--format: unsupported format '{options.format}' (expected {', '.join(FORMATS)})")
+    if options.format and options.format not in LIST_FORMATS:
+        raise WitError(f"--format: unsupported format '{options.format}' (expected {', '.join(LIST_FORMATS)})")
     files = expand_inputs(inputs)
     for f in files:
         detect_format(f, options.format)

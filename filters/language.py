@@ -23,7 +23,6 @@ from wit_pipeline.runtime import StageResult, split_rows
 
 STAGE = "language"
 UNDETERMINED = "und"
-UNDETECTED_RULES = ("reject", "keep")
 
 
 @dataclass(frozen=True)

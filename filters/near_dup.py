@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from datasketch import MinHash
 
 GLOBAL = "global"
-SCOPES = ("page", "domain", GLOBAL)
 REASON = "near_duplicate_caption"
 NUM_PERM = 64
 SHINGLE = 5
