@@ -17,7 +17,7 @@ from distributed import Client
 
 from crawlers.url_list_readers import RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
-from wit_pipeline.config import LIST_FORMATS
+from wit_pipeline.config import LIST_FORMATS, SourcesConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.manifest import ManifestLimits, is_text_type
@@ -63,7 +63,7 @@ class ImportOptions:
     format: str | None = None
     url_col: str | None = None
     caption_col: str | None = None
-    rows_per_part: int = 100_000
+    rows_per_part: int = SourcesConfig.rows_per_part
     limits: ManifestLimits = ManifestLimits()
     tsv_quoted: bool = False  # TSV has no quoting unless this says its fields use CSV-style quotes
 

@@ -24,6 +24,7 @@ from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
 from crawlers.wat_columns import WatColumns
 from crawlers.wat_reader import wat_image_links
 from wit_pipeline import storage
+from wit_pipeline.config import SourcesConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
@@ -41,8 +42,8 @@ _RECORDS_OF = {"html": "html_records", "wat": "wat_records"}  # the counter of e
 class WarcOptions:
     """How WARC/WAT files become rows."""
 
-    rows_per_part: int = 100_000
-    max_bytes: int = 10 * 1024 * 1024
+    rows_per_part: int = SourcesConfig.rows_per_part
+    max_bytes: int = SourcesConfig.max_bytes
     agent: str = DEFAULT_AGENT
     limits: ManifestLimits = ManifestLimits()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import TypeVar
+
 from crawlers.html_crawl_options import CrawlOptions
 from crawlers.http_fetch import FetchLimits
 from crawlers.url_list_import import ImportOptions
@@ -9,49 +12,32 @@ from crawlers.warc_crawl import WarcOptions
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.manifest import ManifestLimits
 
+T = TypeVar("T")
+
 
 def manifest_limits(config: BuildConfig) -> ManifestLimits:
-    s = config.sources
-    return ManifestLimits(max_url_length=s.max_url_length, max_caption_length=s.max_caption_length)
+    """The manifest field caps of ``[sources]``."""
+    return _from_section(ManifestLimits, config.sources)
 
 
 def import_options(config: BuildConfig) -> ImportOptions:
     """The URL-list import settings of a resolved config."""
-    s = config.sources
-    return ImportOptions(
-        format=s.format,
-        url_col=s.url_col,
-        caption_col=s.caption_col,
-        rows_per_part=s.rows_per_part,
-        limits=manifest_limits(config),
-        tsv_quoted=s.tsv_quoted,
-    )
+    return _from_section(ImportOptions, config.sources, limits=manifest_limits(config))
 
 
 def warc_options(config: BuildConfig) -> WarcOptions:
     """The WARC/WAT reading settings of a resolved config."""
-    s = config.sources
-    return WarcOptions(rows_per_part=s.rows_per_part, max_bytes=s.max_bytes, limits=manifest_limits(config))
+    return _from_section(WarcOptions, config.sources, limits=manifest_limits(config))
 
 
 def crawl_options(config: BuildConfig, seeds: list[str]) -> CrawlOptions:
     """The HTML crawl settings of a resolved config."""
-    s = config.sources
-    return CrawlOptions(
-        seeds=tuple(seeds),
-        contact=s.contact,
-        user_agent=s.user_agent,
-        allowed_domains=tuple(s.allowed_domains),
-        max_pages=s.max_pages,
-        max_depth=s.max_depth,
-        max_redirects=s.max_redirects,
-        concurrency=s.concurrency,
-        per_host_concurrency=s.per_host_concurrency,
-        delay=s.delay,
-        max_crawl_delay=s.max_crawl_delay,
-        fetch=FetchLimits(s.connect_timeout, s.read_timeout, s.total_timeout, s.max_bytes),
-        allow_private_network=s.allow_private_network,
-        allow_networks=tuple(s.allow_networks),
-        rows_per_part=s.rows_per_part,
-        limits=manifest_limits(config),
-    )
+    fetch = _from_section(FetchLimits, config.sources)
+    return _from_section(CrawlOptions, config.sources, seeds=tuple(seeds), fetch=fetch, limits=manifest_limits(config))
+
+
+def _from_section(cls: type[T], section: object, **extra: object) -> T:
+    """``cls`` built from every field it shares with ``section`` (lists as tuples: options are hashable)."""
+    shared = {f.name for f in fields(cls)} & {f.name for f in fields(section)} - set(extra)
+    values = {name: getattr(section, name) for name in shared}
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}, **extra)
