@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from distributed import Client
 
+from wit_pipeline.config import EMBED_BATCH_SIZE
 from wit_pipeline.embed import index as layout
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
@@ -40,7 +41,7 @@ class EmbedSettings:
 
     run: str = ""
     device: str = "auto"
-    batch_size: int = 256
+    batch_size: int = EMBED_BATCH_SIZE
     dtype: str = "float16"
     threads: int = 0
     weights_digest: str = ""
