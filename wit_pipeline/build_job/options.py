@@ -1,4 +1,5 @@
-"""Config sections → the option objects each source step takes (shared by the CLI and build)."""
+"""Config sections → the option objects each source step takes (shared by the CLI and build), and the
+check ``wit build`` makes of every step's settings before its first step runs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from crawlers.html_crawl_options import CrawlOptions
 from crawlers.http_fetch import FetchLimits
 from crawlers.url_list_import import ImportOptions
 from crawlers.warc_crawl import WarcOptions
-from wit_pipeline.config import BuildConfig
+from wit_pipeline.config import BuildConfig, check_config
+from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 
 T = TypeVar("T")
@@ -34,6 +36,35 @@ def crawl_options(config: BuildConfig, seeds: list[str]) -> CrawlOptions:
     """The HTML crawl settings of a resolved config."""
     fetch = _from_section(FetchLimits, config.sources)
     return _from_section(CrawlOptions, config.sources, seeds=tuple(seeds), fetch=fetch, limits=manifest_limits(config))
+
+
+def check_build(config: BuildConfig) -> None:
+    """Resolve and check every step ``wit build`` will run, so a bad setting fails before any output exists.
+
+    Every section's bounds, choices and rules (``check_config``: a config changed in Python after it
+    was loaded is checked too), then what each step checks of its own inputs before work starts: the
+    sources (crawl seeds, contact), the filter settings (languages, query files), the download options,
+    the image rules and their evaluation sets, and the CLIP-score filter's settings when it is on.
+    """
+    from crawlers.html_crawl_options import resolve_options
+    from filters.settings import validate
+    from wit_pipeline.download.flow import download_options, image_rules
+    from wit_pipeline.shards.eval_sources import layout_of
+
+    check_config(config)
+    s = config.sources
+    if not (s.lists or s.warc or s.seeds):
+        raise WitError("config has no sources: set [sources] lists, warc or seeds")
+    if s.seeds:
+        resolve_options(crawl_options(config, s.seeds))
+    validate(config.filters)
+    download_options(config)
+    for eval_set in image_rules(config).decontaminate:
+        layout_of(eval_set)
+    if config.filters.clip_model:
+        from wit_pipeline.shards.clip_filter import clip_settings
+
+        clip_settings(config.filters)
 
 
 def _from_section(cls: type[T], section: object, **extra: object) -> T:
