@@ -45,6 +45,7 @@ NO_LANG_BACKEND = "none"
 UNDETECTED_RULES = ("reject", "keep")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 EVAL_TASKS = ("zeroshot", "retrieval", "linear-probe")
+EVAL_TASK_CHOICES = (*EVAL_TASKS, "all")  # all: every task the data supports
 EMBED_BATCH_SIZE = 256  # wit embed --batch-size and [filters] clip_batch_size
 
 
@@ -340,7 +341,7 @@ class EvalConfig:
 
     data: str | None = None  # image folder DIR/<class>/* (zero-shot, linear probe) or shard directory (retrieval)
     templates: str | None = None  # clip | ensemble (default) | imagenet80 | a file, one template per line
-    task: str = one_of("all", (*EVAL_TASKS, "all"))  # all: every task the data supports
+    task: str = one_of("all", EVAL_TASK_CHOICES)
     batch_size: int = bounded(64, 1)
     device: str = "auto"
     workers: int = bounded(2, 0)  # image decoding threads

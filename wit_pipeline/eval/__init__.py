@@ -9,8 +9,8 @@
 
 from typing import Any
 
-TASKS = ("zeroshot", "retrieval", "linear-probe")
-TASK_CHOICES = (*TASKS, "all")
+from wit_pipeline.config import EVAL_TASK_CHOICES as TASK_CHOICES
+from wit_pipeline.config import EVAL_TASKS as TASKS
 
 __all__ = ["TASKS", "TASK_CHOICES", "TrainingEval", "evaluate", "evaluate_model"]
 
