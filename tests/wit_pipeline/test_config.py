@@ -203,6 +203,10 @@ def test_stage_options_take_their_defaults_from_the_sections() -> None:
     from crawlers.http_fetch import FetchLimits
     from crawlers.url_list_import import ImportOptions
     from crawlers.warc_crawl import WarcOptions
+    from filters.caption_rules import CaptionRules
+    from filters.language import LanguageStage
+    from filters.near_dup import NearDup
+    from filters.settings import clean_stages, near_dup
     from wit_pipeline.build_job.options import crawl_options, import_options, warc_options
     from wit_pipeline.download.flow import download_options, image_rules
     from wit_pipeline.download.options import DownloadOptions
@@ -216,3 +220,6 @@ def test_stage_options_take_their_defaults_from_the_sections() -> None:
     assert import_options(config) == ImportOptions() and warc_options(config) == WarcOptions()
     assert crawl_options(config, ["http://a/"]) == CrawlOptions(seeds=("http://a/",))
     assert FetchLimits() == crawl_options(config, []).fetch and ManifestLimits() == import_options(config).limits
+    caption, language = clean_stages(config.filters)
+    assert caption.rules == CaptionRules() and language == LanguageStage()
+    assert near_dup(dataclasses.replace(config.filters, near_dup=True)) == NearDup()
