@@ -47,6 +47,7 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 EVAL_TASKS = ("zeroshot", "retrieval", "linear-probe")
 EVAL_TASK_CHOICES = (*EVAL_TASKS, "all")  # all: every task the data supports
 EMBED_BATCH_SIZE = 256  # wit embed --batch-size and [filters] clip_batch_size
+EMBED_DTYPES = ("float16", "float32")  # stored embedding dtypes, the first the default
 
 
 @dataclass(frozen=True)

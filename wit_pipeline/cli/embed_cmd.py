@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import EMBED_BATCH_SIZE
+from wit_pipeline.config import EMBED_BATCH_SIZE, EMBED_DTYPES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"samples per forward pass ({EMBED_BATCH_SIZE})",
     )
-    p.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="stored dtype (float16)")
+    p.add_argument("--dtype", choices=EMBED_DTYPES, default=EMBED_DTYPES[0], help=f"stored dtype ({EMBED_DTYPES[0]})")
     p.add_argument(
         "--threads", type=int, metavar="N", help="torch CPU threads per task (default: cores / local workers)"
     )
