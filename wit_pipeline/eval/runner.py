@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from wit_pipeline.config import EvalConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval import TASK_CHOICES, TASKS
 from wit_pipeline.eval.benchmark_results import write_benchmark_results
@@ -109,12 +110,12 @@ def evaluate_model(
 def evaluate(
     run_or_checkpoint: str | Path,
     data: str | Path | list[str | Path],
-    task: str = "all",
+    task: str = EvalConfig.task,
     templates: str | None = None,
-    batch_size: int = 64,
-    device: str = "auto",
+    batch_size: int = EvalConfig.batch_size,
+    device: str = EvalConfig.device,
     out: str | Path | None = None,
-    workers: int = 2,
+    workers: int = EvalConfig.workers,
     seed: int = 0,
     progress: bool = False,
     classnames: str | None = None,
