@@ -106,7 +106,11 @@ def check_bounds(cls: type, values: dict[str, Any], prefix: str, origin: str = "
         if isinstance(value, float) and not math.isfinite(value):
             raise WitError(f"{origin}: '{prefix}{name}' must be a finite number, got {value}")
         bounds = meta.get("bounds")
-        if bounds is not None and value is not None and (why := bounds.problem(value)) is not None:
+        if bounds is None or value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):  # a Python caller's wrong type
+            raise WitError(f"{origin}: '{prefix}{name}' must be a number, got {type(value).__name__} {value!r}")
+        if (why := bounds.problem(value)) is not None:
             raise WitError(f"{origin}: '{prefix}{name}' must be {why}, got {value}")
 
 

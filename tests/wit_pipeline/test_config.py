@@ -196,6 +196,10 @@ def test_a_section_changed_in_python_is_checked_with_the_same_message() -> None:
     with pytest.raises(WitError, match="^train settings: 'train.lr' must be greater than 0"):
         check_section(config.train, "train settings")
     assert apply_overrides(BuildConfig(), {"filters.lang_backend": "none", "filters.languages": []})
+    config = BuildConfig()
+    config.download.timeout = "3"
+    with pytest.raises(WitError, match="^config: 'download.timeout' must be a number, got str '3'$"):
+        check_config(config)
 
 
 def test_stage_options_take_their_defaults_from_the_sections() -> None:
