@@ -17,7 +17,7 @@ from distributed import Client
 
 from crawlers.url_list_readers import RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
-from wit_pipeline.config import LIST_FORMATS, SourcesConfig
+from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.manifest import ManifestLimits, is_text_type
@@ -238,10 +238,9 @@ def import_lists(
 
     ``out_dir`` may be a path or a URL (``file://``, ``s3://``, ...; see ``wit_pipeline.storage``).
     """
-    if options.rows_per_part < 1:
-        raise WitError(f"rows_per_part must be at least 1, got {options.rows_per_part}")
-    if options.format and options.format not in LIST_FORMATS:
-        raise WitError(f"--format: unsupported format '{options.format}' (expected {', '.join(LIST_FORMATS)})")
+    check_bounds(
+        SourcesConfig, {"rows_per_part": options.rows_per_part, "format": options.format}, "sources.", "import options"
+    )
     files = expand_inputs(inputs)
     for f in files:
         detect_format(f, options.format)

@@ -24,7 +24,7 @@ from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
 from crawlers.wat_columns import WatColumns
 from crawlers.wat_reader import wat_image_links
 from wit_pipeline import storage
-from wit_pipeline.config import SourcesConfig
+from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
@@ -160,10 +160,12 @@ def crawl_warc(
     progress: bool = True,
 ) -> dict:
     """Read WARC/WAT files into the manifest directory ``out_dir``; returns its stats."""
-    if options.rows_per_part < 1:
-        raise WitError(f"rows_per_part must be at least 1, got {options.rows_per_part}")
-    if options.max_bytes < 1:
-        raise WitError(f"max_bytes must be at least 1, got {options.max_bytes}")
+    check_bounds(
+        SourcesConfig,
+        {"rows_per_part": options.rows_per_part, "max_bytes": options.max_bytes},
+        "sources.",
+        "warc options",
+    )
     files = expand_warc_inputs(inputs)
     tasks = [WarcFileTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": [[f, storage.size(f)] for f in files], "options": asdict(options)}

@@ -48,6 +48,8 @@ EVAL_TASKS = ("zeroshot", "retrieval", "linear-probe")
 EVAL_TASK_CHOICES = (*EVAL_TASKS, "all")  # all: every task the data supports
 EMBED_BATCH_SIZE = 256  # wit embed --batch-size and [filters] clip_batch_size
 EMBED_DTYPES = ("float16", "float32")  # stored embedding dtypes, the first the default
+MIN_VOCAB_SIZE = 1 + 512 + 2  # a trained BPE: pad, the byte alphabet with and without end-of-word, sot, eot
+MIN_CONTEXT_LENGTH = 2  # room for sot and eot
 
 
 @dataclass(frozen=True)
@@ -332,8 +334,8 @@ class TrainConfig:
     # "" (auto): the shards' tokenizer.json, else a BPE trained on their captions; "train": always train one;
     # "clip": CLIP's own tokenizer (shipped with wit; what pretrained CLIP models read); or a tokenizer.json file
     tokenizer: str = ""
-    vocab_size: int = 49408  # of a trained tokenizer
-    context_length: int = 77
+    vocab_size: int = bounded(49408, MIN_VOCAB_SIZE)  # of a trained tokenizer
+    context_length: int = bounded(77, MIN_CONTEXT_LENGTH)
     checkpoint_every: int = bounded(500, 1)
     keep_checkpoints: int = bounded(2, 1)
     log_every: int = bounded(10, 1)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from wit_pipeline.config import (
+    MIN_VOCAB_SIZE,
     Bounds,
     BuildConfig,
     apply_overrides,
@@ -227,3 +228,13 @@ def test_stage_options_take_their_defaults_from_the_sections() -> None:
     caption, language = clean_stages(config.filters)
     assert caption.rules == CaptionRules() and language == LanguageStage()
     assert near_dup(dataclasses.replace(config.filters, near_dup=True)) == NearDup()
+
+
+def test_the_tokenizer_bounds_are_the_tokenizers() -> None:
+    from loaders.tokenizer import BASE_TOKENS, Tokenizer
+
+    assert MIN_VOCAB_SIZE == BASE_TOKENS + 2
+    with pytest.raises(WitError, match=f"'train.vocab_size' must be at least {MIN_VOCAB_SIZE}"):
+        apply_overrides(BuildConfig(), {"train.vocab_size": MIN_VOCAB_SIZE - 1})
+    with pytest.raises(WitError, match=f"vocab_size: must be at least {MIN_VOCAB_SIZE}"):
+        Tokenizer.train(["a caption"], vocab_size=MIN_VOCAB_SIZE - 1)
