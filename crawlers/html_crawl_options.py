@@ -14,6 +14,8 @@ from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 
+_SECTION_KEYS = {f.name for f in fields(SourcesConfig)}
+
 
 @dataclass(frozen=True)
 class CrawlOptions:
@@ -80,9 +82,6 @@ def resolve_options(options: CrawlOptions) -> CrawlOptions:
     return replace(
         options, user_agent=user_agent, allowed_domains=tuple(d.lower().strip(".") for d in domains), seeds=seeds
     )
-
-
-_SECTION_KEYS = {f.name for f in fields(SourcesConfig)}
 
 
 def _normalize_seed(seed: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import TypeVar
 
-from crawlers.html_crawl_options import CrawlOptions
+from crawlers.html_crawl_options import CrawlOptions, resolve_options
 from crawlers.http_fetch import FetchLimits
 from crawlers.url_list_import import ImportOptions
 from crawlers.warc_crawl import WarcOptions
@@ -46,7 +46,6 @@ def check_build(config: BuildConfig) -> None:
     sources (crawl seeds, contact), the filter settings (languages, query files), the download options,
     the image rules and their evaluation sets, and the CLIP-score filter's settings when it is on.
     """
-    from crawlers.html_crawl_options import resolve_options
     from filters.settings import validate
     from wit_pipeline.download.flow import download_options, image_rules
     from wit_pipeline.shards.eval_sources import layout_of
