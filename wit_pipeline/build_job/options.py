@@ -44,7 +44,7 @@ def check_build(config: BuildConfig) -> None:
     Every section's bounds, choices and rules (``check_config``: a config changed in Python after it
     was loaded is checked too), then what each step checks of its own inputs before work starts: the
     sources (crawl seeds, contact), the filter settings (languages, query files), the download options,
-    the image rules and their evaluation sets, and the CLIP-score filter's settings when it is on.
+    the image rules and their evaluation sets, and the CLIP-score filter's settings and model when it is on.
     """
     from filters.settings import validate
     from wit_pipeline.download.flow import download_options, image_rules
@@ -62,8 +62,10 @@ def check_build(config: BuildConfig) -> None:
         layout_of(eval_set)
     if config.filters.clip_model:
         from wit_pipeline.shards.clip_filter import clip_settings
+        from wit_pipeline.train.run_dir import resolve_weights
 
         clip_settings(config.filters)
+        resolve_weights(config.filters.clip_model)  # the model is there, not found after the download
 
 
 def _from_section(cls: type[T], section: object, **extra: object) -> T:

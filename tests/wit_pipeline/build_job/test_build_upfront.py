@@ -61,6 +61,8 @@ def test_a_config_changed_after_loading_is_checked_before_the_first_step(tmp_pat
         (lambda c, tmp: setattr(c.filters, "queries", str(tmp / "absent.txt")), "not found"),
         (lambda c, tmp: setattr(c.filters, "languages", ["en", "zz-not-a-language"]), "filters.languages"),
         (lambda c, tmp: setattr(c.sources, "lists", []), "config has no sources"),
+        (lambda c, tmp: setattr(c.filters, "clip_model", str(tmp / "no-run")), "no such run directory"),
+        (lambda c, tmp: setattr(c.filters, "clip_top_fraction", 0.0), "'filters.clip_top_fraction' must be greater"),
     ],
 )
 def test_what_only_a_step_can_check_is_checked_before_the_first_step(tmp_path: Path, change, message: str) -> None:
