@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from urllib.parse import urlsplit
 
 from crawlers.html_extract import DEFAULT_AGENT
@@ -11,13 +10,19 @@ from crawlers.http_fetch import FetchLimits
 from crawlers.net_safety import AddressPolicy
 from crawlers.url_resolve import UnusableUrl, http_target
 from wit_pipeline import __version__
+from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
+
+_SECTION_KEYS = {f.name for f in fields(SourcesConfig)}
 
 
 @dataclass(frozen=True)
 class CrawlOptions:
     """What to crawl and how politely. ``allowed_domains`` empty means the seeds' hosts.
+
+    The settings are ``[sources]`` ones (``wit_pipeline.build_job.options.crawl_options`` derives them
+    from the section): their defaults and bounds are the section's.
 
     A robots.txt ``Crawl-delay`` longer than ``delay`` is honoured up to ``max_crawl_delay``
     seconds (60 by default; Heritrix's ``respectCrawlDelayUpToSeconds`` works the same way):
@@ -29,17 +34,17 @@ class CrawlOptions:
     user_agent: str | None = None
     agent: str = DEFAULT_AGENT
     allowed_domains: tuple[str, ...] = ()
-    max_pages: int = 1000
-    max_depth: int = 2
-    max_redirects: int = 5
-    concurrency: int = 8
-    per_host_concurrency: int = 1
-    delay: float = 1.0
-    max_crawl_delay: float = 60.0
+    max_pages: int = SourcesConfig.max_pages
+    max_depth: int = SourcesConfig.max_depth
+    max_redirects: int = SourcesConfig.max_redirects
+    concurrency: int = SourcesConfig.concurrency
+    per_host_concurrency: int = SourcesConfig.per_host_concurrency
+    delay: float = SourcesConfig.delay
+    max_crawl_delay: float = SourcesConfig.max_crawl_delay
     fetch: FetchLimits = field(default_factory=FetchLimits)
     allow_private_network: bool = False
     allow_networks: tuple[str, ...] = ()
-    rows_per_part: int = 100_000
+    rows_per_part: int = SourcesConfig.rows_per_part
     limits: ManifestLimits = field(default_factory=ManifestLimits)
 
     @property
@@ -65,18 +70,9 @@ def resolve_options(options: CrawlOptions) -> CrawlOptions:
             http_target(seed.strip())
         except UnusableUrl:
             raise WitError(f"seed '{seed}': not an absolute http(s) URL with a port in 1-65535") from None
-    for name in ("max_pages", "concurrency", "per_host_concurrency", "rows_per_part"):
-        if getattr(options, name) < 1:
-            raise WitError(f"{name} must be at least 1, got {getattr(options, name)}")
-    for name in ("max_depth", "max_redirects", "delay", "max_crawl_delay"):
-        value = getattr(options, name)
-        if not 0 <= value < math.inf:  # also refuses nan
-            raise WitError(f"{name} must be a number of at least 0, got {value}")
-    limits = options.fetch
-    for name in ("connect_timeout", "read_timeout", "total_timeout", "max_bytes"):
-        value = getattr(limits, name)
-        if not 0 < value < math.inf:
-            raise WitError(f"{name} must be a positive number, got {value}")
+    values = {f.name: getattr(options, f.name) for f in fields(options) if f.name in _SECTION_KEYS}
+    values.update(asdict(options.fetch))
+    check_bounds(SourcesConfig, values, "sources.", "crawl options")
     if not options.user_agent and not options.contact:
         raise WitError("crawl html needs --contact (an email or URL site owners can reach you at) or --user-agent")
     user_agent = options.user_agent or f"{options.agent}/{__version__} (+{options.contact})"

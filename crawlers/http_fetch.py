@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 from crawlers.http_headers import first_header, header_values
 from crawlers.net_safety import AddressPolicy, AddressRefused, Resolver, checked_addresses, system_resolver
 from crawlers.url_resolve import UnusableUrl, http_target, join_url
+from wit_pipeline.config import SourcesConfig
 
 _CHUNK = 64 * 1024
 _SAFE_TARGET = "/%:@!$&'()*+,;=-._~?"
@@ -38,10 +39,10 @@ _SAFE_TARGET = "/%:@!$&'()*+,;=-._~?"
 class FetchLimits:
     """Timeouts in seconds and the body size cap in bytes."""
 
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 60.0
-    max_bytes: int = 10 * 1024 * 1024
+    connect_timeout: float = SourcesConfig.connect_timeout
+    read_timeout: float = SourcesConfig.read_timeout
+    total_timeout: float = SourcesConfig.total_timeout
+    max_bytes: int = SourcesConfig.max_bytes
 
 
 @dataclass

@@ -16,8 +16,9 @@ import pyarrow as pa
 from distributed import Client
 
 from crawlers.input_files import input_files
-from crawlers.url_list_readers import FORMATS, RawBlock, check_unique_columns, detect_format, read_blocks
+from crawlers.url_list_readers import RawBlock, check_unique_columns, detect_format, read_blocks
 from wit_pipeline import storage
+from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.manifest import ManifestLimits, is_text_type
@@ -63,7 +64,7 @@ class ImportOptions:
     format: str | None = None
     url_col: str | None = None
     caption_col: str | None = None
-    rows_per_part: int = 100_000
+    rows_per_part: int = SourcesConfig.rows_per_part
     limits: ManifestLimits = ManifestLimits()
     tsv_quoted: bool = False  # TSV has no quoting unless this says its fields use CSV-style quotes
 
@@ -231,10 +232,9 @@ def import_lists(
 
     ``out_dir`` may be a path or a URL (``file://``, ``s3://``, ...; see ``wit_pipeline.storage``).
     """
-    if options.rows_per_part < 1:
-        raise WitError(f"rows_per_part must be at least 1, got {options.rows_per_part}")
-    if options.format and options.format not in FORMATS:
-        raise WitError(f"--format: unsupported format '{options.format}' (expected {', '.join(FORMATS)})")
+    check_bounds(
+        SourcesConfig, {"rows_per_part": options.rows_per_part, "format": options.format}, "sources.", "import options"
+    )
     files = expand_inputs(inputs)
     for f in files:
         detect_format(f, options.format)

@@ -25,9 +25,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from wit_pipeline.config import LIST_FORMATS
 from wit_pipeline.errors import WitError
 
-FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -57,8 +57,8 @@ class RawBlock:
 def detect_format(path: str, declared: str | None = None) -> str:
     """The list format of ``path``: ``declared`` if given, else from its extension."""
     if declared:
-        if declared not in FORMATS:
-            raise WitError(f"{path}: unsupported format '{declared}' (expected one of {', '.join(FORMATS)})")
+        if declared not in LIST_FORMATS:
+            raise WitError(f"{path}: unsupported format '{declared}' (expected one of {', '.join(LIST_FORMATS)})")
         return declared
     suffixes = [s.lower() for s in PurePosixPath(path).suffixes]
     while suffixes and suffixes[-1] in _COMPRESSIONS:

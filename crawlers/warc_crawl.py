@@ -25,6 +25,7 @@ from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
 from crawlers.wat_columns import WatColumns
 from crawlers.wat_reader import wat_image_links
 from wit_pipeline import storage
+from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
@@ -42,8 +43,8 @@ _RECORDS_OF = {"html": "html_records", "wat": "wat_records"}  # the counter of e
 class WarcOptions:
     """How WARC/WAT files become rows."""
 
-    rows_per_part: int = 100_000
-    max_bytes: int = 10 * 1024 * 1024
+    rows_per_part: int = SourcesConfig.rows_per_part
+    max_bytes: int = SourcesConfig.max_bytes
     agent: str = DEFAULT_AGENT
     limits: ManifestLimits = ManifestLimits()
 
@@ -153,10 +154,12 @@ def crawl_warc(
     progress: bool = True,
 ) -> dict:
     """Read WARC/WAT files into the manifest directory ``out_dir``; returns its stats."""
-    if options.rows_per_part < 1:
-        raise WitError(f"rows_per_part must be at least 1, got {options.rows_per_part}")
-    if options.max_bytes < 1:
-        raise WitError(f"max_bytes must be at least 1, got {options.max_bytes}")
+    check_bounds(
+        SourcesConfig,
+        {"rows_per_part": options.rows_per_part, "max_bytes": options.max_bytes},
+        "sources.",
+        "warc options",
+    )
     files = expand_warc_inputs(inputs)
     tasks = [WarcFileTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": [[f, storage.size(f)] for f in files], "options": asdict(options)}

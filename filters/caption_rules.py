@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from filters import caption_patterns as patterns
 from filters.text_normalize import CONTROL_CHARS, REPLACEMENT_CHAR, decode_text_columns, normalize_text
+from wit_pipeline.config import FiltersConfig
 from wit_pipeline.runtime import StageResult, split_rows
 
 STAGE = "caption"
@@ -32,11 +33,11 @@ class CaptionRules:
     character is a word), so the thresholds mean the same in scripts written without spaces.
     """
 
-    min_words: int = 3
-    min_chars: int = 6
-    max_chars: int = 1000
-    min_letter_ratio: float = 0.4
-    max_repeat_ratio: float = 0.5
+    min_words: int = FiltersConfig.min_words
+    min_chars: int = FiltersConfig.min_chars
+    max_chars: int = FiltersConfig.max_chars
+    min_letter_ratio: float = FiltersConfig.min_letter_ratio
+    max_repeat_ratio: float = FiltersConfig.max_repeat_ratio
 
     def problem(self, raw: str | None) -> tuple[str | None, str]:
         """``(reason or None, normalised caption)`` for one raw caption."""

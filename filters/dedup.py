@@ -31,7 +31,6 @@ from wit_pipeline.manifest import compute_uid, normalize_url
 from wit_pipeline.runtime import StageResult, split_rows
 
 STAGE = "dedup"
-KEYS = ("url", "uid", "none")
 _HASH_KEYS = ("wit-dedup-key-01", "wit-dedup-key-02")
 
 STRING = "string[pyarrow]"

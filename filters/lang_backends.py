@@ -25,10 +25,10 @@ from langdetect.lang_detect_exception import LangDetectException
 
 from filters.lang_auto import AutoBackend
 from filters.lang_nb import NaiveBayesDetector
+from wit_pipeline.config import LANG_MODELS
 from wit_pipeline.errors import WitError
 
 DetectorFactory.seed = 0
-BACKENDS = ("auto", "nb", "langdetect", "cld2")
 _CLD2_CODES = {"iw": "he", "zh": "zh-cn", "zh-Hant": "zh-tw", "jw": "jv", "un": None}
 _CLD2_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -139,7 +139,7 @@ def supported_languages(backend: str) -> frozenset[str]:
     if backend in ("nb", "langdetect"):
         profiles = Path(PROFILES_DIRECTORY).iterdir()
         return frozenset(p.name for p in profiles if p.is_file() and not p.name.startswith("."))
-    raise WitError(f"filters.lang_backend: unknown backend '{backend}' (expected one of {', '.join(BACKENDS)})")
+    raise WitError(f"filters.lang_backend: unknown backend '{backend}' (expected one of {', '.join(LANG_MODELS)})")
 
 
 @functools.cache
@@ -153,7 +153,7 @@ def get_backend(name: str) -> LangBackend:
         return LangdetectBackend()
     if name == "cld2":
         return Cld2Backend()
-    raise WitError(f"filters.lang_backend: unknown backend '{name}' (expected one of {', '.join(BACKENDS)})")
+    raise WitError(f"filters.lang_backend: unknown backend '{name}' (expected one of {', '.join(LANG_MODELS)})")
 
 
 def check_languages(backend: str, wanted: Sequence[str]) -> None:

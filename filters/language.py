@@ -18,22 +18,22 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from filters.lang_backends import get_backend
+from wit_pipeline.config import FiltersConfig
 from wit_pipeline.manifest import decode_utf8_column
 from wit_pipeline.runtime import StageResult, split_rows
 
 STAGE = "language"
 UNDETERMINED = "und"
-UNDETECTED_RULES = ("reject", "keep")
 
 
 @dataclass(frozen=True)
 class LanguageStage:
     """Per-partition language detection and filtering."""
 
-    backend: str = "auto"
-    languages: tuple[str, ...] = ("en",)
-    min_score: float = 0.5
-    undetected: str = "reject"
+    backend: str = FiltersConfig.lang_backend
+    languages: tuple[str, ...] = tuple(FiltersConfig().languages)
+    min_score: float = FiltersConfig.min_lang_score
+    undetected: str = FiltersConfig.undetected_lang
     name: str = STAGE
 
     def wanted(self, lang: str) -> bool:

@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from wit_pipeline.config import FiltersConfig
+
 if TYPE_CHECKING:
     from datasketch import MinHash
 
 GLOBAL = "global"
-SCOPES = ("page", "domain", GLOBAL)
 REASON = "near_duplicate_caption"
 NUM_PERM = 64
 SHINGLE = 5
@@ -45,9 +46,9 @@ class NearDup:
     and the shortest caption looked at (short captions such as "a red circle" are legitimately shared by
     many images; templated boilerplate is long)."""
 
-    scope: str = "page"
-    threshold: float = 0.8
-    min_chars: int = 0
+    scope: str = FiltersConfig.near_dup_scope
+    threshold: float = FiltersConfig.near_dup_threshold
+    min_chars: int = FiltersConfig.near_dup_min_chars
 
     def columns(self, table: pa.Table) -> dict[str, np.ndarray | pd.Series]:
         """Extra shuffle columns of a manifest table: group hash, whether grouped, caption text."""

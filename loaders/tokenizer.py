@@ -32,6 +32,7 @@ import torch
 from tokenizers import Regex, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from tokenizers import Tokenizer as HFTokenizer
 
+from wit_pipeline.config import MIN_CONTEXT_LENGTH, MIN_VOCAB_SIZE
 from wit_pipeline.errors import WitError
 
 PAD, SOT, EOT = "<|pad|>", "<|startoftext|>", "<|endoftext|>"
@@ -94,8 +95,10 @@ class Tokenizer:
     """Callable CLIP-style tokenizer: ``tok(texts) -> LongTensor [N, context_length]``."""
 
     def __init__(self, hf: HFTokenizer, context_length: int = 77) -> None:
-        if context_length < 2:
-            raise WitError(f"context_length: must be at least 2 (room for sot and eot), got {context_length}")
+        if context_length < MIN_CONTEXT_LENGTH:
+            raise WitError(
+                f"context_length: must be at least {MIN_CONTEXT_LENGTH} (room for sot and eot), got {context_length}"
+            )
         ids = [hf.token_to_id(t) for t in (PAD, SOT, EOT)]
         if None in ids or ids[0] != 0:
             raise WitError(f"tokenizer: expected special tokens {PAD} (id 0), {SOT} and {EOT} in the vocabulary")
@@ -238,8 +241,8 @@ class Tokenizer:
 
         A small corpus may stop earlier: ``vocab_size`` of the result is then smaller than asked.
         """
-        if vocab_size < BASE_TOKENS + 2:
-            raise WitError(f"vocab_size: must be at least {BASE_TOKENS + 2} (pad, bytes, sot, eot), got {vocab_size}")
+        if vocab_size < MIN_VOCAB_SIZE:
+            raise WitError(f"vocab_size: must be at least {MIN_VOCAB_SIZE} (pad, bytes, sot, eot), got {vocab_size}")
         hf = HFTokenizer(models.BPE(continuing_subword_prefix="", end_of_word_suffix=END_OF_WORD))
         _set_pipeline(hf)
         alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())

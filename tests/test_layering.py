@@ -23,14 +23,14 @@ PACKAGES = ("wit_pipeline", "crawlers", "filters", "loaders")
 # Bottom layer first. "wit_pipeline" is the package's own __init__ (its __version__), nothing below it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("wit_pipeline", "wit_pipeline.errors")),
-    ("storage", ("wit_pipeline.storage",)),
+    ("storage", ("wit_pipeline.storage", "wit_pipeline.runtime.atomic")),  # files written atomically, local or remote
     ("layout", ("wit_pipeline.layout",)),
+    ("settings", ("wit_pipeline.config",)),  # every setting's one definition, bounds and choices
     ("manifest", ("wit_pipeline.manifest",)),
     ("runtime", ("wit_pipeline.runtime",)),
     (
         "library",
         (
-            "wit_pipeline.config",
             "wit_pipeline.part_schema",
             "wit_pipeline.manifest_validation",
             "wit_pipeline.miniweb",

@@ -4,10 +4,13 @@ Unknown keys and wrong types are errors naming the file and the key. CLI flags o
 file values through dotted keys (``sources.url_col``). The resolved config is written next
 to every output so a run can be reproduced.
 
-Numbers are checked against their bounds here, once, when a config is loaded (file, flags or
-both): every float must be finite (TOML allows ``nan`` and ``inf``), and a field declared with
-``bounded(...)`` must lie in its range. The option objects built from a section (e.g.
-``DownloadOptions``) check their values against the same declarations with ``check_bounds``.
+Each section dataclass is the one definition of its settings: default, type, and the bounds
+(``bounded``) or choices (``one_of``) each value must respect, declared once on the field. Every
+value is checked when a config is loaded (file, flags or both), before any stage runs: floats must
+be finite (TOML allows ``nan`` and ``inf``), bounded values in range, choices among their choices,
+and a section's cross-field rules hold (``check_section``). Stage options derive from the sections
+(``DownloadOptions`` is ``[download]`` plus the shard size); a stage API called directly from
+Python checks its arguments against the same declarations (``check_section``, ``check_bounds``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,19 @@ RESOLVED_CONFIG = "_config.toml"
 ENCODE_QUALITY = {"jpg": (0, 100, 95), "webp": (1, 100, 95), "png": (0, 9, 6)}  # min, max, default
 ENCODE_FORMATS = tuple(ENCODE_QUALITY)
 RESIZE_MODES = ("no", "keep_ratio", "center_crop", "border", "keep_ratio_largest")
+LIST_FORMATS = ("csv", "tsv", "jsonl", "parquet")  # URL-list formats (None: from the file name)
+DEDUP_KEYS = ("url", "uid", "none")
+NEAR_DUP_SCOPES = ("page", "domain", "global")
+LANG_MODELS = ("auto", "nb", "langdetect", "cld2")  # language identifiers (filters.lang_backends)
+NO_LANG_BACKEND = "none"
+UNDETECTED_RULES = ("reject", "keep")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+EVAL_TASKS = ("zeroshot", "retrieval", "linear-probe")
+EVAL_TASK_CHOICES = (*EVAL_TASKS, "all")  # all: every task the data supports
+EMBED_BATCH_SIZE = 256  # wit embed --batch-size and [filters] clip_batch_size
+EMBED_DTYPES = ("float16", "float32")  # stored embedding dtypes, the first the default
+MIN_VOCAB_SIZE = 1 + 512 + 2  # a trained BPE: pad, the byte alphabet with and without end-of-word, sot, eot
+MIN_CONTEXT_LENGTH = 2  # room for sot and eot
 
 
 @dataclass(frozen=True)
@@ -46,16 +62,26 @@ class Bounds:
     zero_or: bool = False
 
     def problem(self, value: float) -> str | None:
-        """Why ``value`` is out of range, or None."""
+        """Why ``value`` is out of range (what is expected), or None."""
         if self.zero_or and value == 0:
             return None
-        if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            if self.high is None:
-                return f"at least {self.low:g}" + (" (or 0 for no limit)" if self.zero_or else "")
-            return f"between {self.low:g} and {self.high:g}"
-        if self.above is not None and value <= self.above:
-            return f"greater than {self.above:g}"
-        return None
+        too_low = self.low is not None and value < self.low or self.above is not None and value <= self.above
+        if not too_low and (self.high is None or value <= self.high):
+            return None
+        return self.expected()
+
+    def expected(self) -> str:
+        """The range in words: 'at least 1', 'between 0 and 1', 'greater than 0 and at most 1'."""
+        lower = f"at least {self.low:g}" if self.low is not None else None
+        if self.above is not None:
+            lower = f"greater than {self.above:g}"
+        if self.high is None:
+            text = lower or "a number"
+        elif self.low is not None and self.above is None:
+            text = f"between {self.low:g} and {self.high:g}"
+        else:
+            text = f"{lower} and at most {self.high:g}" if lower else f"at most {self.high:g}"
+        return text + (" (or 0 for no limit)" if self.zero_or else "")
 
 
 def bounded(default: Any, low: float | None = None, high: float | None = None, **kw: Any) -> Any:
@@ -63,32 +89,87 @@ def bounded(default: Any, low: float | None = None, high: float | None = None, *
     return field(default=default, metadata={"bounds": Bounds(low, high, **kw)})
 
 
-def one_of(default: str, choices: tuple[str, ...]) -> Any:
-    """A dataclass field whose value ``check_bounds`` keeps among ``choices``."""
+def one_of(default: str | None, choices: tuple[str, ...]) -> Any:
+    """A dataclass field whose value ``check_bounds`` keeps among ``choices`` (None, when allowed, means unset)."""
     return field(default=default, metadata={"choices": choices})
 
 
 def check_bounds(cls: type, values: dict[str, Any], prefix: str, origin: str = "config") -> None:
-    """Raise ``WitError`` for the first of ``values`` outside the bounds ``cls`` declares for it (or not finite)."""
-    declared = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(cls)}
-    choices = {f.name: f.metadata["choices"] for f in dataclasses.fields(cls) if "choices" in f.metadata}
+    """Raise ``WitError`` for the first of ``values`` outside the bounds or choices ``cls`` declares for it.
+
+    Floats must also be finite. ``values`` may hold only some of the fields (a file's partial section).
+    """
+    declared = {f.name: f.metadata for f in dataclasses.fields(cls)}
     for name, value in values.items():
-        if name in choices and value not in choices[name]:
-            raise WitError(f"{origin}: '{prefix}{name}' must be one of {', '.join(choices[name])}, got {value!r}")
+        meta = declared.get(name, {})
+        choices = meta.get("choices")
+        if choices is not None and value is not None and value not in choices:
+            raise WitError(f"{origin}: '{prefix}{name}' must be one of {', '.join(choices)}, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise WitError(f"{origin}: '{prefix}{name}' must be a finite number, got {value}")
-        bounds = declared.get(name)
-        if bounds is not None and value is not None and (why := bounds.problem(value)) is not None:
+        bounds = meta.get("bounds")
+        if bounds is None or value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):  # a Python caller's wrong type
+            raise WitError(f"{origin}: '{prefix}{name}' must be a number, got {type(value).__name__} {value!r}")
+        if (why := bounds.problem(value)) is not None:
             raise WitError(f"{origin}: '{prefix}{name}' must be {why}, got {value}")
-    if cls is DownloadConfig and values.get("encode_quality") is not None:
-        fmt = values.get("encode_format", "jpg")
-        low, high, _ = ENCODE_QUALITY.get(fmt, (0, 100, 0))
-        if not low <= values["encode_quality"] <= high:
-            meaning = "PNG compression level" if fmt == "png" else f"{fmt} quality"
-            raise WitError(
-                f"{origin}: '{prefix}encode_quality' must be between {low} and {high} for {fmt} (the {meaning}), "
-                f"got {values['encode_quality']}; leave it unset for the format's default"
-            )
+
+
+def check_section(section: Any, origin: str = "config", prefix: str | None = None) -> None:
+    """Check every value of a config section (or options derived from one): bounds, choices, cross-field rules.
+
+    ``prefix`` defaults to the section's name in ``BuildConfig`` (``"download."``), so a message names
+    ``download.timeout`` whether the value came from a file, a flag or a Python caller.
+    """
+    cls = type(section)
+    if prefix is None:
+        prefix = section_name(cls) + "."
+    values = {f.name: getattr(section, f.name) for f in dataclasses.fields(cls)}
+    check_bounds(cls, {k: v for k, v in values.items() if not dataclasses.is_dataclass(v)}, prefix, origin)
+    for base, rule in _SECTION_RULES.items():
+        if isinstance(section, base):
+            rule(section, prefix, origin)
+
+
+def check_config(config: BuildConfig, origin: str = "config") -> None:
+    """Check every section of ``config`` (one that was changed in Python after it was loaded, say)."""
+    for f in dataclasses.fields(config):
+        check_section(getattr(config, f.name), origin, f"{f.name}.")
+
+
+def section_name(cls: type) -> str:
+    """The ``BuildConfig`` key of section class ``cls`` (or of the section it derives from)."""
+    hints = typing.get_type_hints(BuildConfig)
+    for name, hint in hints.items():
+        if isinstance(hint, type) and issubclass(cls, hint):
+            return name
+    raise TypeError(f"{cls.__name__} is not a config section")
+
+
+def _download_rules(section: DownloadConfig, prefix: str, origin: str) -> None:
+    """``encode_quality`` depends on ``encode_format``: a quality for jpg/webp, a compression level for png."""
+    quality, fmt = section.encode_quality, section.encode_format
+    if quality is None:
+        return
+    low, high, _ = ENCODE_QUALITY[fmt]
+    if not low <= quality <= high:
+        meaning = "PNG compression level" if fmt == "png" else f"{fmt} quality"
+        raise WitError(
+            f"{origin}: '{prefix}encode_quality' must be between {low} and {high} for {fmt} (the {meaning}), "
+            f"got {quality}; leave it unset for the format's default"
+        )
+
+
+def _filters_rules(section: FiltersConfig, prefix: str, origin: str) -> None:
+    """Near-duplicates need dedup on; keeping languages needs a language backend."""
+    if section.near_dup and section.dedup_key == "none":
+        raise WitError(f"{origin}: '{prefix}near_dup' needs dedup ({prefix}dedup_key url or uid)")
+    if section.lang_backend == NO_LANG_BACKEND and section.languages:
+        raise WitError(
+            f"{origin}: '{prefix}languages' keeping languages needs a {prefix}lang_backend other than "
+            f"{NO_LANG_BACKEND} (or languages = [])"
+        )
 
 
 def encode_quality(fmt: str, quality: int | None) -> int:
@@ -105,7 +186,7 @@ class RuntimeConfig:
     """
 
     scheduler: str | None = None
-    workers: int | None = None
+    workers: int | None = bounded(None, 1)
     seed: int = 0
     dashboard: str = "127.0.0.1:0"
 
@@ -115,31 +196,31 @@ class SourcesConfig:
     """Inputs of a build: URL lists to import, WARC/WAT files, crawl seeds; how rows become parts."""
 
     lists: list[str] = field(default_factory=list)
-    format: str | None = None
+    format: str | None = one_of(None, LIST_FORMATS)
     tsv_quoted: bool = False  # TSV fields use CSV-style quotes (TSV has no quoting by default)
     url_col: str | None = None
     caption_col: str | None = None
-    rows_per_part: int = 100_000
-    max_url_length: int = 2048
-    max_caption_length: int = 10_000
+    rows_per_part: int = bounded(100_000, 1)
+    max_url_length: int = bounded(2048, 1)
+    max_caption_length: int = bounded(10_000, 1)
     # wit crawl warc
     warc: list[str] = field(default_factory=list)
     # wit crawl html (max_bytes also caps WARC HTML records)
     seeds: list[str] = field(default_factory=list)
     allowed_domains: list[str] = field(default_factory=list)
-    max_pages: int = 1000
-    max_depth: int = 2
-    max_redirects: int = 5
-    concurrency: int = 8
-    per_host_concurrency: int = 1
-    delay: float = 1.0
-    max_crawl_delay: float = 60.0
+    max_pages: int = bounded(1000, 1)
+    max_depth: int = bounded(2, 0)
+    max_redirects: int = bounded(5, 0)
+    concurrency: int = bounded(8, 1)
+    per_host_concurrency: int = bounded(1, 1)
+    delay: float = bounded(1.0, 0)
+    max_crawl_delay: float = bounded(60.0, 0)
     contact: str | None = None
     user_agent: str | None = None
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 60.0
-    max_bytes: int = 10 * 1024 * 1024
+    connect_timeout: float = bounded(10.0, above=0)
+    read_timeout: float = bounded(20.0, above=0)
+    total_timeout: float = bounded(60.0, above=0)
+    max_bytes: int = bounded(10 * 1024 * 1024, 1)
     allow_private_network: bool = False
     allow_networks: list[str] = field(default_factory=list)
 
@@ -148,34 +229,37 @@ class SourcesConfig:
 class FiltersConfig:
     """Dedup, language, caption rules and query balancing settings (``wit filter``)."""
 
-    dedup_key: str = "url"  # url | uid (normalised url + caption) | none
+    dedup_key: str = one_of("url", DEDUP_KEYS)  # url | uid (normalised url + caption) | none
     near_dup: bool = False  # MinHash LSH near-duplicate captions within a page, a domain or the whole manifest
-    near_dup_scope: str = "page"  # page | domain | global
-    near_dup_threshold: float = 0.8
-    near_dup_min_chars: int = 0  # captions shorter than this are never near duplicates
-    lang_backend: str = "auto"  # auto (CLD2 + langdetect's model, best on short text) | nb | langdetect | cld2 | none
+    near_dup_scope: str = one_of("page", NEAR_DUP_SCOPES)
+    near_dup_threshold: float = bounded(0.8, 0, 1)
+    near_dup_min_chars: int = bounded(0, 0)  # captions shorter than this are never near duplicates
+    # auto (CLD2 + langdetect's model, best on short text) | nb | langdetect | cld2 | none
+    lang_backend: str = one_of("auto", (*LANG_MODELS, NO_LANG_BACKEND))
     languages: list[str] = field(default_factory=lambda: ["en"])  # empty: keep every language
-    min_lang_score: float = 0.5
-    undetected_lang: str = "reject"  # reject | keep (labelled "und")
+    min_lang_score: float = bounded(0.5, 0, 1)
+    undetected_lang: str = one_of("reject", UNDETECTED_RULES)  # keep: labelled "und"
     caption_rules: bool = True
-    min_words: int = 3
-    min_chars: int = 6
-    max_chars: int = 1000
-    min_letter_ratio: float = 0.4
-    max_repeat_ratio: float = 0.5
+    min_words: int = bounded(3, 0)
+    min_chars: int = bounded(6, 0)
+    max_chars: int = bounded(1000, 1)
+    min_letter_ratio: float = bounded(0.4, 0, 1)
+    max_repeat_ratio: float = bounded(0.5, 0, 1)
     query_matching: bool = True
     queries: str = ""  # query list file (lines, .gz or JSON array); empty: the shipped English list
     extra_queries: str = ""  # more entries (bigrams, titles) appended to the list
     query_min_zipf: float = 1.5
     query_case_sensitive: bool = False
-    query_cap: int = 20_000  # 0: no balancing
+    query_cap: int = bounded(20_000, 0)  # 0: no balancing
     keep_intermediate: bool = False
     # CLIP-score filter on shards (wit filter --clip-model, or a wit build step after download)
     clip_model: str = ""  # a training run or pretrained CLIP weights (.pt/.bin/.safetensors, open_clip dir); empty: off
-    clip_threshold: float | None = None  # keep cosine(image, caption) >= this (LAION: 0.28 with ViT-B/32)
-    clip_top_fraction: float | None = None  # keep this best fraction (DataComp: 0.3, the default)
+    # keep cosine(image, caption) >= clip_threshold (LAION: 0.28 with ViT-B/32), and/or this best fraction
+    # (DataComp: 0.3, the default)
+    clip_threshold: float | None = bounded(None, -1, 1)
+    clip_top_fraction: float | None = bounded(None, above=0, high=1)
     clip_device: str = "auto"
-    clip_batch_size: int = 256
+    clip_batch_size: int = bounded(EMBED_BATCH_SIZE, 1)
 
 
 @dataclass
@@ -187,8 +271,9 @@ class DownloadConfig:
     resize_only_if_bigger: bool = False
     encode_format: str = one_of("jpg", ENCODE_FORMATS)
     encode_quality: int | None = None  # jpg 0-100 (95), webp 1-100 (95), png compression 0-9 (6)
-    min_image_size: int = bounded(200, 0)  # DataComp's basic filter (download.resize.MIN_IMAGE_SIZE); 0: none
-    max_aspect_ratio: float = bounded(3.0, 1, zero_or=True)  # download.resize.MAX_ASPECT_RATIO; 0: none
+    # DataComp's basic filter: shortest side >= 200 px, long/short side <= 3 (0: no limit)
+    min_image_size: int = bounded(200, 0)
+    max_aspect_ratio: float = bounded(3.0, 1, zero_or=True)
     timeout: float = bounded(10.0, above=0)
     retries: int = bounded(0, 0, 100)
     user_agent_token: str = "wit"
@@ -228,32 +313,32 @@ class TrainConfig:
 
     data: str | None = None
     model: str = "tiny"
-    epochs: int = 1
-    samples: int | None = None
-    batch_size: int = 256
-    accum_freq: int = 1
-    lr: float = 5e-4
-    warmup: int = 100
-    weight_decay: float = 0.2
+    epochs: int = bounded(1, 1)
+    samples: int | None = bounded(None, 1)
+    batch_size: int = bounded(256, 1)
+    accum_freq: int = bounded(1, 1)
+    lr: float = bounded(5e-4, above=0)
+    warmup: int = bounded(100, 0)
+    weight_decay: float = bounded(0.2, 0)
     beta1: float = 0.9
     beta2: float = 0.98
     eps: float = 1e-6
-    grad_clip: float = 1.0
+    grad_clip: float = bounded(1.0, 0)
     local_loss: bool = False
     device: str = "auto"
-    precision: str = "auto"
+    precision: str = one_of("auto", PRECISIONS)
     compile: bool | None = None  # None: on CUDA for runs of enough steps (wit_pipeline.train.speed)
     grad_checkpointing: bool = False
     deterministic: bool = False
-    loader_workers: int = 2
+    loader_workers: int = bounded(2, 0)
     # "" (auto): the shards' tokenizer.json, else a BPE trained on their captions; "train": always train one;
     # "clip": CLIP's own tokenizer (shipped with wit; what pretrained CLIP models read); or a tokenizer.json file
     tokenizer: str = ""
-    vocab_size: int = 49408  # of a trained tokenizer
-    context_length: int = 77
-    checkpoint_every: int = 500
-    keep_checkpoints: int = 2
-    log_every: int = 10
+    vocab_size: int = bounded(49408, MIN_VOCAB_SIZE)  # of a trained tokenizer
+    context_length: int = bounded(77, MIN_CONTEXT_LENGTH)
+    checkpoint_every: int = bounded(500, 1)
+    keep_checkpoints: int = bounded(2, 1)
+    log_every: int = bounded(10, 1)
     tensorboard: bool = False
 
 
@@ -263,11 +348,11 @@ class EvalConfig:
 
     data: str | None = None  # image folder DIR/<class>/* (zero-shot, linear probe) or shard directory (retrieval)
     templates: str | None = None  # clip | ensemble (default) | imagenet80 | a file, one template per line
-    task: str = "all"  # zeroshot | retrieval | linear-probe | all (every task the data supports)
-    batch_size: int = 64
+    task: str = one_of("all", EVAL_TASK_CHOICES)
+    batch_size: int = bounded(64, 1)
     device: str = "auto"
-    workers: int = 2  # image decoding threads
-    every: int = 0  # wit train: evaluate every N steps (0: only at the end), when data is set
+    workers: int = bounded(2, 0)  # image decoding threads
+    every: int = bounded(0, 0)  # wit train: evaluate every N steps (0: only at the end), when data is set
 
 
 @dataclass
@@ -281,6 +366,9 @@ class BuildConfig:
     shards: ShardsConfig = field(default_factory=ShardsConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+_SECTION_RULES = {DownloadConfig: _download_rules, FiltersConfig: _filters_rules}
 
 
 def load_config(path: str | Path | None) -> BuildConfig:
@@ -354,8 +442,10 @@ def build_dataclass(cls: type, data: Any, origin: str, prefix: str = "") -> Any:
             values[name] = build_dataclass(hint, value, origin, prefix=f"{key}.")
         else:
             values[name] = _check(value, hint, origin, key)
-    check_bounds(cls, values, prefix, origin)
-    return cls(**values)
+    built = cls(**values)
+    if prefix:  # a section (BuildConfig's own fields are the sections, each checked as it was built)
+        check_section(built, origin, prefix)
+    return built
 
 
 def _check(value: Any, hint: Any, origin: str, key: str) -> Any:

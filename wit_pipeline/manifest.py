@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from wit_pipeline import storage
+from wit_pipeline.config import SourcesConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import PART_GLOB
 
@@ -45,8 +46,8 @@ KNOWN_TYPES = {f.name: f.type for f in REQUIRED_FIELDS + OPTIONAL_FIELDS}
 class ManifestLimits:
     """Sanity caps on field sizes; rows past them are rejected, not truncated."""
 
-    max_url_length: int = 2048
-    max_caption_length: int = 10_000
+    max_url_length: int = SourcesConfig.max_url_length
+    max_caption_length: int = SourcesConfig.max_caption_length
 
 
 def normalize_url(url: str) -> str:

@@ -27,10 +27,9 @@ from crawlers.url_list_import import import_lists
 from crawlers.warc_crawl import crawl_warc
 from filters.pipeline import filter_manifest
 from wit_pipeline import storage
-from wit_pipeline.build_job.options import crawl_options, import_options, warc_options
+from wit_pipeline.build_job.options import check_build, crawl_options, import_options, warc_options
 from wit_pipeline.config import BuildConfig, write_resolved
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
-from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.atomic import write_json
@@ -60,8 +59,10 @@ def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None
     """Run every configured step into ``out_dir``; returns the final shard stats.
 
     ``out_dir`` may be a path or an fsspec URL; a remote one is built in a local staging copy and
-    uploaded when the build is complete (``wit_pipeline.storage``).
+    uploaded when the build is complete (``wit_pipeline.storage``). Every step's settings are checked
+    before the first step runs (``check_build``).
     """
+    check_build(config)
     if storage.is_remote(out_dir):
         return storage.run_staged(out_dir, lambda local: build(config, local, client, progress), result_dir="shards")
     out = storage.working_dir(out_dir)
@@ -122,8 +123,6 @@ def _sources(config: BuildConfig, out: Path, client: Client | None, progress: bo
         path = out / "sources" / "html"
         report.timed("crawl html", lambda: crawl_html(crawl_options(config, s.seeds), path, client, progress))
         manifests.append(path)
-    if not manifests:
-        raise WitError("config has no sources: set [sources] lists, warc or seeds")
     return manifests
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.config import EMBED_BATCH_SIZE, BuildConfig, write_resolved
 from wit_pipeline.errors import WitError
 
 
@@ -37,7 +37,9 @@ def add_clip_flags(parser: argparse.ArgumentParser) -> None:
         help="keep the best fraction F (default 0.3, DataComp's, when no threshold is given)",
     )
     g.add_argument("--clip-device", dest="filters.clip_device", metavar="DEVICE", help="auto (default), cpu, cuda")
-    g.add_argument("--clip-batch-size", dest="filters.clip_batch_size", type=int, metavar="N", help="default 256")
+    g.add_argument(
+        "--clip-batch-size", dest="filters.clip_batch_size", type=int, metavar="N", help=f"default {EMBED_BATCH_SIZE}"
+    )
 
 
 def is_shard_directory(path: Path) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
+from wit_pipeline.config import EMBED_BATCH_SIZE, EMBED_DTYPES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,8 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DEVICE",
         help="auto (default: CUDA if available), cpu, cuda; on a GPU the local cluster has one worker unless --workers",
     )
-    p.add_argument("--batch-size", type=int, default=256, metavar="N", help="samples per forward pass (256)")
-    p.add_argument("--dtype", choices=("float16", "float32"), default="float16", help="stored dtype (float16)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=EMBED_BATCH_SIZE,
+        metavar="N",
+        help=f"samples per forward pass ({EMBED_BATCH_SIZE})",
+    )
+    p.add_argument("--dtype", choices=EMBED_DTYPES, default=EMBED_DTYPES[0], help=f"stored dtype ({EMBED_DTYPES[0]})")
     p.add_argument(
         "--threads", type=int, metavar="N", help="torch CPU threads per task (default: cores / local workers)"
     )

@@ -8,14 +8,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from filters.dedup import KEYS
-from filters.lang_backends import BACKENDS
-from filters.language import UNDETECTED_RULES
-from filters.near_dup import SCOPES
 from filters.pipeline import filter_manifest, prepare
 from wit_pipeline.cli.clip_filter_args import add_clip_flags, is_shard_directory, run_clip_filter
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import BuildConfig, write_resolved
+from wit_pipeline.config import (
+    DEDUP_KEYS,
+    LANG_MODELS,
+    NEAR_DUP_SCOPES,
+    NO_LANG_BACKEND,
+    UNDETECTED_RULES,
+    BuildConfig,
+    write_resolved,
+)
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import open_client
 from wit_pipeline.runtime.funnel import format_funnel, read_funnel
@@ -39,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="IN_DIR", help="manifest directory to filter")
     p.add_argument("--out", required=True, type=out_path, help="output manifest directory")
     f = p.add_argument_group("filters")
-    f.add_argument("--dedup-key", dest="filters.dedup_key", choices=KEYS, help="dedup key (default url)")
+    f.add_argument("--dedup-key", dest="filters.dedup_key", choices=DEDUP_KEYS, help="dedup key (default url)")
     f.add_argument(
         "--near-dup",
         dest="filters.near_dup",
@@ -50,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument(
         "--near-dup-scope",
         dest="filters.near_dup_scope",
-        choices=SCOPES,
+        choices=NEAR_DUP_SCOPES,
         help="page (default), domain, or global: across the whole manifest",
     )
     f.add_argument(
@@ -63,7 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument(
         "--lang", dest="filters.languages", type=language_list, metavar="CODES", help="languages to keep: en,de or all"
     )
-    f.add_argument("--lang-backend", dest="filters.lang_backend", choices=(*BACKENDS, "none"), help="default auto")
+    f.add_argument(
+        "--lang-backend", dest="filters.lang_backend", choices=(*LANG_MODELS, NO_LANG_BACKEND), help="default auto"
+    )
     f.add_argument("--min-lang-score", dest="filters.min_lang_score", type=float, metavar="P")
     f.add_argument("--undetected-lang", dest="filters.undetected_lang", choices=UNDETECTED_RULES)
     f.add_argument(

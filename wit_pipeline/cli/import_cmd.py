@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 
 from crawlers.url_list_import import import_lists
-from crawlers.url_list_readers import FORMATS
 from wit_pipeline.build_job.options import import_options
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import write_resolved
+from wit_pipeline.config import LIST_FORMATS, write_resolved
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import open_client
 from wit_pipeline.runtime.funnel import format_funnel, read_funnel
@@ -24,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="list files or directories (default: [sources] lists)")
     p.add_argument("--out", required=True, type=out_path, help="output manifest directory")
-    p.add_argument("--format", dest="sources.format", choices=FORMATS, help="input format (default: by extension)")
+    p.add_argument("--format", dest="sources.format", choices=LIST_FORMATS, help="input format (default: by extension)")
     p.add_argument(
         "--tsv-quoted",
         dest="sources.tsv_quoted",

@@ -5,7 +5,7 @@ Also turns the ``[download]`` and ``[shards]`` config sections into the options 
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 
 from distributed import Client
@@ -23,9 +23,8 @@ FILTERED_DIR = "_filtered"
 
 
 def download_options(config: BuildConfig) -> DownloadOptions:
-    """``[download]`` plus the shard size from ``[shards]``; the field names are the same."""
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in asdict(config.download).items()}
-    return DownloadOptions(samples_per_shard=config.shards.samples_per_shard, **values)
+    """``[download]`` plus the shard size from ``[shards]`` (checked like a loaded config)."""
+    return DownloadOptions(samples_per_shard=config.shards.samples_per_shard, **vars(config.download))
 
 
 def image_rules(config: BuildConfig) -> ImageRules:

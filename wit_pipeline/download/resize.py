@@ -22,13 +22,11 @@ import cv2
 import numpy as np
 
 from loaders.image_decode import decode_rgb, read_header
+from wit_pipeline.config import DownloadConfig
 
 # The longest output side of the keep-ratio modes, in multiples of image_size, when max_aspect_ratio
 # is off: a 20000x1 banner would otherwise become 5,120,000x256 pixels.
 MAX_OUTPUT_ASPECT = 16
-# DataComp's basic filter: shortest side >= 200 px, long/short side <= 3.
-MIN_IMAGE_SIZE = 200
-MAX_ASPECT_RATIO = 3.0
 _WHITE = (255, 255, 255)
 
 
@@ -61,9 +59,9 @@ class ImageResizer:
     resize_only_if_bigger: bool = False
     encode_format: str = "jpg"
     encode_quality: int = 95
-    min_image_size: int = MIN_IMAGE_SIZE
-    max_aspect_ratio: float = MAX_ASPECT_RATIO
-    max_pixels: int = 89_478_485
+    min_image_size: int = DownloadConfig.min_image_size
+    max_aspect_ratio: float = DownloadConfig.max_aspect_ratio
+    max_pixels: int = DownloadConfig.max_pixels
 
     def __call__(self, data: bytes) -> Resized:
         """The encoded output for ``data``; raises ``ResizeError`` (``too_small``, ...) to reject it."""

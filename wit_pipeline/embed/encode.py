@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from wit_pipeline.config import EMBED_BATCH_SIZE
 from wit_pipeline.eval.features import (
     decoded_batches,
     encode_images,
@@ -101,7 +102,9 @@ def iter_shard_samples(
             yield ShardSample(str(sample["__key__"]), uid_of(sample.get("json")), caption, bytes(image))
 
 
-def embed_shard(model: Any, tokenizer: Any, tar_path: str | Path, batch_size: int = 256) -> ShardEmbeddings:
+def embed_shard(
+    model: Any, tokenizer: Any, tar_path: str | Path, batch_size: int = EMBED_BATCH_SIZE
+) -> ShardEmbeddings:
     """Image and caption features of every usable sample of one shard tar (``model`` in eval mode)."""
     transform = eval_transform(model.config.vision.image_size)
     skipped: Counter = Counter()

@@ -20,13 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from distributed import Client
 
+from wit_pipeline.config import EMBED_BATCH_SIZE, EMBED_DTYPES
 from wit_pipeline.embed import index as layout
 from wit_pipeline.errors import WitError
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.results import StageCounters
 
 STAGE = "embed"
-DTYPES = ("float16", "float32")
 _MODELS: dict[tuple, tuple[Any, Any]] = {}
 
 
@@ -40,8 +40,8 @@ class EmbedSettings:
 
     run: str = ""
     device: str = "auto"
-    batch_size: int = 256
-    dtype: str = "float16"
+    batch_size: int = EMBED_BATCH_SIZE
+    dtype: str = EMBED_DTYPES[0]
     threads: int = 0
     weights_digest: str = ""
 
@@ -51,8 +51,8 @@ class EmbedSettings:
             raise WitError("no model: give a training run, checkpoint directory or .safetensors file")
         if self.batch_size < 1:
             raise WitError(f"--batch-size must be at least 1, got {self.batch_size}")
-        if self.dtype not in DTYPES:
-            raise WitError(f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.dtype not in EMBED_DTYPES:
+            raise WitError(f"--dtype must be one of {', '.join(EMBED_DTYPES)}, got {self.dtype!r}")
         if self.threads < 0:
             raise WitError(f"threads must not be negative, got {self.threads}")
 

@@ -9,7 +9,8 @@
 
 from typing import Any
 
-from wit_pipeline.eval.task_names import TASK_CHOICES, TASKS
+from wit_pipeline.config import EVAL_TASK_CHOICES as TASK_CHOICES
+from wit_pipeline.config import EVAL_TASKS as TASKS
 
 __all__ = ["TASKS", "TASK_CHOICES", "TrainingEval", "evaluate", "evaluate_model"]
 

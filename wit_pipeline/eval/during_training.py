@@ -11,8 +11,7 @@ from typing import Any
 
 import torch
 
-from wit_pipeline.config import EvalConfig
-from wit_pipeline.errors import WitError
+from wit_pipeline.config import EvalConfig, check_bounds, check_section
 from wit_pipeline.eval.eval_data import CLASSIFICATION, open_eval_data
 from wit_pipeline.eval.runner import evaluate_model, set_templates
 from wit_pipeline.eval.table import flat_scalars
@@ -21,9 +20,14 @@ from wit_pipeline.eval.table import flat_scalars
 class TrainingEval:
     """A callable ``(model, tokenizer) -> {"eval/TASK/METRIC": number}`` on a fixed evaluation directory."""
 
-    def __init__(self, data: str | Path, templates: str | None = None, batch_size: int = 64, workers: int = 2) -> None:
-        if batch_size < 1:
-            raise WitError(f"[eval] batch_size must be at least 1, got {batch_size}")
+    def __init__(
+        self,
+        data: str | Path,
+        templates: str | None = None,
+        batch_size: int = EvalConfig.batch_size,
+        workers: int = EvalConfig.workers,
+    ) -> None:
+        check_bounds(EvalConfig, {"batch_size": batch_size, "workers": workers}, "eval.", "eval settings")
         self.data, self.batch_size, self.workers = data, batch_size, workers
         self.data = open_eval_data(data)
         self.tasks = ["zeroshot"] if self.data.kind == CLASSIFICATION else ["retrieval"]
@@ -45,8 +49,7 @@ class TrainingEval:
 
 def training_evaluator(config: EvalConfig) -> TrainingEval | None:
     """The evaluator ``wit train`` runs for ``[eval] data`` (``--eval-data``), or None when it is unset."""
+    check_section(config, "eval settings")
     if not config.data:
         return None
-    if config.every < 0:
-        raise WitError(f"--eval-every must be 0 (only at the end) or a number of steps, got {config.every}")
     return TrainingEval(config.data, config.templates, config.batch_size, config.workers)

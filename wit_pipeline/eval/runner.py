@@ -15,6 +15,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from wit_pipeline.config import EVAL_TASK_CHOICES as TASK_CHOICES
+from wit_pipeline.config import EVAL_TASKS as TASKS
+from wit_pipeline.config import EvalConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.benchmark_results import write_benchmark_results
 from wit_pipeline.eval.clip_benchmark import DEFAULT_SPLIT
@@ -32,7 +35,6 @@ from wit_pipeline.eval.features import model_device
 from wit_pipeline.eval.linear_probe import linear_probe
 from wit_pipeline.eval.progress import EvalProgress
 from wit_pipeline.eval.retrieval import retrieval_recall
-from wit_pipeline.eval.task_names import TASK_CHOICES, TASKS
 from wit_pipeline.eval.templates import DEFAULT_TEMPLATES, resolve_templates
 from wit_pipeline.eval.zeroshot import class_embeddings, zeroshot_report
 from wit_pipeline.model.device import resolve_device
@@ -112,12 +114,12 @@ def evaluate_model(
 def evaluate(
     run_or_checkpoint: str | Path,
     data: str | Path | list[str | Path],
-    task: str = "all",
+    task: str = EvalConfig.task,
     templates: str | None = None,
-    batch_size: int = 64,
-    device: str = "auto",
+    batch_size: int = EvalConfig.batch_size,
+    device: str = EvalConfig.device,
     out: str | Path | None = None,
-    workers: int = 2,
+    workers: int = EvalConfig.workers,
     seed: int = 0,
     progress: bool = False,
     classnames: str | None = None,

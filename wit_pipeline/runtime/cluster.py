@@ -12,11 +12,12 @@ from contextlib import contextmanager
 import dask
 from distributed import Client, LocalCluster
 
+from wit_pipeline.config import RuntimeConfig
 from wit_pipeline.errors import WitError
 
 SCHEDULER_ENV = "WIT_SCHEDULER"
 # The dashboard shows the running job to whoever reaches it: loopback unless the user asks otherwise.
-DEFAULT_DASHBOARD = "127.0.0.1:0"
+DEFAULT_DASHBOARD = RuntimeConfig.dashboard
 # Settings of the local cluster, measured on `wit download` (benchmarks/BENCHMARKS.md):
 # - dask's nannies set MALLOC_TRIM_THRESHOLD_ in each worker's environment. That switches off
 #   glibc's adaptive mmap threshold, so every image-sized buffer (a decoded photo, ~0.6 MB) is

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from distributed import Client
 
-from wit_pipeline.config import FiltersConfig
+from wit_pipeline.config import FiltersConfig, check_bounds
 from wit_pipeline.download.raw_shards import write_shard_index
 from wit_pipeline.embed import index as layout
 from wit_pipeline.embed.task import EmbedSettings, embed_shards, weights_digest
@@ -58,11 +58,9 @@ class ClipRule:
     top_fraction: float | None = None
 
     def resolved(self) -> ClipRule:
-        """The rule with DataComp's default filled in; out-of-range values are one-line errors."""
-        if self.top_fraction is not None and not 0.0 < self.top_fraction <= 1.0:
-            raise WitError(f"--clip-top-fraction must be in (0, 1], got {self.top_fraction}")
-        if self.threshold is not None and not -1.0 <= self.threshold <= 1.0:
-            raise WitError(f"--clip-threshold is a cosine, between -1 and 1; got {self.threshold}")
+        """The rule with DataComp's default filled in; values outside ``[filters]``' bounds are one-line errors."""
+        values = {"clip_threshold": self.threshold, "clip_top_fraction": self.top_fraction}
+        check_bounds(FiltersConfig, values, "filters.", "clip rule")
         if self.threshold is None and self.top_fraction is None:
             return ClipRule(top_fraction=DATACOMP_TOP_FRACTION)
         return self

@@ -12,12 +12,13 @@ distance d share at least one of d + 1 bands exactly).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
+from wit_pipeline.config import ShardsConfig, check_bounds
 from wit_pipeline.download.error_message import compose
 from wit_pipeline.shards.decontaminate import REASON as EVAL_DUPLICATE
 from wit_pipeline.shards.decontaminate import EvalIndex
@@ -25,14 +26,17 @@ from wit_pipeline.shards.decontaminate import EvalIndex
 
 @dataclass(frozen=True)
 class ImageRules:
-    """Which image-level filters run; 0 turns a numeric rule off."""
+    """Which image-level filters run; 0 turns a numeric rule off. The ``[shards]`` settings of the same names."""
 
-    exact_dedup: bool = True
-    phash_dedup: bool = True
-    phash_distance: int = 4
-    min_side: int = 0
-    max_aspect_ratio: float = 0.0
+    exact_dedup: bool = ShardsConfig.exact_dedup
+    phash_dedup: bool = ShardsConfig.phash_dedup
+    phash_distance: int = ShardsConfig.phash_distance
+    min_side: int = ShardsConfig.min_side
+    max_aspect_ratio: float = ShardsConfig.max_aspect_ratio
     decontaminate: tuple[str, ...] = ()  # evaluation sets whose images no training sample may copy
+
+    def __post_init__(self) -> None:
+        check_bounds(ShardsConfig, {f.name: getattr(self, f.name) for f in fields(self)}, "shards.", "image rules")
 
 
 def plan_removals(hashes: dd.DataFrame, rules: ImageRules, evals: EvalIndex | None = None) -> dict[str, str]:

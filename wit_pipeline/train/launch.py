@@ -20,7 +20,7 @@ from loaders import (
     resolve_source,
     shard_captions,
 )
-from wit_pipeline.config import BuildConfig, load_config, write_resolved
+from wit_pipeline.config import BuildConfig, check_section, load_config, write_resolved
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.during_training import training_evaluator
 from wit_pipeline.model import get_model_config
@@ -28,7 +28,7 @@ from wit_pipeline.model.run_dir import STATE, RunDir
 from wit_pipeline.model.weights import read_model_config
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.train.distributed import DistEnv, barrier, broadcast_object, init_distributed, shutdown_distributed
-from wit_pipeline.train.trainer import Trainer, TrainResult, check_train_config
+from wit_pipeline.train.trainer import Trainer, TrainResult
 
 SHARD_TOKENIZER = "tokenizer.json"
 
@@ -40,7 +40,7 @@ def run_training(config: BuildConfig, out: str | Path, resume: str | None = None
     Joins the torchrun process group when launched by torchrun.
     """
     train = config.train
-    check_train_config(train)
+    check_section(train, "train settings")
     run = RunDir(out)
     checkpoint = resume_point(run, resume)  # before the data: "no run to resume" says what is wrong
     if not train.data:

@@ -13,10 +13,9 @@ from collections.abc import Callable
 
 import torch
 
+from wit_pipeline.config import PRECISIONS
 from wit_pipeline.errors import WitError
 from wit_pipeline.train.speed import to_channels_last
-
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 class Precision:

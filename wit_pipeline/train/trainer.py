@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from wit_pipeline.config import TrainConfig
+from wit_pipeline.config import TrainConfig, check_section
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import CLIP, ModelConfig
 from wit_pipeline.model.run_dir import WEIGHTS, RunDir
@@ -35,19 +35,6 @@ from wit_pipeline.train.progress import TrainProgress
 from wit_pipeline.train.rng import capture_rng, restore_rng, seed_everything
 from wit_pipeline.train.speed import SpeedSettings, speed_settings
 from wit_pipeline.train.step import TrainStep
-
-
-def check_train_config(config: TrainConfig) -> None:
-    """Reject settings no run can use (zero or negative counts and rates) with a one-line error."""
-    positive = ("epochs", "batch_size", "accum_freq", "checkpoint_every", "keep_checkpoints", "log_every", "lr")
-    for name in positive:
-        if getattr(config, name) <= 0:
-            raise WitError(f"train.{name} must be positive, got {getattr(config, name)!r}")
-    if config.samples is not None and config.samples <= 0:
-        raise WitError(f"train.samples must be positive, got {config.samples!r}")
-    for name in ("warmup", "weight_decay", "grad_clip", "loader_workers"):
-        if getattr(config, name) < 0:
-            raise WitError(f"train.{name} must not be negative, got {getattr(config, name)!r}")
 
 
 @dataclass
@@ -79,7 +66,7 @@ class Trainer:
         eval_every: int = 0,
         speed: SpeedSettings | None = None,
     ) -> None:
-        check_train_config(config)
+        check_section(config, "train settings")
         self.config, self.model_config, self.loader, self.run = config, model_config, loader, run
         self.evaluator, self.eval_every = evaluator, eval_every
         self.env = env or DistEnv()

@@ -92,7 +92,7 @@ def test_the_cut_ranks_by_score_then_key() -> None:
     assert plan_cut(keys, scores, ClipRule(top_fraction=0.6)).keeps(0.5, "b")
     assert ClipCut(threshold=0.2).keeps(0.2, "z") and not ClipCut(threshold=0.2).keeps(0.19, "a")
     assert ClipRule().resolved() == ClipRule(top_fraction=0.3)
-    with pytest.raises(WitError, match="clip-top-fraction"):
+    with pytest.raises(WitError, match="'filters.clip_top_fraction' must be greater than 0 and at most 1, got 1.5"):
         ClipRule(top_fraction=1.5).resolved()
 
 

@@ -111,9 +111,9 @@ def test_too_little_data_for_one_step_is_a_user_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
-        ({"accum_freq": 0}, "train.accum_freq must be positive"),
-        ({"samples": -5}, "train.samples must be positive"),
-        ({"warmup": -1}, "train.warmup must not be negative"),
+        ({"accum_freq": 0}, "'train.accum_freq' must be at least 1, got 0"),
+        ({"samples": -5}, "'train.samples' must be at least 1, got -5"),
+        ({"warmup": -1}, "'train.warmup' must be at least 0, got -1"),
     ],
 )
 def test_unusable_settings_are_user_errors(tmp_path: Path, setting: dict, message: str) -> None:
