@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from loaders.tar_members import NON_REGULAR, TOO_LARGE, UNSAFE, MemberLimits, member_problem
-from loaders.tar_reader import count_samples, read_piece
+from loaders.tar_reader import count_samples, iter_samples, read_piece
 from tests.loaders.helpers import jpeg
-from wit_pipeline.shards.tar_io import iter_samples
 
 SIXTEEN_GIB = 16 << 30
 
