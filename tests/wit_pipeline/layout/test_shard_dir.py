@@ -53,7 +53,6 @@ def test_a_download_output_is_a_shard_directory_and_its_sizes_count_its_tars(bui
     assert [p.stem for p in shard_dir.shard_parquets(shards)] == shard_dir.shard_names(shards)
     info = json.loads((shards / shard_dir.INFO_FILE).read_text())
     assert info["samples"] == 9 and info["shards"] == len(tars)
-    assert not is_manifest_dir(shards)
 
 
 def test_an_img2dataset_directory_without_sizes_json_is_one_for_every_command(
