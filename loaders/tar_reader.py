@@ -141,6 +141,32 @@ def iter_samples(
             on_skip(TRUNCATED)
 
 
+def iter_members(
+    path: str | os.PathLike,
+    exts: frozenset[str],
+    on_skip: Callable[[str], None] = lambda _: None,
+    limits: MemberLimits | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """``(member name, bytes)`` of every member whose last extension is in ``exts``, ungrouped, in tar order.
+
+    For tars that are not webdataset samples (a set's images under any names, as decontamination reads
+    evaluation sets); refused members are reported through ``on_skip(reason)`` like everywhere else.
+    """
+    limits = limits or MemberLimits.default()
+    with open_shard(os.fspath(path)) as tar:
+        while (info := tar.next()) is not None:
+            tar.members = []
+            base = info.name.rpartition("/")[2]
+            ext = base.rpartition(".")[2].lower() if "." in base else ""
+            if ext not in exts:
+                continue
+            problem = member_problem(info, ext, limits)
+            if problem is not None:
+                on_skip(problem)
+                continue
+            yield info.name, tar.extractfile(info).read()
+
+
 def read_piece(
     path: str, shard: int, start: int, stop: int, on_skip: Callable[[str], None], shard_size: int | None = None
 ) -> Iterator[RawSample]:

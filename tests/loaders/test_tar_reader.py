@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.tar_reader import count_samples, iter_captions, iter_samples, member_problem, read_piece
+from loaders.tar_members import MemberLimits
+from loaders.tar_reader import count_samples, iter_captions, iter_members, iter_samples, member_problem, read_piece
 from tests.loaders.helpers import add_member, caption, jpeg, write_shards
 from wit_pipeline.errors import WitError
 
@@ -170,3 +171,20 @@ def test_any_tar_is_read_or_refused_cleanly(tmp_path: Path, members: list, cut: 
         assert ".." not in str(sample["__key__"]).split("/") and not str(sample["__key__"]).startswith("/")
         assert all(isinstance(v, bytes) for k, v in sample.items() if k != "__key__")
     assert set(skipped) <= {"unsafe_member", "non_regular_member", "truncated_tar"}
+
+
+def test_iter_members_reads_named_members_ungrouped_and_refuses_the_same_ones(tmp_path: Path) -> None:
+    path = tmp_path / "set.tar"
+    with tarfile.open(path, "w") as tar:
+        add_member(tar, "test/0.webp", b"image0")
+        add_member(tar, "test/0.cls", b"3")
+        add_member(tar, "test/a.b.PNG", b"image1")
+        add_member(tar, "../escape.png", b"x")
+        add_member(tar, "C:/drive.png", b"x")
+        add_member(tar, "link.png", kind=tarfile.SYMTYPE, link="/etc/passwd")
+        add_member(tar, "big.png", b"y" * 200)
+    skipped: list[str] = []
+    limits = MemberLimits(image_bytes=100, text_bytes=10, json_bytes=10)
+    members = list(iter_members(path, frozenset(("webp", "png")), skipped.append, limits))
+    assert members == [("test/0.webp", b"image0"), ("test/a.b.PNG", b"image1")]
+    assert skipped == ["unsafe_member", "unsafe_member", "non_regular_member", "member_too_large"]
