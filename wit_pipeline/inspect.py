@@ -84,7 +84,7 @@ def summarize_rejects(path: str | Path, sample_rows: int = 5, stage: str | None 
 def summarize_shards(path: str | Path, sample_rows: int = 5) -> dict:
     """Shards, samples per ``sizes.json`` (else counted from the tars), rows by status and reason, the funnel."""
     from loaders.tar_reader import count_samples, iter_samples
-    from wit_pipeline.download.error_message import reason_of
+    from wit_pipeline.layout.shard_dir import reason_of
 
     root = Path(path)
     sizes = read_sizes(root)

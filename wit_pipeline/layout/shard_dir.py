@@ -3,7 +3,7 @@ CLIP-score filter write, and what the loader, ``wit train``, ``wit embed``, ``wi
 ``wit inspect`` read::
 
     OUT/NNNNN.tar           webdataset shard: KEY.jpg (or .png/.webp), KEY.txt, KEY.json per sample
-    OUT/NNNNN.parquet       one row per attempted sample (status, error_message, ...): img2dataset's
+    OUT/NNNNN.parquet       one row per attempted sample (status, error_message = "reason[: detail]", ...)
     OUT/NNNNN_stats.json    img2dataset's per-shard stats
     OUT/sizes.json          {"NNNNN.tar": successful samples}: the loader's exact epoch length
     OUT/_info.json          totals (shards, samples, attempted, per status) and the config that wrote it
@@ -106,6 +106,18 @@ def read_sizes(directory: str | os.PathLike) -> dict[str, int] | None:
     ):
         raise WitError(f'{path}: expected {{"NNNNN.tar": sample_count, ...}} with counts >= 0')
     return sizes
+
+
+def error_message(reason: str | None, detail: str = "") -> str | None:
+    """A shard parquet row's ``error_message``: ``reason`` or ``reason: detail`` (None: the sample succeeded)."""
+    if reason is None:
+        return None
+    return f"{reason}: {detail}" if detail else reason
+
+
+def reason_of(message: str | None) -> str | None:
+    """The reason code at the front of an ``error_message`` (``http_404: URL`` -> ``http_404``)."""
+    return None if message is None else message.split(":", 1)[0]
 
 
 def write_shard_index(out: Path, config: dict) -> dict:

@@ -19,10 +19,9 @@ from PIL import Image
 
 from loaders.image_decode import decode_rgb, read_header
 from loaders.tar_reader import iter_samples
-from wit_pipeline.download.error_message import reason_of
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import PART_GLOB
-from wit_pipeline.layout.shard_dir import RAW_DIR, TAR_SUFFIX, shard_parquets, shard_tars
+from wit_pipeline.layout.shard_dir import RAW_DIR, TAR_SUFFIX, reason_of, shard_parquets, shard_tars
 from wit_pipeline.report.locate import ReportInputs
 
 IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp")

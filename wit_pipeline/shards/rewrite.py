@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import webdataset as wds
 
 from loaders.tar_reader import iter_samples
-from wit_pipeline.download.error_message import reason_of
+from wit_pipeline.layout.shard_dir import reason_of
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
 
