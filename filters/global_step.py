@@ -17,10 +17,9 @@ import dask
 from distributed import Client
 
 from wit_pipeline import storage
+from wit_pipeline.layout.job_dir import SUCCESS
 from wit_pipeline.runtime.atomic import TMP_MARK, write_text
 from wit_pipeline.runtime.faults import fault_point
-
-DONE = "_SUCCESS"
 
 
 def compute(collection, client: Client | None):
@@ -47,7 +46,7 @@ def count_rows(paths: Sequence[str]) -> int:
 
 def step_done(directory: Path) -> bool:
     """Whether the global step writing ``directory`` has completed."""
-    return (directory / DONE).exists()
+    return (directory / SUCCESS).exists()
 
 
 def run_step(directory: Path, write: Callable[[Path], None]) -> None:
@@ -64,7 +63,7 @@ def run_step(directory: Path, write: Callable[[Path], None]) -> None:
     try:
         write(tmp)
         fault_point("global", directory.name, "written")
-        write_text(tmp / DONE, "")
+        write_text(tmp / SUCCESS, "")
         os.replace(tmp, directory)
         fault_point("global", directory.name, "done")
     finally:

@@ -20,8 +20,8 @@ from loaders.tar_reader import is_url
 from loaders.tokenizer import Tokenizer, load_tokenizer
 from loaders.transforms import CLIP_RATIO, CLIP_SCALE, ImageTransform
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 
-TOKENIZER_FILE = "tokenizer.json"
 _RESUME_KEYS = ("seed", "world_size", "num_workers", "batch_size", "resampled", "num_batches", "num_samples")
 
 

@@ -14,20 +14,18 @@ the loader counts the samples past the recorded end as ``unlisted_sample`` skips
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import fsspec
 from braceexpand import braceexpand
 
 from loaders.tar_reader import count_samples, is_url
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.shard_dir import SIZES_FILE, read_sizes, sizes_location
 
-SIZES_FILE = "sizes.json"
 TAR_BLOCK = 512
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 
@@ -64,25 +62,8 @@ def _join(directory: str, name: str) -> str:
     return posixpath.join(directory, name) if is_url(directory) else os.path.join(directory, name)
 
 
-def _read_sizes(directory: str) -> dict[str, int] | None:
-    """``sizes.json`` of a directory as ``{name: count}``, None when there is none."""
-    path = _join(directory, SIZES_FILE)
-    try:
-        with fsspec.open(path, "rt", encoding="utf-8") as fh:
-            sizes = json.load(fh)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise WitError(f"{path}: cannot read sizes ({exc})") from None
-    if not isinstance(sizes, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0 for k, v in sizes.items()
-    ):
-        raise WitError(f'{path}: expected {{"NNNNN.tar": sample_count, ...}} with counts >= 0')
-    return sizes
-
-
 def _from_directory(directory: str) -> ShardList:
-    sizes = _read_sizes(directory)
+    sizes = read_sizes(directory)
     if sizes is None:
         if is_url(directory) or not Path(directory).is_dir():
             raise WitError(f"{directory}: not a shard directory (expected {SIZES_FILE}, or a .tar path or pattern)")
@@ -92,14 +73,14 @@ def _from_directory(directory: str) -> ShardList:
         return _from_paths([_join(directory, n) for n in names])
     names = sorted(sizes)
     if not names:
-        raise WitError(f"{_join(directory, SIZES_FILE)}: lists no shards")
+        raise WitError(f"{sizes_location(directory)}: lists no shards")
     paths = tuple(_join(directory, n) for n in names)
     if not is_url(directory):
         missing = [p for p in paths if not os.path.isfile(p)]
         if missing:
             raise WitError(f"{missing[0]}: listed in {SIZES_FILE} but missing")
     counts = tuple(sizes[n] for n in names)
-    _check_counts(paths, counts, _join(directory, SIZES_FILE))
+    _check_counts(paths, counts, sizes_location(directory))
     return ShardList(paths, counts, directory)
 
 
@@ -107,7 +88,7 @@ def _from_paths(paths: list[str]) -> ShardList:
     parents = {posixpath.dirname(p) if is_url(p) else os.path.dirname(p) or "." for p in paths}
     known: dict[str, dict[str, int]] = {}
     for parent in parents:
-        known[parent] = _read_sizes(parent) or {}
+        known[parent] = read_sizes(parent) or {}
     sizes = []
     for path in paths:
         parent = posixpath.dirname(path) if is_url(path) else os.path.dirname(path) or "."
@@ -116,9 +97,9 @@ def _from_paths(paths: list[str]) -> ShardList:
             raise WitError(f"{path}: shard not found (expected a .tar file)")
         if name in known[parent]:
             sizes.append(known[parent][name])
-            _check_counts([path], [sizes[-1]], _join(parent, SIZES_FILE))
+            _check_counts([path], [sizes[-1]], sizes_location(parent))
         elif is_url(path):
-            raise WitError(f"{path}: no sample count in {_join(parent, SIZES_FILE)} (needed for an exact epoch)")
+            raise WitError(f"{path}: no sample count in {sizes_location(parent)} (needed for an exact epoch)")
         else:
             sizes.append(_count(path))
     root = parents.pop() if len(parents) == 1 else None

@@ -6,11 +6,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from loaders.loader import TOKENIZER_FILE
 from loaders.shard_source import resolve_source
 from loaders.tar_reader import iter_captions
 from loaders.tokenizer import CLIP_VOCAB_SIZE, Tokenizer
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 
 
 def shard_captions(source: str | os.PathLike | list[str]) -> Iterator[str]:

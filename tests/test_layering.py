@@ -22,7 +22,7 @@ PACKAGES = ("wit_pipeline", "crawlers", "filters", "loaders")
 
 # Bottom layer first. "wit_pipeline" is the package's own __init__ (its __version__), nothing below it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("wit_pipeline", "wit_pipeline.errors")),
+    ("base", ("wit_pipeline", "wit_pipeline.errors", "wit_pipeline.layout.job_dir")),  # job_dir: names only, no imports
     ("storage", ("wit_pipeline.storage", "wit_pipeline.runtime.atomic")),  # files written atomically, local or remote
     ("layout", ("wit_pipeline.layout",)),
     ("settings", ("wit_pipeline.config",)),  # every setting's one definition, bounds and choices
@@ -80,15 +80,6 @@ PENDING: frozenset[tuple[str, str]] = frozenset(
     {
         # helper d (item 5): remote staging leaves the stages, breaking the storage <-> layout.manifest_dir circle
         ("wit_pipeline.storage", "wit_pipeline.layout.manifest_dir"),
-        # helper a (items 1-2): shards stop importing download (write_shard_index, error_message) ...
-        ("wit_pipeline.shards.clip_filter", "wit_pipeline.download.raw_shards"),
-        ("wit_pipeline.shards.image_filter", "wit_pipeline.download.raw_shards"),
-        ("wit_pipeline.shards.reshard", "wit_pipeline.download.raw_shards"),
-        ("wit_pipeline.shards.dedup_plan", "wit_pipeline.download.error_message"),
-        ("wit_pipeline.shards.rewrite", "wit_pipeline.download.error_message"),
-        # ... and embed and search stop importing shards.tar_io (one tar reader, below the stages)
-        ("wit_pipeline.embed.encode", "wit_pipeline.shards.tar_io"),
-        ("wit_pipeline.search.html", "wit_pipeline.shards.tar_io"),
     }
 )
 

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import PART_GLOB, is_old_layout, rejects_location
+from wit_pipeline.layout.shard_dir import read_sizes, shard_parquets, shard_tars
 from wit_pipeline.manifest import list_parts, read_part
 from wit_pipeline.model.run_dir import RunDir
 from wit_pipeline.runtime.funnel import read_funnel
@@ -81,25 +82,23 @@ def summarize_rejects(path: str | Path, sample_rows: int = 5, stage: str | None 
     }
 
 
-def is_shard_dir(path: str | Path) -> bool:
-    return (Path(path) / "sizes.json").exists()
-
-
 def summarize_shards(path: str | Path, sample_rows: int = 5) -> dict:
-    """Shards, samples per ``sizes.json``, attempted rows by status and reason, the funnel."""
-    from wit_pipeline.download.error_message import reason_of
-    from wit_pipeline.shards.tar_io import iter_samples
+    """Shards, samples per ``sizes.json`` (else counted from the tars), rows by status and reason, the funnel."""
+    from loaders.tar_reader import count_samples, iter_samples
+    from wit_pipeline.layout.shard_dir import reason_of
 
     root = Path(path)
-    sizes = json.loads((root / "sizes.json").read_text(encoding="utf-8"))
+    sizes = read_sizes(root)
+    if sizes is None:  # an img2dataset directory: count the samples from the tars
+        sizes = {tar.name: count_samples(str(tar)) for tar in shard_tars(root)}
     statuses: Counter = Counter()
     reasons: Counter = Counter()
-    for parquet in sorted(root.glob("[0-9]*.parquet")):
+    for parquet in shard_parquets(root):
         table = pq.read_table(parquet, columns=["status", "error_message"])
         statuses.update(table["status"].to_pylist())
         reasons.update(reason_of(m) for m in table["error_message"].to_pylist() if m)
     sample = []
-    for tar in sorted(root.glob("[0-9]*.tar")):
+    for tar in shard_tars(root):
         for item in iter_samples(tar):
             if len(sample) >= sample_rows:
                 break

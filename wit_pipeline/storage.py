@@ -36,12 +36,13 @@ import pyarrow.parquet as pq
 from fsspec.core import split_protocol
 
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.job_dir import SUCCESS
 
 Location = Path | str  # a local absolute Path, or a remote fsspec URL
 WORK_DIR_ENV = "WIT_WORK_DIR"
 PUBLISHED = "_PUBLISHED.json"
 _LOCAL_PROTOCOLS = {None, "file", "local"}
-_MARKERS = ("_SUCCESS", "_PUBLISHED.json")
+_MARKERS = (SUCCESS, PUBLISHED)
 
 
 def location(value: str | os.PathLike) -> Location:

@@ -22,7 +22,6 @@ Memory is linear in the number of rows (one counter entry per row identity).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +30,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.job_dir import SUCCESS
 from wit_pipeline.layout.manifest_dir import PART_GLOB, STATS_FILE, rejects_location
+from wit_pipeline.layout.shard_dir import read_sizes
 from wit_pipeline.runtime.funnel import read_funnel
 from wit_pipeline.shards.shard_check import STATUS_STAGE, Problem, check_shard_dir
 
 IDENTITY = ["uid", "source", "page_url"]
-SUCCESS_MARK = "_SUCCESS"
 MAX_LISTED = 20  # problems of one kind listed in the text report; all are in the JSON
 
 
@@ -108,7 +108,7 @@ def _source_dirs(root: Path, report: VerifyReport) -> list[Path]:
     if not dirs:
         report.problems.append(Problem("no_sources", str(root / "sources")))
     for d in [*dirs, root / "filtered", root / "shards"]:
-        if not (d / SUCCESS_MARK).exists():
+        if not (d / SUCCESS).exists():
             report.problems.append(Problem("incomplete", str(d), "no _SUCCESS: the build has not finished"))
     return dirs
 
@@ -247,8 +247,11 @@ def _check_final_funnel(shard_dir: Path, rejects_seen: Counter, report: VerifyRe
             detail = f"in {stage.rows_in} != kept {stage.kept} + rejected {stage.rejected_total}"
             report.problems.append(Problem("funnel_does_not_add_up", f"{shard_dir} stage {stage.stage}", detail))
     try:
-        samples = sum(json.loads((shard_dir / "sizes.json").read_text(encoding="utf-8")).values())
-    except (OSError, ValueError, TypeError):
+        sizes = read_sizes(shard_dir)
+    except WitError:
         return  # reported by the shard check
+    if sizes is None:
+        return  # reported by the shard check
+    samples = sum(sizes.values())
     if funnel[-1].kept != samples:
         report.problems.append(Problem("funnel_mismatch", str(shard_dir), f"funnel keeps {funnel[-1].kept}, {samples}"))

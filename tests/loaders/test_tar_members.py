@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import tarfile
+from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from loaders.tar_members import NON_REGULAR, TOO_LARGE, UNSAFE, MemberLimits, member_problem
-from loaders.tar_reader import count_samples, read_piece
+from loaders.tar_reader import count_samples, iter_samples, read_piece
 from tests.loaders.helpers import jpeg
-from wit_pipeline.shards.tar_io import iter_samples
+from wit_pipeline.embed.encode import iter_shard_samples
+from wit_pipeline.eval.datasets import iter_captioned_images
+from wit_pipeline.shards.shard_check import check_shard_dir
 
 SIXTEEN_GIB = 16 << 30
 
@@ -124,3 +129,52 @@ def test_a_sparse_16_gib_member_is_refused_unread_by_the_shard_stages(tmp_path: 
     skipped = {}
     texts = [s.get("txt") for s in iter_samples(path, skipped, small)]
     assert texts == [None, None, None] and skipped == {TOO_LARGE: 6}  # k1 has no member left: no sample
+
+
+def hostile_shard(path: Path) -> None:
+    """One good sample, then each kind of hostile member a stranger's shard can hold."""
+    parts = [
+        regular("k0.jpg", jpeg(8, 8, 0)),
+        regular("k0.txt", b"first"),
+        regular("../escape.txt", b"path traversal"),
+        regular("/etc/absolute.txt", b"absolute path"),
+        regular("C:/windows/drive.txt", b"drive letter"),
+        regular("k1\\..\\back.txt", b"backslash"),
+        regular("k1.txt", b"second"),
+        sparse_header("k2.jpg", SIXTEEN_GIB),
+        regular("k2.txt", b"third"),
+        regular("k3.jpg", jpeg(8, 8, 3)),
+        regular("k3.txt", b"fourth"),
+    ]
+    link = tarfile.TarInfo("k1.jpg")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    parts.insert(6, link.tobuf(tarfile.GNU_FORMAT))
+    path.write_bytes(b"".join(parts) + b"\0" * 1024)
+
+
+def test_every_command_gives_a_hostile_member_the_same_reason(tmp_path: Path, no_big_reads: list[str]) -> None:
+    """The loader, wit embed, wit eval and the shard check (inspect --verify) read tars with one reader."""
+    tar = tmp_path / "00000.tar"
+    hostile_shard(tar)
+    expected = {UNSAFE: 4, NON_REGULAR: 1, TOO_LARGE: 1}
+
+    loader: list[str] = []
+    slots = list(read_piece(str(tar), 0, 0, 4, loader.append))
+    assert [s.text for s in slots] == [b"first", b"second", b"third", b"fourth"]
+    assert Counter(loader) == expected
+
+    embed_unsafe: dict[str, int] = {}
+    kept = list(iter_shard_samples(tar, Counter(), embed_unsafe))
+    assert [s.caption for s in kept] == ["first", "fourth"] and embed_unsafe == expected
+
+    evaluated: Counter = Counter()
+    list(iter_captioned_images([str(tar)], evaluated))
+    assert {r: n for r, n in evaluated.items() if r in expected} == expected
+
+    keys = ["k0", "k1", "k2", "k3"]
+    rows = {"uid": keys, "source": keys, "page_url": keys, "key": keys, "status": ["success"] * 4}
+    pq.write_table(pa.table({**rows, "error_message": pa.array([None] * 4, pa.string())}), tmp_path / "00000.parquet")
+    check = check_shard_dir(tmp_path)
+    assert sorted(p.detail for p in check.problems if p.kind == "bad_tar") == sorted(
+        f"{reason} x{n}" for reason, n in expected.items()
+    )

@@ -30,6 +30,7 @@ from wit_pipeline import storage
 from wit_pipeline.build_job.options import check_build, crawl_options, import_options, warc_options
 from wit_pipeline.config import BuildConfig, write_resolved
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
+from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.atomic import write_json
@@ -139,7 +140,7 @@ def _tokenizer(shards: Path, config: BuildConfig, report: BuildReport, progress:
     """Train the BPE tokenizer on the shards' captions (saved as ``shards/tokenizer.json``)."""
     from loaders import train_tokenizer_for_shards
 
-    if (shards / "tokenizer.json").exists():
+    if (shards / TOKENIZER_FILE).exists():
         return
     if progress:
         print("wit build: training the tokenizer on the shards' captions", file=sys.stderr)

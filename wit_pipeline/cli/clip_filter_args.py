@@ -11,6 +11,7 @@ from pathlib import Path
 
 from wit_pipeline.config import EMBED_BATCH_SIZE, BuildConfig, write_resolved
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.shard_dir import is_shard_dir
 
 
 def add_clip_flags(parser: argparse.ArgumentParser) -> None:
@@ -42,11 +43,6 @@ def add_clip_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def is_shard_directory(path: Path) -> bool:
-    """A directory with ``sizes.json`` or ``NNNNN.tar`` files."""
-    return path.is_dir() and ((path / "sizes.json").exists() or any(path.glob("[0-9]*.tar")))
-
-
 def run_clip_filter(args: argparse.Namespace, config: BuildConfig) -> int:
     """Score and filter the shard directory ``args.input`` into ``args.out``; print the funnel."""
     from wit_pipeline.embed.task import local_workers, task_threads
@@ -57,7 +53,7 @@ def run_clip_filter(args: argparse.Namespace, config: BuildConfig) -> int:
 
     rt = config.runtime
     source = Path(args.input).expanduser()
-    if not is_shard_directory(source):
+    if not is_shard_dir(source):
         raise WitError(
             f"{source}: --clip-model filters a shard directory (NNNNN.tar + sizes.json, what wit download writes); "
             "run wit download first"

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from filters.pipeline import filter_manifest, prepare
-from wit_pipeline.cli.clip_filter_args import add_clip_flags, is_shard_directory, run_clip_filter
+from wit_pipeline.cli.clip_filter_args import add_clip_flags, run_clip_filter
 from wit_pipeline.cli.common import add_common, out_path, resolve_config
 from wit_pipeline.config import (
     DEDUP_KEYS,
@@ -21,6 +21,7 @@ from wit_pipeline.config import (
     write_resolved,
 )
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.shard_dir import is_shard_dir
 from wit_pipeline.runtime import open_client
 from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
@@ -124,7 +125,7 @@ def run_decontaminate(args: argparse.Namespace, config: BuildConfig) -> int:
     from wit_pipeline.shards.image_filter import filter_shards
 
     source = Path(args.input).expanduser()
-    if not is_shard_directory(source):
+    if not is_shard_dir(source):
         raise WitError(
             f"{source}: --decontaminate filters a shard directory (NNNNN.tar files, what wit download writes); "
             "in wit build set [shards] decontaminate"

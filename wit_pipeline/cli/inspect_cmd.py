@@ -7,12 +7,12 @@ import json
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.inspect import (
-    is_shard_dir,
     summarize_manifest,
     summarize_rejects,
     summarize_run,
     summarize_shards,
 )
+from wit_pipeline.layout.shard_dir import is_shard_dir
 from wit_pipeline.model.run_dir import is_run_dir
 
 

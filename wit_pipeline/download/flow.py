@@ -14,12 +14,10 @@ from wit_pipeline import storage
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.raw_shards import download_manifest
+from wit_pipeline.layout.shard_dir import FILTERED_DIR, RAW_DIR
 from wit_pipeline.shards.dedup_plan import ImageRules
 from wit_pipeline.shards.image_filter import filter_shards
 from wit_pipeline.shards.reshard import reshard
-
-RAW_DIR = "_raw"
-FILTERED_DIR = "_filtered"
 
 
 def download_options(config: BuildConfig) -> DownloadOptions:

@@ -8,24 +8,18 @@ mid-shard has its shard rescheduled, and failed samples are counted in the funne
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from distributed import Client
 
-from wit_pipeline import __version__, storage
+from wit_pipeline import storage
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.plan import plan_shards
 from wit_pipeline.download.shard_task import DownloadShardTask
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.manifest_dir import SUMMARY_FILE
+from wit_pipeline.layout.shard_dir import shard_digits, shard_name, write_shard_index
 from wit_pipeline.runtime import run_file_job
-from wit_pipeline.runtime.atomic import write_json, write_parquet_summary
-
-SIZES_FILE = "sizes.json"
-INFO_FILE = "_info.json"
 
 
 def download_manifest(
@@ -49,8 +43,8 @@ def download_manifest(
     specs = plan_shards(manifest_dir, options.samples_per_shard)
     if not specs:
         raise WitError(f"{manifest_dir}: manifest has no rows to download")
-    oom_shard_count = max(5, len(str(len(specs) - 1)))
-    tasks = [DownloadShardTask(f"{s.shard_id:05d}", s, options, oom_shard_count) for s in specs]
+    oom_shard_count = shard_digits(len(specs))
+    tasks = [DownloadShardTask(shard_name(s.shard_id), s, options, oom_shard_count) for s in specs]
     fingerprint = {"manifest": storage.input_name(manifest_dir), "rows": sum(s.rows for s in specs), **asdict(options)}
 
     def finish(out: Path) -> dict:
@@ -66,30 +60,3 @@ def download_manifest(
         finish=finish,
         progress=progress,
     )
-
-
-def write_shard_index(out: Path, config: dict) -> dict:
-    """Write ``sizes.json`` (successful samples per tar), ``_info.json`` (totals, config) and ``_metadata``.
-
-    ``_metadata`` summarises the shard parquets, so dask reads exactly them (not ``_raw/`` below).
-    """
-    sizes, attempted, statuses = {}, 0, {}
-    for parquet in sorted(out.glob("[0-9]*.parquet")):
-        table = pq.read_table(parquet, columns=["status"])
-        column = table["status"].to_pylist()
-        attempted += len(column)
-        for status in column:
-            statuses[status] = statuses.get(status, 0) + 1
-        sizes[parquet.with_suffix(".tar").name] = column.count("success")
-    write_json(out / SIZES_FILE, sizes)
-    write_parquet_summary(out / SUMMARY_FILE, sorted(out.glob("[0-9]*.parquet")))
-    info = {
-        "version": __version__,
-        "shards": len(sizes),
-        "samples": sum(sizes.values()),
-        "attempted": attempted,
-        "status": statuses,
-        "config": config,
-    }
-    write_json(out / INFO_FILE, json.loads(json.dumps(info, default=str)))
-    return {"shards": len(sizes), "samples": info["samples"]}

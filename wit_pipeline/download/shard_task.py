@@ -23,13 +23,13 @@ from img2dataset.downloader import compute_key
 from img2dataset.logger import CappedCounter, write_stats
 from img2dataset.writer import WebDatasetSampleWriter
 
-from wit_pipeline.download.error_message import compose
 from wit_pipeline.download.fetch_pool import FetchPool
 from wit_pipeline.download.image_check import image_problem
 from wit_pipeline.download.image_fetch import ImageFetcher
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.plan import ShardSpec
 from wit_pipeline.download.resize import ImageResizer, ResizeError
+from wit_pipeline.layout import shard_dir
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
 
@@ -63,7 +63,7 @@ class SampleOutcome:
 
     @property
     def error_message(self) -> str | None:
-        return compose(self.reason, self.detail)
+        return shard_dir.error_message(self.reason, self.detail)
 
 
 def make_resizer(options: DownloadOptions) -> ImageResizer:

@@ -1,6 +1,6 @@
 """Embed one shard: image and caption features of every sample, batch-wise with the eval transform.
 
-Samples are read with the safe tar reader (``wit_pipeline.shards.tar_io``), decoded with the loaders' eval
+Samples are read with the safe tar reader (``loaders.tar_reader``), decoded with the loaders' eval
 transform (shortest side to the model's size, center crop) and encoded with the evaluation helpers, so the
 features are exactly those ``wit eval`` computes. A sample without an image or a caption, or whose image
 does not decode, gets no embedding and is counted by reason; everything else keeps its tar order.
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from loaders.tar_reader import iter_samples
 from wit_pipeline.config import EMBED_BATCH_SIZE
 from wit_pipeline.eval.features import (
     decoded_batches,
@@ -25,7 +26,6 @@ from wit_pipeline.eval.features import (
     eval_transform,
     skip_undecodable,
 )
-from wit_pipeline.shards.tar_io import iter_samples
 
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
 

@@ -1,16 +1,7 @@
-"""The layout of an embedding directory (what ``wit embed`` writes) and ``EmbeddingIndex`` to read it.
+"""Read a finished embedding directory (what ``wit embed`` writes): ``EmbeddingIndex``.
 
-```
-OUT/NNNNN.img.npy        image features of shard NNNNN, [n, D], unit length (float16 by default)
-OUT/NNNNN.txt.npy        caption features, same rows
-OUT/NNNNN.rows.parquet   key, shard, row, uid, caption, clip_score: row i of the arrays
-OUT/index.parquet        every shard's rows in shard order; its row number is the global position
-OUT/_info.json           model, weights digest, data, embed_dim, dtype, samples, per-shard counts
-OUT/_stats.json          the funnel: the shards' own, then ``embed`` (skips per reason)
-OUT/_SUCCESS             written last: the directory is complete
-```
-
-The arrays are plain ``.npy`` files, memory-mapped when read, so any NumPy or faiss user can load them.
+The directory's layout (file names, the rows schema, the writer's ``finish`` step) is owned by
+``wit_pipeline.layout.embedding_index``.
 """
 
 from __future__ import annotations
@@ -24,52 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wit_pipeline import __version__
 from wit_pipeline.errors import WitError
-from wit_pipeline.runtime.atomic import write_json, write_parquet
-
-INDEX_FILE = "index.parquet"
-INFO_FILE = "_info.json"
-DONE = "_SUCCESS"
-ROWS_SCHEMA = pa.schema(
-    [
-        pa.field("key", pa.string()),
-        pa.field("shard", pa.string()),
-        pa.field("row", pa.int64()),
-        pa.field("uid", pa.string()),
-        pa.field("caption", pa.string()),
-        pa.field("clip_score", pa.float32()),
-    ]
-)
-
-
-def image_file(shard: str) -> str:
-    return f"{shard}.img.npy"
-
-
-def text_file(shard: str) -> str:
-    return f"{shard}.txt.npy"
-
-
-def rows_file(shard: str) -> str:
-    return f"{shard}.rows.parquet"
-
-
-def finish(out: Path, shards: list[str], info: dict) -> dict:
-    """Write ``index.parquet`` (all shards' rows, in shard order) and ``_info.json``; return the totals."""
-    tables = [pq.read_table(out / rows_file(name), schema=ROWS_SCHEMA) for name in shards]
-    index = pa.concat_tables(tables) if tables else ROWS_SCHEMA.empty_table()
-    write_parquet(out / INDEX_FILE, index)
-    dim = next((np.load(out / image_file(n), mmap_mode="r").shape[1] for n in shards), 0)
-    record = {
-        "version": __version__,
-        **info,
-        "embed_dim": int(dim),
-        "samples": index.num_rows,
-        "shards": {name: t.num_rows for name, t in zip(shards, tables)},
-    }
-    write_json(out / INFO_FILE, record)
-    return {"samples": index.num_rows, "shards": len(shards)}
+from wit_pipeline.layout.embedding_index import INDEX_FILE, INFO_FILE, image_file, is_embedding_dir, text_file
 
 
 @dataclass
@@ -86,7 +33,7 @@ class EmbeddingIndex:
         root = Path(directory).expanduser()
         if not root.is_dir():
             raise WitError(f"{root}: no such embedding directory (the output of wit embed)")
-        if not (root / DONE).exists() or not (root / INFO_FILE).exists():
+        if not is_embedding_dir(root):
             raise WitError(f"{root}: not a finished wit embed output (rerun wit embed to finish it)")
         info = json.loads((root / INFO_FILE).read_text(encoding="utf-8"))
         return cls(root, info, pq.read_table(root / INDEX_FILE))

@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 from distributed import Client
 
 from wit_pipeline.config import EMBED_BATCH_SIZE, EMBED_DTYPES
-from wit_pipeline.embed import index as layout
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import embedding_index as layout
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.results import StageCounters
 

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from loaders.shard_source import SIZES_FILE, TAR_SUFFIXES, resolve_source
+from loaders.shard_source import TAR_SUFFIXES, resolve_source
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.captioned_shards import iter_captioned_images
@@ -38,6 +38,7 @@ from wit_pipeline.eval.clip_benchmark import EXPECTED as BENCHMARK_EXPECTED
 from wit_pipeline.eval.image_folder import EXPECTED as FOLDER_EXPECTED
 from wit_pipeline.eval.image_folder import ImageFolder, is_image, scan_image_folder
 from wit_pipeline.eval.templates import IMAGENET80
+from wit_pipeline.layout.shard_dir import SIZES_FILE
 
 IMAGE_FOLDER, SHARDS, CLIP_BENCHMARK = "image_folder", "shards", "clip_benchmark"
 CLASSIFICATION, RETRIEVAL = "classification", "retrieval"

@@ -19,7 +19,8 @@ datasets and dask skip, so ``pandas.read_parquet(OUT)`` is exactly the kept rows
   query counts live in a folder, not in a top-level ``_query_counts.parquet``.
 
 A **shard directory** keeps img2dataset's layout (``NNNNN.tar``, ``NNNNN.parquet``,
-``NNNNN_stats.json``, plus ``sizes.json``); wit's funnel there is ``_stats.json`` too.
+``NNNNN_stats.json``, plus ``sizes.json``; owned by ``layout.shard_dir``); wit's funnel there is
+``_stats.json`` too. The job state names (``_SUCCESS``, ``_job.json``, ``_tasks/``) are ``layout.job_dir``'s.
 
 Directories written before this layout (``stats.json``, ``rejects/``, ``query_counts.parquet``) are
 still read: every lookup below falls back to the old name when the new one is absent.
@@ -37,7 +38,6 @@ STATS_FILE = "_stats.json"
 REJECTS_DIR = "_rejects"
 QUERY_COUNTS_DIR = "_query_counts"
 QUERY_COUNTS_PART = "part-00000.parquet"
-SUCCESS = "_SUCCESS"
 SUMMARY_FILE = "_metadata"  # parquet summary of the parts: dask reads exactly the files it lists
 
 # The layout before metadata moved under ``_`` names; read, never written.

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from filters.balance import entry_distribution
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import PART_GLOB, query_counts_location
+from wit_pipeline.layout.shard_dir import INFO_FILE, shard_parquets
 from wit_pipeline.report.locate import ReportInputs
 from wit_pipeline.report.svg import nice_step
 from wit_pipeline.runtime.funnel import read_funnel
@@ -91,9 +92,9 @@ def read_build_steps(inputs: ReportInputs) -> list[dict] | None:
 
 def read_shard_info(inputs: ReportInputs) -> dict | None:
     """The shard directory's ``_info.json`` totals (samples, attempted, statuses), if any."""
-    if inputs.shards is None or not (inputs.shards / "_info.json").exists():
+    if inputs.shards is None or not (inputs.shards / INFO_FILE).exists():
         return None
-    return _load_json(inputs.shards / "_info.json")
+    return _load_json(inputs.shards / INFO_FILE)
 
 
 def filter_settings(inputs: ReportInputs) -> dict:
@@ -184,7 +185,7 @@ def query_counts(inputs: ReportInputs, top: int) -> QueryCounts | None:
 def _kept_rows(inputs: ReportInputs) -> tuple[list[Path], str]:
     """The files holding the final kept rows: shard parquets (status success) or manifest parts."""
     if inputs.shards is not None:
-        files = sorted(inputs.shards.glob("[0-9]*.parquet"))
+        files = shard_parquets(inputs.shards)
         if files:
             return files, "the samples in the shards"
     if inputs.manifest is not None:

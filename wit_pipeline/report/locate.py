@@ -11,6 +11,7 @@ from pathlib import Path
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import is_manifest_dir, rejects_location
+from wit_pipeline.layout.shard_dir import is_shard_dir
 from wit_pipeline.model.run_dir import EVAL, is_run_dir
 
 
@@ -29,17 +30,11 @@ class ReportInputs:
 
 
 def _is_build(path: Path) -> bool:
-    return (
-        (path / "build.json").exists() or (path / "shards" / "sizes.json").exists() or _is_manifest(path / "filtered")
-    )
+    return (path / "build.json").exists() or is_shard_dir(path / "shards") or _is_manifest(path / "filtered")
 
 
 def _is_manifest(path: Path) -> bool:
     return is_manifest_dir(path)
-
-
-def _is_shards(path: Path) -> bool:
-    return (path / "sizes.json").exists()
 
 
 def _first(*candidates: Path | None) -> Path | None:
@@ -55,8 +50,8 @@ def locate_inputs(path: str | Path) -> ReportInputs:
         raise WitError(f"{root}: not a directory (give a demo, build, shard, manifest or run directory)")
     build = root / "build" if _is_build(root / "build") else root if _is_build(root) else None
     shards = _first(
-        build / "shards" if build is not None and _is_shards(build / "shards") else None,
-        root if _is_shards(root) else None,
+        build / "shards" if build is not None and is_shard_dir(build / "shards") else None,
+        root if is_shard_dir(root) else None,
     )
     manifest = _first(
         build / "filtered" if build is not None and _is_manifest(build / "filtered") else None,

@@ -18,11 +18,11 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 from loaders.image_decode import decode_rgb, read_header
-from wit_pipeline.download.error_message import reason_of
+from loaders.tar_reader import iter_samples
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import PART_GLOB
+from wit_pipeline.layout.shard_dir import RAW_DIR, TAR_SUFFIX, reason_of, shard_parquets, shard_tars
 from wit_pipeline.report.locate import ReportInputs
-from wit_pipeline.shards.tar_io import iter_samples
 
 IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
 MAX_PIXELS = 40_000_000  # larger images are not decoded for a thumbnail
@@ -87,7 +87,7 @@ def _caption(sample: dict) -> str:
 
 def sample_thumbnails(shards: Path, count: int, size: int) -> list[Sample]:
     """``count`` samples spread over the shard tars (a few from each of evenly spaced tars)."""
-    tars = sorted(shards.glob("[0-9]*.tar"))
+    tars = shard_tars(shards)
     if not tars or count <= 0:
         return []
     chosen = [tars[i * len(tars) // min(len(tars), count)] for i in range(min(len(tars), count))]
@@ -148,7 +148,7 @@ def reject_examples(
     scanned = 0
     raw_wanted: dict[Path, dict[str, RejectExample]] = {}
     files = [f for d in inputs.reject_dirs for f in sorted(d.glob(PART_GLOB))]
-    shard_files = sorted(inputs.shards.glob("[0-9]*.parquet")) if inputs.shards is not None else []
+    shard_files = shard_parquets(inputs.shards) if inputs.shards is not None else []
     for path in files + shard_files:
         for row in _rows(path, REJECT_COLUMNS if path in files else SHARD_COLUMNS):
             scanned += 1
@@ -161,7 +161,7 @@ def reject_examples(
                 stage = "image_filter" if row["status"] == "filtered" else "download"
                 reason = reason_of(message) or str(row["status"])
                 example = RejectExample(row.get("caption"), row.get("url"), message if message != reason else None)
-                raw = path.parent / "_raw" / f"{path.stem}.tar"
+                raw = path.parent / RAW_DIR / f"{path.stem}{TAR_SUFFIX}"
                 kept = collector.add(stage, reason, example)
                 if kept and stage == "image_filter" and row.get("key") and raw.exists():
                     raw_wanted.setdefault(raw, {})[str(row["key"])] = example

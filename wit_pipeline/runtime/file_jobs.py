@@ -14,11 +14,12 @@ from typing import Protocol
 
 from distributed import Client
 
+from wit_pipeline.layout.job_dir import COUNTERS_FILE, SUCCESS, TASKS_DIR
 from wit_pipeline.runtime.atomic import write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters
-from wit_pipeline.runtime.task_runner import COUNTERS_FILE, DONE, TASKS_DIR, move_into_place, run_tasks, task_record
+from wit_pipeline.runtime.task_runner import move_into_place, run_tasks, task_record
 
 
 class FileTask(Protocol):
@@ -56,12 +57,12 @@ def run_file_job(
     info = {"job": job, "tasks": len(tasks), **(finish(out) if finish else {})}
     stats = write_stats(out, merge_counters(groups), read_funnel(upstream) if upstream else [], info)
     fault_point("place", job, "stats")
-    write_text(out / DONE, "")
+    write_text(out / SUCCESS, "")
     return stats
 
 
 def write_files(task: FileTask, tmp: Path) -> dict:
     """Run a file task in ``tmp`` and record which files it produced."""
     counters = task.run(tmp)
-    files = sorted(p.name for p in tmp.iterdir() if p.is_file() and p.name != COUNTERS_FILE and p.name != DONE)
+    files = sorted(p.name for p in tmp.iterdir() if p.is_file() and p.name != COUNTERS_FILE and p.name != SUCCESS)
     return {"files": files, "counters": [c.to_dict() for c in counters]}

@@ -28,14 +28,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.job_dir import COUNTERS_FILE, JOB_FILE, SUCCESS, TASKS_DIR
 from wit_pipeline.runtime.atomic import TMP_MARK, is_tmp, write_json, write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.worker_heap import freeze_worker_heap
-
-TASKS_DIR = "_tasks"
-DONE = "_SUCCESS"
-JOB_FILE = "_job.json"
-COUNTERS_FILE = "_counters.json"
 
 Fill = Callable[[Any, Path], dict]
 
@@ -61,7 +57,7 @@ def run_tasks(
     if len(set(ids)) != len(ids):
         raise ValueError(f"{job}: task ids are not unique")
     claim(out, job, fingerprint or {})
-    if (out / DONE).exists():
+    if (out / SUCCESS).exists():
         return False
     tasks_dir = out / TASKS_DIR
     tasks_dir.mkdir(parents=True, exist_ok=True)
@@ -96,7 +92,7 @@ def remove_stale_attempts(tasks_dir: Path) -> None:
 
 
 def task_done(out: Path, task_id: str) -> bool:
-    return (out / TASKS_DIR / task_id / DONE).exists()
+    return (out / TASKS_DIR / task_id / SUCCESS).exists()
 
 
 def task_record(out: Path, task_id: str) -> dict:
@@ -112,7 +108,7 @@ def execute(fill: Fill, task: Any, out_dir: str, job: str = "") -> str | None:
     cannot both land: the second rename fails and its directory is dropped.
     """
     final = Path(out_dir) / TASKS_DIR / task.task_id
-    if (final / DONE).exists():
+    if (final / SUCCESS).exists():
         return None
     freeze_worker_heap()
     tmp = final.with_name(f"{final.name}{TMP_MARK}{uuid.uuid4().hex[:12]}")
@@ -121,11 +117,11 @@ def execute(fill: Fill, task: Any, out_dir: str, job: str = "") -> str | None:
         record = fill(task, tmp)
         fault_point("task", job, task.task_id, "filled")
         write_json(tmp / COUNTERS_FILE, record)
-        write_text(tmp / DONE, "")
+        write_text(tmp / SUCCESS, "")
         try:
             os.replace(tmp, final)
         except OSError:
-            if not (final / DONE).exists():
+            if not (final / SUCCESS).exists():
                 raise
         fault_point("task", job, task.task_id, "done")
     except WitError as exc:
@@ -153,7 +149,7 @@ def claim(out: Path, job: str, fingerprint: dict, record_name: str = JOB_FILE) -
             existing = None
         if existing == record:
             return
-        if any((out / TASKS_DIR).glob(f"*/{DONE}")):
+        if any((out / TASKS_DIR).glob(f"*/{SUCCESS}")):
             raise WitError(
                 f"{out}: holds the output of a different job, or of other inputs or settings; "
                 "choose another --out or delete it"

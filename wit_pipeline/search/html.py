@@ -11,8 +11,8 @@ import html
 from collections import defaultdict
 from pathlib import Path
 
+from loaders.tar_reader import iter_samples
 from wit_pipeline.runtime.atomic import write_text
-from wit_pipeline.shards.tar_io import iter_samples
 
 MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 STYLE = (

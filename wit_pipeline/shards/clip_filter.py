@@ -29,10 +29,11 @@ import pyarrow.parquet as pq
 from distributed import Client
 
 from wit_pipeline.config import FiltersConfig, check_bounds
-from wit_pipeline.download.raw_shards import write_shard_index
-from wit_pipeline.embed import index as layout
 from wit_pipeline.embed.task import EmbedSettings, embed_shards, weights_digest
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import embedding_index as layout
+from wit_pipeline.layout.job_dir import SUCCESS
+from wit_pipeline.layout.shard_dir import TOKENIZER_FILE, shard_names, shard_parquets, write_shard_index
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.funnel import read_stats
 from wit_pipeline.runtime.results import StageCounters
@@ -43,7 +44,6 @@ STAGE = "clip_score"
 JOB = "clip_filter"
 LOW, UNSCORED = "low_clip_score", "no_clip_score"
 EMBED_DIR = "_embed"
-TOKENIZER = "tokenizer.json"
 DATACOMP_TOP_FRACTION = 0.3
 
 
@@ -156,9 +156,9 @@ def clip_settings(filters: FiltersConfig, threads: int = 0) -> tuple[EmbedSettin
     return settings, rule
 
 
-def shard_names(shard_dir: Path) -> list[str]:
+def source_shards(shard_dir: Path) -> list[str]:
     """The shards of a directory written by ``wit download`` (``NNNNN.tar`` + ``NNNNN.parquet``)."""
-    names = sorted(p.stem for p in shard_dir.glob("[0-9]*.tar"))
+    names = shard_names(shard_dir)
     if not names:
         raise WitError(f"{shard_dir}: no shard tars (the CLIP-score filter reads a shard directory: NNNNN.tar)")
     missing = [n for n in names if not (shard_dir / f"{n}.parquet").exists()]
@@ -179,13 +179,13 @@ def clip_filter_shards(
     src, out = Path(shard_dir), Path(out_dir)
     rule = (rule or ClipRule()).resolved()
     settings.check()
-    names = shard_names(src)
+    names = source_shards(src)
     if out.resolve() == src.resolve():
         raise WitError(f"{out}: the output must be another directory than the input shards")
     settings = replace(settings, weights_digest=settings.weights_digest or weights_digest(settings.run))
     fingerprint = {"shards": str(src.resolve()), "weights_digest": settings.weights_digest, "rule": asdict(rule)}
     claim(out, JOB, fingerprint)
-    if (out / layout.DONE).exists():
+    if (out / SUCCESS).exists():
         return read_stats(out)
     embed_dir = out / EMBED_DIR
     embed_shards(settings.run, src, embed_dir, settings, client=client, progress=progress)
@@ -194,8 +194,8 @@ def clip_filter_shards(
     tasks = [ClipRewriteTask(n, str(src), str(embed_dir), n, cut) for n in names]
 
     def finish(o: Path) -> dict:
-        if (src / TOKENIZER).exists() and not (o / TOKENIZER).exists():
-            shutil.copyfile(src / TOKENIZER, o / TOKENIZER)
+        if (src / TOKENIZER_FILE).exists() and not (o / TOKENIZER_FILE).exists():
+            shutil.copyfile(src / TOKENIZER_FILE, o / TOKENIZER_FILE)
         return write_shard_index(o, {"clip_filter": {"model": settings.run, **asdict(rule), "cut": asdict(cut)}})
 
     return run_file_job(
@@ -212,9 +212,7 @@ def clip_filter_shards(
 
 def score_summary(shard_dir: str | Path) -> dict:
     """Kept samples and their clip_score range in a filtered shard directory (for CLI summaries)."""
-    tables = [
-        pq.read_table(p, columns=["status", "clip_score"]) for p in sorted(Path(shard_dir).glob("[0-9]*.parquet"))
-    ]
+    tables = [pq.read_table(p, columns=["status", "clip_score"]) for p in shard_parquets(shard_dir)]
     table = pa.concat_tables(tables)
     kept = table.filter(pc.equal(table["status"], "success"))["clip_score"]
     return {"kept": len(kept), "min": pc.min(kept).as_py(), "max": pc.max(kept).as_py()}

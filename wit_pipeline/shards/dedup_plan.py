@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from wit_pipeline.config import ShardsConfig, check_bounds
-from wit_pipeline.download.error_message import compose
+from wit_pipeline.layout.shard_dir import error_message
 from wit_pipeline.shards.decontaminate import REASON as EVAL_DUPLICATE
 from wit_pipeline.shards.decontaminate import EvalIndex
 
@@ -59,7 +59,7 @@ def plan_removals(hashes: dd.DataFrame, rules: ImageRules, evals: EvalIndex | No
         if pd.isna(phash):
             removals.setdefault(key, "undecodable_image")
         elif evals is not None and (copied := evals.match(sha, int(phash, 16))) is not None:
-            removals[key] = compose(EVAL_DUPLICATE, copied)
+            removals[key] = error_message(EVAL_DUPLICATE, copied)
         elif rules.min_side and not pd.isna(w) and min(w, h) < rules.min_side:
             removals[key] = "too_small"
         elif rules.max_aspect_ratio and not pd.isna(w) and max(w, h) / max(1, min(w, h)) > rules.max_aspect_ratio:

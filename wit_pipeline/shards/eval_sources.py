@@ -18,12 +18,12 @@ Readers here:
 
 from __future__ import annotations
 
-import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders.tar_members import MemberLimits, member_problem
+from loaders.tar_members import MemberLimits
+from loaders.tar_reader import iter_members
 from wit_pipeline.errors import WitError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
@@ -44,15 +44,9 @@ def _tars(root: Path) -> list[str]:
 
 
 def _read_tar(root: Path, unit: str) -> Iterator[tuple[str, bytes]]:
-    limits = MemberLimits.default()
-    with tarfile.open(root / unit, "r") as tf:
-        for member in tf:
-            suffix = Path(member.name).suffix.lower()
-            if suffix not in IMAGE_SUFFIXES or member_problem(member, suffix[1:], limits) is not None:
-                continue
-            handle = tf.extractfile(member)
-            if handle is not None:
-                yield f"{unit}:{member.name}", handle.read()
+    exts = frozenset(suffix[1:] for suffix in IMAGE_SUFFIXES)
+    for name, data in iter_members(root / unit, exts):
+        yield f"{unit}:{name}", data
 
 
 def _images(root: Path) -> list[str]:

@@ -17,8 +17,9 @@ import pandas as pd
 from distributed import Client
 
 from wit_pipeline import storage
-from wit_pipeline.download.raw_shards import write_shard_index
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.job_dir import SUCCESS
+from wit_pipeline.layout.shard_dir import shard_tars, write_shard_index
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import read_stats
@@ -38,11 +39,11 @@ def filter_shards(
     """Write ``shard_dir``'s shards into ``out_dir`` without duplicate or rejected images."""
     rules = rules or ImageRules()
     src = storage.local_dir(shard_dir, "the image stage")
-    tars = sorted(src.glob("[0-9]*.tar"))
+    tars = shard_tars(src)
     if not tars:
         raise WitError(f"{src}: no shard tars (expected NNNNN.tar files)")
     out = storage.local_dir(out_dir, "the image stage")
-    if (out / "_SUCCESS").exists():
+    if (out / SUCCESS).exists():
         return read_stats(out)
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HASH_COLUMNS.items()})
     frames = dd.from_delayed([dask.delayed(shard_hashes)(str(t)) for t in tars], meta=meta).persist()

@@ -18,7 +18,7 @@ import pandas as pd
 from PIL import Image
 
 from loaders.image_decode import decode_rgb
-from wit_pipeline.shards.tar_io import iter_samples
+from loaders.tar_reader import iter_samples
 
 HASH_COLUMNS = {
     "key": "string",

@@ -16,13 +16,13 @@ import pyarrow.parquet as pq
 import webdataset as wds
 from distributed import Client
 
+from loaders.tar_reader import iter_samples
 from wit_pipeline import storage
-from wit_pipeline.download.raw_shards import write_shard_index
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.shard_dir import shard_names, write_shard_index
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
-from wit_pipeline.shards.tar_io import iter_samples
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class ReshardTask:
 
 def plan_reshard(shard_dir: Path, samples_per_shard: int) -> list[ReshardTask]:
     """Output shards in key order; each lists its samples, its parquet rows and input tars."""
-    inputs = sorted(p.stem for p in shard_dir.glob("[0-9]*.tar"))
+    inputs = shard_names(shard_dir)
     if not inputs:
         raise WitError(f"{shard_dir}: no shard tars (expected NNNNN.tar files)")
     width = len(inputs[0])

@@ -17,10 +17,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import webdataset as wds
 
-from wit_pipeline.download.error_message import reason_of
+from loaders.tar_reader import iter_samples
+from wit_pipeline.layout.shard_dir import reason_of
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
-from wit_pipeline.shards.tar_io import iter_samples
 
 STAGE = "image_filter"
 FILTERED = "filtered"

@@ -17,11 +17,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from wit_pipeline.shards.tar_io import iter_samples
+from loaders.tar_members import IMAGE_EXTS
+from loaders.tar_reader import iter_samples
+from wit_pipeline.errors import WitError
+from wit_pipeline.layout.shard_dir import SIZES_FILE, read_sizes, shard_parquets, shard_tars, sizes_location
 
 # The stage a non-success row of a final shard parquet was dropped at, by its status.
 STATUS_STAGE = {"failed_to_download": "download", "failed_to_resize": "download", "filtered": "image_filter"}
-IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
 ROW_COLUMNS = ["uid", "source", "page_url", "key", "status", "error_message"]
 
 
@@ -52,7 +54,7 @@ def check_shard_dir(shard_dir: str | Path) -> ShardCheck:
     result = ShardCheck()
     tables = []
     seen_keys: Counter = Counter()
-    parquets = sorted(root.glob("[0-9]*.parquet"))
+    parquets = shard_parquets(root)
     counted: dict[str, int] = {}
     for parquet in parquets:
         try:
@@ -73,7 +75,7 @@ def check_shard_dir(shard_dir: str | Path) -> ShardCheck:
     for key, n in seen_keys.items():
         if n > 1:
             result.problems.append(Problem("duplicate_key", str(key), f"{n} parquet rows"))
-    for tar in sorted(root.glob("[0-9]*.tar")):
+    for tar in shard_tars(root):
         if tar.name not in counted:
             result.problems.append(Problem("tar_without_parquet", str(tar)))
     result.samples = sum(counted.values())
@@ -121,11 +123,14 @@ def _check_tar(tar: Path, successes: dict[str, str], result: ShardCheck) -> int:
 
 
 def _check_sizes(root: Path, counted: dict[str, int], result: ShardCheck) -> None:
-    path = root / "sizes.json"
+    path = sizes_location(root)
     try:
-        sizes = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        result.problems.append(Problem("unreadable_sizes", str(path), str(exc)))
+        sizes = read_sizes(root)
+    except WitError as exc:
+        result.problems.append(Problem("unreadable_sizes", path, str(exc)))
+        return
+    if sizes is None:
+        result.problems.append(Problem("unreadable_sizes", path, f"no {SIZES_FILE}"))
         return
     for name in sorted(set(sizes) | set(counted)):
         if sizes.get(name) != counted.get(name):

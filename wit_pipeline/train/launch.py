@@ -23,14 +23,13 @@ from loaders import (
 from wit_pipeline.config import BuildConfig, check_section, load_config, write_resolved
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.during_training import training_evaluator
+from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 from wit_pipeline.model import get_model_config
 from wit_pipeline.model.run_dir import STATE, RunDir
 from wit_pipeline.model.weights import read_model_config
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.train.distributed import DistEnv, barrier, broadcast_object, init_distributed, shutdown_distributed
 from wit_pipeline.train.trainer import Trainer, TrainResult
-
-SHARD_TOKENIZER = "tokenizer.json"
 
 
 def run_training(config: BuildConfig, out: str | Path, resume: str | None = None, progress: bool = True) -> TrainResult:
@@ -122,7 +121,7 @@ def prepare_run(run: RunDir, config: BuildConfig, shard_root: str | None, resumi
     run.path.mkdir(parents=True, exist_ok=True)
     write_resolved(config, run.path)
     choice = config.train.tokenizer
-    source = Path(shard_root or "") / SHARD_TOKENIZER
+    source = Path(shard_root or "") / TOKENIZER_FILE
     if choice not in ("", "train"):
         tokenizer = load_tokenizer(choice, config.train.context_length)
         tokenizer.save(run.tokenizer)

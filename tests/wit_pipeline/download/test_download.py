@@ -18,9 +18,9 @@ import pytest
 import webdataset as wds
 
 from tests.wit_pipeline.download.image_server import image_server
-from wit_pipeline.download.error_message import reason_of
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.raw_shards import download_manifest
+from wit_pipeline.layout.shard_dir import reason_of
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.manifest_validation import validate_rows
 

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from tests.wit_pipeline.download.image_server import jpeg_bytes
 from tests.wit_pipeline.download.test_download import write_manifest
-from wit_pipeline.download.error_message import reason_of
+from wit_pipeline.layout.shard_dir import reason_of
 
 REPO = Path(__file__).resolve().parents[3]
 GZIP_BOMB = gzip.compress(b"\0" * (64 << 20), compresslevel=6)  # 64 MiB inflated, ~64 KiB on the wire

@@ -14,9 +14,9 @@ from PIL import Image
 from tests.loaders.image_corpus import Case, corpus, png_bytes, upright
 from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.download.test_download import options, write_manifest
-from wit_pipeline.download.error_message import reason_of
 from wit_pipeline.download.raw_shards import download_manifest
 from wit_pipeline.download.resize import MAX_OUTPUT_ASPECT, ImageResizer, ResizeError
+from wit_pipeline.layout.shard_dir import reason_of
 
 CASES = corpus()
 

@@ -16,11 +16,11 @@ import pytest
 
 from tests.wit_pipeline.embed.helpers import CLASSES, captioned
 from tests.wit_pipeline.eval.helpers import ENV, assert_one_line_error, wit, write_caption_shards
-from wit_pipeline.embed import index as layout
 from wit_pipeline.embed.encode import embed_shard
 from wit_pipeline.embed.index import EmbeddingIndex
 from wit_pipeline.embed.task import EmbedSettings, embed_shards
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout import embedding_index as layout
 from wit_pipeline.layout.manifest_dir import STATS_FILE
 from wit_pipeline.model.weights import load_run
 

@@ -24,6 +24,7 @@ from wit_pipeline.cli.main import main
 from wit_pipeline.config import FiltersConfig
 from wit_pipeline.inspect import summarize_manifest, summarize_rejects
 from wit_pipeline.layout import manifest_dir as layout
+from wit_pipeline.layout.job_dir import SUCCESS
 from wit_pipeline.report.locate import locate_inputs
 from wit_pipeline.runtime.funnel import read_funnel
 
@@ -130,7 +131,7 @@ def test_a_publish_an_older_wit_began_is_finished_in_the_new_layout(tmp_path: Pa
     out = tmp_path / "out"
     import_lists([str(csv)], out, ImportOptions(rows_per_part=100), progress=False)
     (out / layout.REJECTS_DIR).rename(out / layout.OLD_REJECTS_DIR)
-    for name in (layout.STATS_FILE, layout.SUCCESS, layout.SUMMARY_FILE):
+    for name in (layout.STATS_FILE, SUCCESS, layout.SUMMARY_FILE):
         (out / name).unlink()
     import_lists([str(csv)], out, ImportOptions(rows_per_part=100), progress=False)
     assert not (out / layout.OLD_REJECTS_DIR).exists()

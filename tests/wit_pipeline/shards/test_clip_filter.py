@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from loaders.shard_source import resolve_source
+from loaders.tar_reader import iter_samples
 from tests.wit_pipeline.embed.helpers import CLASSES, captioned, shared_clip_run, write_download_shards
 from tests.wit_pipeline.eval.helpers import assert_one_line_error, wit
 from tests.wit_pipeline.train.helpers import COLOURS, SHAPES
 from wit_pipeline.embed.task import EmbedSettings
 from wit_pipeline.errors import WitError
 from wit_pipeline.shards.clip_filter import LOW, UNSCORED, ClipCut, ClipRule, clip_filter_shards, plan_cut
-from wit_pipeline.shards.tar_io import iter_samples
 
 
 @pytest.fixture(scope="module")
