@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from wit_pipeline import __version__, storage
+from wit_pipeline import __version__, staging, storage
 from wit_pipeline.cli import (
     build_cmd,
     crawl_cmd,
@@ -110,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
     if storage.uploaded(out):
         print(f"wit {args.command}: {out} is already complete; nothing to do", file=sys.stderr)
         return 0
-    with storage.staged_output(out) as local:
+    with staging.staged_output(out) as local:
         args.out = local
         code = _locked(args, local)
         if code:
