@@ -12,6 +12,7 @@ from pathlib import Path
 from wit_pipeline import __version__, staging, storage
 from wit_pipeline.cli import (
     build_cmd,
+    clip_filter_cmd,
     crawl_cmd,
     demo_cmd,
     download_cmd,
@@ -30,7 +31,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.runtime.out_lock import output_lock
 
 # Commands whose --out may be a remote fsspec URL (s3://, memory://, ...): staged locally, then uploaded.
-REMOTE_OUTPUT = {"import", "crawl", "filter", "download", "build"}
+REMOTE_OUTPUT = {"import", "crawl", "filter", "clip-filter", "download", "build"}
 # Commands whose --out is a directory they fill: locked while they run, never an input or inside one.
 DIRECTORY_OUTPUT = REMOTE_OUTPUT | {"train", "embed", "demo"}
 NOT_INPUTS = {"out", "config", "command", "run", "build_config", "resume"}  # --resume names part of the output
@@ -39,6 +40,7 @@ COMMANDS = [
     import_cmd,
     crawl_cmd,
     filter_cmd,
+    clip_filter_cmd,
     queries_cmd,
     download_cmd,
     build_cmd,
