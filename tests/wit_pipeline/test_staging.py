@@ -21,6 +21,7 @@ from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.raw_shards import download_manifest
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import STATS_FILE
+from wit_pipeline.runtime import run_file_job, run_job
 from wit_pipeline.shards.dedup_plan import ImageRules
 
 
@@ -77,6 +78,8 @@ STAGES = {
     "download_manifest": lambda url: download_manifest("manifest", url, DownloadOptions(), progress=False),
     "manifest_to_shards": lambda url: manifest_to_shards("manifest", url, DownloadOptions(), ImageRules()),
     "build": lambda url: build(BuildConfig(), url, progress=False),
+    "the custom job": lambda url: run_job([], url, job="custom", progress=False),  # a custom stage (README)
+    "the files job": lambda url: run_file_job([], url, job="files", progress=False),
 }
 
 

@@ -100,7 +100,11 @@ def storage_error(exc: OSError) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run the command; a remote ``--out`` URL is written to a local staging copy, then uploaded."""
+    """Run the command; a remote ``--out`` URL is written to a local staging copy, then uploaded.
+
+    This is where every command's URL output is staged (``wit_pipeline.staging``): the stages below
+    see local directories only.
+    """
     out = getattr(args, "out", None)
     if out is None:
         return int(args.run(args) or 0)
