@@ -22,9 +22,9 @@ from crawlers.html_crawl_options import CrawlOptions, resolve_options
 from crawlers.html_crawler import HtmlCrawler
 from crawlers.http_fetch import Fetcher
 from crawlers.net_safety import Resolver, system_resolver
-from wit_pipeline import storage
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
+from wit_pipeline.staging import local_output
 
 STAGE = "crawl_html"
 
@@ -77,14 +77,11 @@ def crawl_html(
 
     Rerunning the same command after a kill resumes the crawl from ``OUT/_crawl/`` without
     refetching handled pages, then (re)writes the manifest. ``resolver`` maps a host name to
-    addresses (tests use it to name local servers without DNS). ``out_dir`` may be an fsspec URL
-    (the crawl state is then kept in the local staging copy, see ``wit_pipeline.storage``).
+    addresses (tests use it to name local servers without DNS). ``out_dir`` is local (for a URL see
+    ``wit_pipeline.staging``: the crawl state is then kept in the staging copy).
     """
-
-    def run(out: Path) -> dict:
-        return write_crawl_manifest(run_crawl(options, out, progress, resolver), out, client, progress)
-
-    return storage.run_staged(out_dir, run)
+    out = local_output(out_dir, "crawl_html")
+    return write_crawl_manifest(run_crawl(options, out, progress, resolver), out, client, progress)
 
 
 def run_crawl(
@@ -92,7 +89,7 @@ def run_crawl(
 ) -> CrawlOptions:
     """The crawl itself (client process, no dask); returns the checked options it ran with."""
     options = resolve_options(options)
-    state = CrawlState(storage.working_dir(out_dir), options.identity(), list(options.seeds))
+    state = CrawlState(local_output(out_dir, "crawl_html"), options.identity(), list(options.seeds))
     try:
         if not state.finished:
             fetcher = Fetcher(options.policy, options.fetch, options.user_agent or "", resolver)
@@ -108,7 +105,7 @@ def write_crawl_manifest(
 ) -> dict:
     """Write the rows of a finished crawl in ``out_dir`` as its manifest, through ``run_job``."""
     options = resolve_options(options)
-    out = storage.working_dir(out_dir)  # absolute: workers read the page log wherever they run
+    out = local_output(out_dir, "crawl_html")  # absolute: workers read the page log wherever they run
     log = out / CRAWL_DIR / PAGES
     tasks = page_log_tasks(log, options.rows_per_part, options.limits)
     fingerprint = {"crawl": options.identity(), "log_bytes": log.stat().st_size}

@@ -26,6 +26,7 @@ from wit_pipeline.manifest_validation import validate_rows
 from wit_pipeline.part_schema import unify_parts
 from wit_pipeline.runtime import Chunk, run_job
 from wit_pipeline.runtime.results import StageCounters, with_reasons
+from wit_pipeline.staging import local_output
 
 STAGE = "import"
 URL_NAMES = ("url", "image_url", "img_url", "imageurl", "src", "link")
@@ -230,8 +231,9 @@ def import_lists(
 ) -> dict:
     """Import URL lists (paths or fsspec URLs) into the manifest directory ``out_dir``; returns its stats.
 
-    ``out_dir`` may be a path or a URL (``file://``, ``s3://``, ...; see ``wit_pipeline.storage``).
+    ``out_dir`` is local: a path or ``file://`` URL (for another URL see ``wit_pipeline.staging``).
     """
+    out = local_output(out_dir, "import_lists")
     check_bounds(
         SourcesConfig, {"rows_per_part": options.rows_per_part, "format": options.format}, "sources.", "import options"
     )
@@ -240,15 +242,11 @@ def import_lists(
         detect_format(f, options.format)
     tasks = [ImportTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": [_identity(f) for f in files], "options": asdict(options)}
-
-    def work(out: Path) -> dict:
-        stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
-        for directory in (out, out / REJECTS_DIR):  # parts written apart get one schema
-            if directory.is_dir():
-                unify_parts(directory)
-        return stats
-
-    return storage.run_staged(out_dir, work)
+    stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+    for directory in (out, out / REJECTS_DIR):  # parts written apart get one schema
+        if directory.is_dir():
+            unify_parts(directory)
+    return stats
 
 
 def _identity(path: str) -> list:

@@ -31,6 +31,7 @@ from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.task_runner import task_record
+from wit_pipeline.staging import local_output
 
 STAGE = "crawl_warc"
 FILES_STATS = "_files.json"
@@ -153,7 +154,11 @@ def crawl_warc(
     client: Client | None = None,
     progress: bool = True,
 ) -> dict:
-    """Read WARC/WAT files into the manifest directory ``out_dir``; returns its stats."""
+    """Read WARC/WAT files (paths or fsspec URLs) into the local manifest directory ``out_dir``; returns its stats.
+
+    For an output URL see ``wit_pipeline.staging``.
+    """
+    out = local_output(out_dir, "crawl_warc")
     check_bounds(
         SourcesConfig,
         {"rows_per_part": options.rows_per_part, "max_bytes": options.max_bytes},
@@ -163,13 +168,9 @@ def crawl_warc(
     files = expand_warc_inputs(inputs)
     tasks = [WarcFileTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": [[f, storage.size(f)] for f in files], "options": asdict(options)}
-
-    def run(out: Path) -> dict:
-        stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
-        write_file_stats(out, tasks)
-        return stats
-
-    return storage.run_staged(out_dir, run)
+    stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
+    write_file_stats(out, tasks)
+    return stats
 
 
 def write_file_stats(out: Path, tasks: Sequence[WarcFileTask]) -> list[dict]:

@@ -39,6 +39,7 @@ from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import read_stats
 from wit_pipeline.runtime.stage import partition_tasks
 from wit_pipeline.runtime.task_runner import claim
+from wit_pipeline.staging import local_output
 
 STAGES_DIR = "_stages"
 CLAIM_FILE = "_filter.json"
@@ -54,12 +55,9 @@ def filter_manifest(
 ) -> dict:
     """Filter the manifest ``in_dir`` into ``out_dir``; returns the final stats (the funnel).
 
-    Either may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
-    staging copy and uploaded when complete (``wit_pipeline.storage``).
+    ``in_dir`` may be a path or an fsspec URL; ``out_dir`` is local (for a URL see ``wit_pipeline.staging``).
     """
-    if storage.is_remote(out_dir):
-        return storage.run_staged(out_dir, lambda local: filter_manifest(in_dir, local, config, seed, client, progress))
-    source, out = storage.location(in_dir), storage.working_dir(out_dir)
+    source, out = storage.location(in_dir), local_output(out_dir, "filter_manifest")
     parts, fingerprint = prepare(source, out, config, seed)
     work = out / STAGES_DIR
     queries_path = work / "queries.json"
@@ -104,7 +102,7 @@ def prepare(in_dir: str | Path, out_dir: str | Path, config: FiltersConfig, seed
     settings.validate(config)
     parts = [str(p) for p in list_parts(in_dir)]
     fingerprint = _fingerprint(parts, config, seed)
-    claim(storage.working_dir(out_dir), "filter", fingerprint, record_name=CLAIM_FILE)
+    claim(local_output(out_dir, "filter_manifest"), "filter", fingerprint, record_name=CLAIM_FILE)
     return parts, fingerprint
 
 

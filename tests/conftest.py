@@ -1,4 +1,4 @@
-"""Shared fixtures: a real two-process dask LocalCluster, and the fixtures folder if present."""
+"""Shared fixtures: a two-process dask LocalCluster, a clean memory:// store, the fixtures folder if present."""
 
 from __future__ import annotations
 
@@ -35,3 +35,16 @@ def dask_client():
 
     with open_client(workers=2, quiet=True) as client:
         yield client
+
+
+@pytest.fixture
+def memory():
+    """A clean in-memory filesystem (fsspec's memory:// is one global store per process)."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    fs.store.clear()
+    fs.pseudo_dirs.clear()
+    fs.pseudo_dirs.append("")
+    yield fs
+    fs.store.clear()

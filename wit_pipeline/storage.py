@@ -8,9 +8,8 @@ Locations are resolved once, on the client, before anything is shipped to dask w
 - any other URL (``s3://``, ``gs://``, ``memory://``, ...) stays a string and is read through
   fsspec, by whichever process needs it (a worker reads its own input file or manifest part).
 
-Remote *outputs* are staged: the stage writes a local working copy (``working_dir``: under
-``$WIT_WORK_DIR``, default the system temp directory; it must be a filesystem every worker
-sees), and on success ``upload`` copies it file by file, every completion marker after all
+Remote *outputs* are staged by ``wit_pipeline.staging`` (stages write local directories only);
+``upload`` copies a finished working copy file by file, every completion marker after all
 data, then ``_PUBLISHED.json`` last. Object stores replace whole objects atomically, so a
 reader that checks ``_PUBLISHED.json`` (or a stage's ``_SUCCESS``) never sees a partial
 output; an upload that was interrupted resumes, skipping objects already uploaded whole.
@@ -19,14 +18,8 @@ output; an upload that was interrupted resumes, skipping objects already uploade
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -39,7 +32,6 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.layout.job_dir import SUCCESS
 
 Location = Path | str  # a local absolute Path, or a remote fsspec URL
-WORK_DIR_ENV = "WIT_WORK_DIR"
 PUBLISHED = "_PUBLISHED.json"
 _LOCAL_PROTOCOLS = {None, "file", "local"}
 _MARKERS = (SUCCESS, PUBLISHED)
@@ -68,11 +60,6 @@ def input_name(value: str | os.PathLike) -> str:
     """A path or URL as the string a worker opens: local paths absolute, symlinks resolved."""
     loc = location(value)
     return str(loc.resolve() if isinstance(loc, Path) else loc)
-
-
-def is_remote(value: str | os.PathLike) -> bool:
-    """True for a URL that is not a local file (``s3://``, ``memory://``, ...)."""
-    return isinstance(location(value), str)
 
 
 def join(base: Location, *names: str) -> Location:
@@ -161,19 +148,6 @@ def parquet_metadata(value: str | os.PathLike) -> pq.FileMetaData:
         return pq.ParquetFile(fh).metadata
 
 
-def working_dir(out: str | os.PathLike) -> Path:
-    """The local directory a stage writes for ``out``: ``out`` itself, or its staging copy for a URL.
-
-    The staging copy's name derives from the URL, so a rerun resumes in the same directory.
-    """
-    loc = location(out)
-    if isinstance(loc, Path):
-        return loc
-    root = Path(os.environ.get(WORK_DIR_ENV) or Path(tempfile.gettempdir()) / "wit-work").expanduser().absolute()
-    tail = re.sub(r"[^A-Za-z0-9._-]+", "_", loc.rstrip("/").rsplit("/", 1)[-1])[:60]
-    return root / f"{tail}-{hashlib.blake2b(loc.encode(), digest_size=6).hexdigest()}"
-
-
 def uploaded(out: str | os.PathLike) -> bool:
     """Whether a remote output was uploaded completely (always False for a local one)."""
     loc = location(out)
@@ -204,37 +178,3 @@ def upload(local: Path, url: str) -> dict:
     with fs.open(f"{root}/{PUBLISHED}", "w") as fh:
         fh.write(json.dumps(record, indent=1) + "\n")
     return record
-
-
-@contextmanager
-def staged_output(out: str | os.PathLike, keep: bool = False) -> Iterator[Path]:
-    """Yield the local directory to write ``out`` into; for a URL, upload it there on success.
-
-    The staging copy is removed after a successful upload unless ``keep``; after a failure it
-    stays, so the rerun resumes from it.
-    """
-    loc = location(out)
-    local = working_dir(loc)
-    yield local
-    if isinstance(loc, str):
-        upload(local, loc)
-        if not keep:
-            shutil.rmtree(local, ignore_errors=True)
-
-
-def run_staged(out: str | os.PathLike, work: Callable[[Path], dict], result_dir: str = "") -> dict:
-    """``work(local_dir)`` for an output that may be remote; returns its result.
-
-    A remote output already uploaded is not recomputed: the stats file of its ``result_dir``
-    (``_stats.json``, or an old ``stats.json``) is read back.
-    """
-    loc = location(out)
-    if isinstance(loc, str) and uploaded(loc):
-        from wit_pipeline.layout.manifest_dir import STATS_FILE, stats_location  # layout builds on this module
-
-        path = stats_location(join(loc, result_dir) if result_dir else loc)
-        if path is None:
-            raise WitError(f"{loc}: uploaded but has no {STATS_FILE}; remove it and rerun")
-        return read_json(path)
-    with staged_output(loc) as local:
-        return work(local)

@@ -1,11 +1,10 @@
-"""Locations (paths, file:// and fsspec URLs), remote reads, staging and publishing."""
+"""Locations (paths, file:// and fsspec URLs), remote reads and uploads."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -16,24 +15,12 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import REJECTS_DIR, STATS_FILE
 
 
-@pytest.fixture
-def memory():
-    """A clean in-memory filesystem (fsspec's memory:// is one global store per process)."""
-    fs = fsspec.filesystem("memory")
-    fs.store.clear()
-    fs.pseudo_dirs.clear()
-    fs.pseudo_dirs.append("")
-    yield fs
-    fs.store.clear()
-
-
 def test_paths_and_file_urls_become_absolute_local_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert storage.location("out/x") == tmp_path / "out" / "x"
     assert storage.location(f"file://{tmp_path}/a") == tmp_path / "a"
     assert storage.location(Path("b")) == tmp_path / "b"
     assert storage.location("memory://bucket/x") == "memory://bucket/x"
-    assert storage.is_remote("s3://bucket/run") and not storage.is_remote("file:///tmp/x")
     assert storage.join(tmp_path, "a", "b") == tmp_path / "a" / "b"
     assert storage.join("memory://bucket/", "a", "b") == "memory://bucket/a/b"
     with pytest.raises(WitError, match="unknown storage protocol"):
@@ -63,14 +50,6 @@ def test_remote_reads(memory: MemoryFileSystem) -> None:
         assert fh.read(8) == b"rows_out"
 
 
-def test_working_dir_is_stable_per_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(storage.WORK_DIR_ENV, str(tmp_path / "work"))
-    a = storage.working_dir("s3://bucket/runs/one")
-    assert a == storage.working_dir("s3://bucket/runs/one") != storage.working_dir("s3://other/runs/one")
-    assert a.parent == tmp_path / "work" and a.name.startswith("one-")
-    assert storage.working_dir(tmp_path / "x") == tmp_path / "x"
-
-
 def test_publish_uploads_data_before_markers_and_resumes(
     tmp_path: Path, memory: MemoryFileSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,40 +75,3 @@ def test_publish_uploads_data_before_markers_and_resumes(
     assert record["files"]["part-00000.parquet"] == 6
     assert json.loads(memory.cat("/pub/_PUBLISHED.json"))["files"] == record["files"]
     assert storage.uploaded("memory://pub") and not storage.uploaded(local)
-
-
-def test_run_staged_publishes_once_then_reads_the_result(
-    tmp_path: Path, memory: MemoryFileSystem, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(storage.WORK_DIR_ENV, str(tmp_path / "work"))
-    calls = []
-
-    def work(out: Path) -> dict:
-        calls.append(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / STATS_FILE).write_text('{"rows_out": 7}')
-        (out / "_SUCCESS").write_text("")
-        return {"rows_out": 7}
-
-    assert storage.run_staged("memory://staged", work) == {"rows_out": 7}
-    assert storage.run_staged("memory://staged", work) == {"rows_out": 7}
-    assert len(calls) == 1 and calls[0].parent == tmp_path / "work"
-    assert not calls[0].exists(), "the staging copy is removed once published"
-    assert memory.cat(f"/staged/{STATS_FILE}") == b'{"rows_out": 7}'
-    local = tmp_path / "plain"
-    assert storage.run_staged(f"file://{local}", work) == {"rows_out": 7}
-    assert calls[-1] == local and (local / "_SUCCESS").exists()
-
-
-def test_failed_stage_is_not_published(tmp_path: Path, memory: MemoryFileSystem, monkeypatch) -> None:
-    monkeypatch.setenv(storage.WORK_DIR_ENV, str(tmp_path / "work"))
-
-    def work(out: Path) -> dict:
-        out.mkdir(parents=True)
-        (out / "part-00000.parquet").write_bytes(b"half")
-        raise RuntimeError("killed")
-
-    with pytest.raises(RuntimeError):
-        storage.run_staged("memory://failed", work)
-    assert not memory.exists("/failed")
-    assert (storage.working_dir("memory://failed") / "part-00000.parquet").exists(), "kept for the rerun"

@@ -36,6 +36,7 @@ from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.stage import partition_tasks
+from wit_pipeline.staging import local_output
 
 BUILD_FILE = "build.json"
 CLIP_SHARDS = "clip_shards"
@@ -57,16 +58,14 @@ class BuildReport:
 
 
 def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None, progress: bool = True) -> dict:
-    """Run every configured step into ``out_dir``; returns the final shard stats.
+    """Run every configured step into the local directory ``out_dir``; returns the final shard stats.
 
-    ``out_dir`` may be a path or an fsspec URL; a remote one is built in a local staging copy and
-    uploaded when the build is complete (``wit_pipeline.storage``). Every step's settings are checked
+    For a URL, wrap the call: ``run_staged(url, lambda local: build(config, local, client), "shards")``
+    (``wit_pipeline.staging``; ``wit build --out URL`` does that). Every step's settings are checked
     before the first step runs (``check_build``).
     """
     check_build(config)
-    if storage.is_remote(out_dir):
-        return storage.run_staged(out_dir, lambda local: build(config, local, client, progress), result_dir="shards")
-    out = storage.working_dir(out_dir)
+    out = local_output(out_dir, "build")
     out.mkdir(parents=True, exist_ok=True)
     write_resolved(config, out)
     report = BuildReport()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.runtime import open_client
-from wit_pipeline.runtime.funnel import format_funnel, read_funnel
+from wit_pipeline.cli.common import add_common, out_path
+from wit_pipeline.cli.stage_command import StageRun, stage_command
+from wit_pipeline.config import BuildConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,20 +24,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def prepare(args: argparse.Namespace, config: BuildConfig) -> StageRun:
+    """Run every step of the build; print the final shards' funnel and each step's time."""
     from wit_pipeline.build_job.runner import build, read_build
 
-    config = resolve_config(args, args.build_config)
-    with open_client(
-        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
-    ) as client:
-        stats = build(config, args.out, client, progress=not args.quiet)
-    record = read_build(args.out)
-    shards = args.out / record.get("shards", "shards")
-    print(format_funnel(read_funnel(shards)))
-    print(summary_table(record["steps"]))
-    print(f"wit build: {stats['samples']} samples in {stats['shards']} shard(s) -> {shards}")
-    return 0
+    def shards() -> Path:
+        return args.out / read_build(args.out).get("shards", "shards")
+
+    def summary(stats: dict) -> str:
+        table = summary_table(read_build(args.out)["steps"])
+        return f"{table}\nwit build: {stats['samples']} samples in {stats['shards']} shard(s) -> {shards()}"
+
+    return StageRun(
+        work=lambda client: build(config, args.out, client, progress=not args.quiet),
+        summary=summary,
+        write_config=False,  # build writes it itself, before its first step
+        funnel_dir=shards,
+    )
+
+
+run = stage_command(prepare, config_arg="build_config")
 
 
 def summary_table(steps: list[dict]) -> str:

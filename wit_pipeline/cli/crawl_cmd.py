@@ -9,11 +9,10 @@ from pathlib import Path
 from crawlers.html_crawl import run_crawl, write_crawl_manifest
 from crawlers.warc_crawl import FILES_STATS, crawl_warc, expand_warc_inputs
 from wit_pipeline.build_job.options import crawl_options, warc_options
-from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import write_resolved
+from wit_pipeline.cli.common import add_common, out_path
+from wit_pipeline.cli.stage_command import StageRun, stage_command
+from wit_pipeline.config import BuildConfig
 from wit_pipeline.errors import WitError
-from wit_pipeline.runtime import open_client
-from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -104,24 +103,27 @@ def _add_part_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def run_warc(args: argparse.Namespace) -> int:
+def prepare_warc(args: argparse.Namespace, config: BuildConfig) -> StageRun:
     """Run ``wit crawl warc``: read the files on dask, print the funnel and per-file counters."""
-    config = resolve_config(args)
     files = args.files or config.sources.warc
     if not files:
         raise WitError("no input files: give WARC/WAT FILE arguments or [sources] warc in --config")
     files = expand_warc_inputs(files)  # a bad path fails before a cluster is started
     options = warc_options(config)
-    with open_client(
-        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
-    ) as client:
-        stats = crawl_warc(files, args.out, options, client=client, progress=not args.quiet)
-    write_resolved(config, args.out)
-    print(format_funnel(read_funnel(args.out)))
-    for entry in json.loads((Path(args.out) / FILES_STATS).read_text(encoding="utf-8")):
-        print(f"  {entry['file']}: {_file_summary(entry['counters'])}")
-    print(f"wit crawl warc: {stats['rows_out']} rows in {stats['parts']} part(s) -> {args.out}")
-    return 0
+
+    def summary(stats: dict) -> str:
+        entries = json.loads((Path(args.out) / FILES_STATS).read_text(encoding="utf-8"))
+        lines = [f"  {entry['file']}: {_file_summary(entry['counters'])}" for entry in entries]
+        lines.append(f"wit crawl warc: {stats['rows_out']} rows in {stats['parts']} part(s) -> {args.out}")
+        return "\n".join(lines)
+
+    return StageRun(
+        work=lambda client: crawl_warc(files, args.out, options, client=client, progress=not args.quiet),
+        summary=summary,
+    )
+
+
+run_warc = stage_command(prepare_warc)
 
 
 def _file_summary(counters: list[dict]) -> str:
@@ -134,21 +136,25 @@ def _file_summary(counters: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def run_html(args: argparse.Namespace) -> int:
-    """Run ``wit crawl html``: crawl in this process, then write the manifest on dask."""
-    config = resolve_config(args)
+def prepare_html(args: argparse.Namespace, config: BuildConfig) -> StageRun:
+    """Run ``wit crawl html``: crawl in this process (before the cluster starts), then write the manifest on dask."""
     options = crawl_options(config, args.seeds or config.sources.seeds)
     options = run_crawl(options, args.out, progress=not args.quiet)
-    with open_client(
-        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
-    ) as client:
-        stats = write_crawl_manifest(options, args.out, client=client, progress=not args.quiet)
-    write_resolved(config, args.out)
-    print(format_funnel(read_funnel(args.out)))
+    return StageRun(
+        work=lambda client: write_crawl_manifest(options, args.out, client=client, progress=not args.quiet),
+        summary=lambda stats: _html_summary(stats, args.out),
+    )
+
+
+run_html = stage_command(prepare_html)
+
+
+def _html_summary(stats: dict, out: Path) -> str:
     extra = stats["funnel"][0]["extra"] if stats["funnel"] else {}
     outcomes = ", ".join(
         f"{k.removeprefix('outcome_')}={v}" for k, v in sorted(extra.items()) if k.startswith("outcome_")
     )
-    print(f"  pages fetched: {extra.get('pages_fetched', 0)}; outcomes: {outcomes or 'none'}")
-    print(f"wit crawl html: {stats['rows_out']} rows in {stats['parts']} part(s) -> {args.out}")
-    return 0
+    return (
+        f"  pages fetched: {extra.get('pages_fetched', 0)}; outcomes: {outcomes or 'none'}\n"
+        f"wit crawl html: {stats['rows_out']} rows in {stats['parts']} part(s) -> {out}"
+    )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import write_resolved
+from wit_pipeline.cli.common import add_common, out_path
+from wit_pipeline.cli.stage_command import StageRun, stage_command
+from wit_pipeline.config import BuildConfig
 from wit_pipeline.download.options import ENCODE_FORMATS, RESIZE_MODES
-from wit_pipeline.runtime import open_client
-from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -92,31 +91,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     add("--allow-network", dest="download.allow_networks", action="append", metavar="CIDR")
     add("--phash-distance", dest="shards.phash_distance", type=int, metavar="BITS")
     add("--min-side", dest="shards.min_side", type=int, metavar="PX", help="image filter: original min side")
-    add("--no-image-dedup", dest="shards.exact_dedup", action="store_const", const=False)
+    add("--no-image-dedup", dest="shards.exact_dedup", nargs=0, action=_NoImageDedup)
     add("--reshard", dest="shards.reshard", action="store_const", const=True, help="repack to even shard sizes")
     add_common(p)
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def prepare(args: argparse.Namespace, config: BuildConfig) -> StageRun:
+    """Download the manifest into shards, then the image stage."""
     from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
 
-    if getattr(args, "shards.exact_dedup", None) is False:
-        setattr(args, "shards.phash_dedup", False)
-    config = resolve_config(args)
-    with open_client(
-        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
-    ) as client:
-        stats = manifest_to_shards(
-            args.manifest,
-            args.out,
-            download_options(config),
-            image_rules(config),
-            client,
-            progress=not args.quiet,
-            even_shards=config.shards.reshard,
-        )
-    write_resolved(config, args.out)
-    print(format_funnel(read_funnel(args.out)))
-    print(f"wit download: {stats['samples']} samples in {stats['shards']} shard(s) -> {args.out}")
-    return 0
+    options, rules = download_options(config), image_rules(config)
+    return StageRun(
+        work=lambda client: manifest_to_shards(
+            args.manifest, args.out, options, rules, client, progress=not args.quiet, even_shards=config.shards.reshard
+        ),
+        summary=lambda stats: f"wit download: {stats['samples']} samples in {stats['shards']} shard(s) -> {args.out}",
+    )
+
+
+run = stage_command(prepare)
+
+
+class _NoImageDedup(argparse.Action):
+    """``--no-image-dedup``: exact and perceptual image dedup both off."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, "shards.exact_dedup", False)
+        setattr(namespace, "shards.phash_dedup", False)

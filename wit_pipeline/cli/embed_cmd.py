@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import EMBED_BATCH_SIZE, EMBED_DTYPES
+from wit_pipeline.cli.common import add_common, out_path
+from wit_pipeline.cli.stage_command import StageRun, stage_command
+from wit_pipeline.config import EMBED_BATCH_SIZE, EMBED_DTYPES, BuildConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,14 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def prepare(args: argparse.Namespace, config: BuildConfig) -> StageRun:
     """Embed the shards and print what was written."""
     from wit_pipeline.embed.task import EmbedSettings, embed_shards, local_workers, shard_tars, task_threads
     from wit_pipeline.model.weights import resolve_weights
-    from wit_pipeline.runtime import open_client
-    from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
-    config = resolve_config(args)
     rt = config.runtime
     workers = local_workers(args.device, rt.workers, rt.scheduler)
     settings = EmbedSettings(
@@ -67,8 +65,16 @@ def run(args: argparse.Namespace) -> int:
     settings.check()
     resolve_weights(args.model)  # bad input fails before a cluster starts
     shard_tars(args.data)
-    with open_client(rt.scheduler, workers, quiet=args.quiet, dashboard=rt.dashboard) as client:
-        stats = embed_shards(args.model, args.data, args.out, settings, client=client, progress=not args.quiet)
-    print(format_funnel(read_funnel(args.out)))
-    print(f"wit embed: {stats['samples']} samples of {stats['shards']} shard(s) embedded -> {args.out}")
-    return 0
+    return StageRun(
+        work=lambda client: embed_shards(
+            args.model, args.data, args.out, settings, client=client, progress=not args.quiet
+        ),
+        summary=lambda stats: (
+            f"wit embed: {stats['samples']} samples of {stats['shards']} shard(s) embedded -> {args.out}"
+        ),
+        workers=workers,
+        write_config=False,  # the index records its settings in _info.json
+    )
+
+
+run = stage_command(prepare)

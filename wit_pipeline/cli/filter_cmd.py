@@ -1,6 +1,7 @@
 """``wit filter IN_DIR --out DIR``: caption rules, language, dedup, WIT queries + balancing.
 
-On a shard directory: ``--decontaminate EVAL_DIR...`` (copies of evaluation images) or ``--clip-model``.
+On a shard directory: ``--decontaminate EVAL_DIR...`` (copies of evaluation images), or ``--clip-model``
+(the CLIP-score filter, ``wit clip-filter`` now: still run here, with a note).
 """
 
 from __future__ import annotations
@@ -8,9 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from filters.pipeline import filter_manifest, prepare
-from wit_pipeline.cli.clip_filter_args import add_clip_flags, run_clip_filter
-from wit_pipeline.cli.common import add_common, out_path, resolve_config
+from filters.pipeline import filter_manifest
+from filters.pipeline import prepare as check_filter
+from wit_pipeline.cli import clip_filter_cmd
+from wit_pipeline.cli.clip_filter_args import add_clip_flags
+from wit_pipeline.cli.common import add_common, out_path
+from wit_pipeline.cli.stage_command import StageRun, stage_command
 from wit_pipeline.config import (
     DEDUP_KEYS,
     LANG_MODELS,
@@ -18,12 +22,9 @@ from wit_pipeline.config import (
     NO_LANG_BACKEND,
     UNDETECTED_RULES,
     BuildConfig,
-    write_resolved,
 )
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.shard_dir import is_shard_dir
-from wit_pipeline.runtime import open_client
-from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
 
 def language_list(value: str) -> list[str]:
@@ -118,7 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def run_decontaminate(args: argparse.Namespace, config: BuildConfig) -> int:
+def prepare_decontaminate(args: argparse.Namespace, config: BuildConfig) -> StageRun:
     """Remove copies of evaluation images from the shard directory ``args.input`` into ``args.out``."""
     from wit_pipeline.shards.dedup_plan import ImageRules
     from wit_pipeline.shards.eval_sources import layout_of
@@ -136,31 +137,29 @@ def run_decontaminate(args: argparse.Namespace, config: BuildConfig) -> int:
     rules = ImageRules(
         exact_dedup=False, phash_dedup=False, phash_distance=config.shards.phash_distance, decontaminate=evals
     )
-    with open_client(config.runtime.scheduler, config.runtime.workers, quiet=args.quiet) as client:
-        stats = filter_shards(source, args.out, rules, client=client, progress=not args.quiet)
-    write_resolved(config, args.out)
-    print(format_funnel(read_funnel(args.out)))
-    print(f"wit filter: {stats['samples']} samples kept in {stats['shards']} shard(s) -> {args.out}")
-    return 0
+    return StageRun(
+        work=lambda client: filter_shards(source, args.out, rules, client=client, progress=not args.quiet),
+        summary=lambda stats: (
+            f"wit filter: {stats['samples']} samples kept in {stats['shards']} shard(s) -> {args.out}"
+        ),
+    )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Filter the manifest and print the funnel."""
-    config = resolve_config(args)
+def prepare(args: argparse.Namespace, config: BuildConfig) -> StageRun:
+    """Filter the manifest (or, with ``--decontaminate`` or ``--clip-model``, the shard directory)."""
     if config.shards.decontaminate:
         if config.filters.clip_model:
             raise WitError("--decontaminate and --clip-model: run them one after the other, not together")
-        return run_decontaminate(args, config)
+        return prepare_decontaminate(args, config)
     if config.filters.clip_model:
-        return run_clip_filter(args, config)
-    prepare(args.input, args.out, config.filters, config.runtime.seed)
-    with open_client(
-        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
-    ) as client:
-        stats = filter_manifest(
+        return clip_filter_cmd.prepare(args, config)
+    check_filter(args.input, args.out, config.filters, config.runtime.seed)
+    return StageRun(
+        work=lambda client: filter_manifest(
             args.input, args.out, config.filters, seed=config.runtime.seed, client=client, progress=not args.quiet
-        )
-    write_resolved(config, args.out)
-    print(format_funnel(read_funnel(args.out)))
-    print(f"wit filter: {stats['rows_out']} rows kept in {stats['parts']} part(s) -> {args.out}")
-    return 0
+        ),
+        summary=lambda stats: f"wit filter: {stats['rows_out']} rows kept in {stats['parts']} part(s) -> {args.out}",
+    )
+
+
+run = stage_command(prepare)

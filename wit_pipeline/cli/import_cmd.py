@@ -6,11 +6,10 @@ import argparse
 
 from crawlers.url_list_import import import_lists
 from wit_pipeline.build_job.options import import_options
-from wit_pipeline.cli.common import add_common, out_path, resolve_config
-from wit_pipeline.config import LIST_FORMATS, write_resolved
+from wit_pipeline.cli.common import add_common, out_path
+from wit_pipeline.cli.stage_command import StageRun, stage_command
+from wit_pipeline.config import LIST_FORMATS, BuildConfig
 from wit_pipeline.errors import WitError
-from wit_pipeline.runtime import open_client
-from wit_pipeline.runtime.funnel import format_funnel, read_funnel
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,17 +39,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    config = resolve_config(args)
+def prepare(args: argparse.Namespace, config: BuildConfig) -> StageRun:
+    """Import the lists into a manifest."""
     files = args.files or config.sources.lists
     if not files:
         raise WitError("no input files: give FILE arguments or [sources] lists in --config")
     options = import_options(config)
-    with open_client(
-        config.runtime.scheduler, config.runtime.workers, quiet=args.quiet, dashboard=config.runtime.dashboard
-    ) as client:
-        stats = import_lists(files, args.out, options, client=client, progress=not args.quiet)
-    write_resolved(config, args.out)
-    print(format_funnel(read_funnel(args.out)))
-    print(f"wit import: {stats['rows_out']} rows in {stats['parts']} part(s) -> {args.out}")
-    return 0
+    return StageRun(
+        work=lambda client: import_lists(files, args.out, options, client=client, progress=not args.quiet),
+        summary=lambda stats: f"wit import: {stats['rows_out']} rows in {stats['parts']} part(s) -> {args.out}",
+    )
+
+
+run = stage_command(prepare)

@@ -9,9 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from wit_pipeline import __version__, storage
+from wit_pipeline import __version__, staging, storage
 from wit_pipeline.cli import (
     build_cmd,
+    clip_filter_cmd,
     crawl_cmd,
     demo_cmd,
     download_cmd,
@@ -30,7 +31,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.runtime.out_lock import output_lock
 
 # Commands whose --out may be a remote fsspec URL (s3://, memory://, ...): staged locally, then uploaded.
-REMOTE_OUTPUT = {"import", "crawl", "filter", "download", "build"}
+REMOTE_OUTPUT = {"import", "crawl", "filter", "clip-filter", "download", "build"}
 # Commands whose --out is a directory they fill: locked while they run, never an input or inside one.
 DIRECTORY_OUTPUT = REMOTE_OUTPUT | {"train", "embed", "demo"}
 NOT_INPUTS = {"out", "config", "command", "run", "build_config", "resume"}  # --resume names part of the output
@@ -39,6 +40,7 @@ COMMANDS = [
     import_cmd,
     crawl_cmd,
     filter_cmd,
+    clip_filter_cmd,
     queries_cmd,
     download_cmd,
     build_cmd,
@@ -98,7 +100,11 @@ def storage_error(exc: OSError) -> str | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run the command; a remote ``--out`` URL is written to a local staging copy, then uploaded."""
+    """Run the command; a remote ``--out`` URL is written to a local staging copy, then uploaded.
+
+    This is where every command's URL output is staged (``wit_pipeline.staging``): the stages below
+    see local directories only.
+    """
     out = getattr(args, "out", None)
     if out is None:
         return int(args.run(args) or 0)
@@ -110,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
     if storage.uploaded(out):
         print(f"wit {args.command}: {out} is already complete; nothing to do", file=sys.stderr)
         return 0
-    with storage.staged_output(out) as local:
+    with staging.staged_output(out) as local:
         args.out = local
         code = _locked(args, local)
         if code:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from distributed import Client
 
-from wit_pipeline import storage
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.raw_shards import download_manifest
@@ -18,6 +17,7 @@ from wit_pipeline.layout.shard_dir import FILTERED_DIR, RAW_DIR
 from wit_pipeline.shards.dedup_plan import ImageRules
 from wit_pipeline.shards.image_filter import filter_shards
 from wit_pipeline.shards.reshard import reshard
+from wit_pipeline.staging import local_output
 
 
 def download_options(config: BuildConfig) -> DownloadOptions:
@@ -42,16 +42,10 @@ def manifest_to_shards(
 ) -> dict:
     """Download ``manifest_dir`` and write deduplicated, filtered shards to ``out_dir``.
 
-    With ``even_shards`` the filtered shards are repacked to ``samples_per_shard`` each. Either
-    directory may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
-    staging copy and uploaded when complete (``wit_pipeline.storage``).
+    With ``even_shards`` the filtered shards are repacked to ``samples_per_shard`` each. The manifest
+    may be a path or an fsspec URL; ``out_dir`` is local (for a URL see ``wit_pipeline.staging``).
     """
-    if storage.is_remote(out_dir):
-        return storage.run_staged(
-            out_dir,
-            lambda local: manifest_to_shards(manifest_dir, local, options, rules, client, progress, even_shards),
-        )
-    out = storage.working_dir(out_dir)
+    out = local_output(out_dir, "manifest_to_shards")
     download_manifest(manifest_dir, out / RAW_DIR, options, client=client, progress=progress)
     if not even_shards:
         return filter_shards(out / RAW_DIR, out, rules, client=client, progress=progress)

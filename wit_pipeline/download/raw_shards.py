@@ -20,6 +20,7 @@ from wit_pipeline.download.shard_task import DownloadShardTask
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.shard_dir import shard_digits, shard_name, write_shard_index
 from wit_pipeline.runtime import run_file_job
+from wit_pipeline.staging import local_output
 
 
 def download_manifest(
@@ -31,14 +32,9 @@ def download_manifest(
 ) -> dict:
     """Download every row of ``manifest_dir`` into shards under ``out_dir``; returns its stats.
 
-    Either may be a path or an fsspec URL; a remote ``out_dir`` is written through a local
-    staging copy and uploaded when complete (``wit_pipeline.storage``).
+    The manifest may be a path or an fsspec URL; ``out_dir`` is local (for a URL see ``wit_pipeline.staging``).
     """
-    if storage.is_remote(out_dir):
-        return storage.run_staged(
-            out_dir, lambda local: download_manifest(manifest_dir, local, options, client, progress)
-        )
-    manifest_dir, out_dir = storage.location(manifest_dir), storage.working_dir(out_dir)
+    manifest_dir, out_dir = storage.location(manifest_dir), local_output(out_dir, "download_manifest")
     options = options or DownloadOptions()
     specs = plan_shards(manifest_dir, options.samples_per_shard)
     if not specs:

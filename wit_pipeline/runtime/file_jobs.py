@@ -20,6 +20,7 @@ from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.task_runner import move_into_place, run_tasks, task_record
+from wit_pipeline.staging import local_output
 
 
 class FileTask(Protocol):
@@ -42,7 +43,7 @@ def run_file_job(
     progress: bool = True,
 ) -> dict:
     """Run file ``tasks`` into ``out_dir``; returns stats (the funnel plus ``finish``'s info)."""
-    out = Path(out_dir).absolute()  # workers may run in another directory
+    out = local_output(out_dir, f"the {job} job")  # absolute: workers may run in another directory
     ran = run_tasks(tasks, out, job=job, fill=write_files, fingerprint=fingerprint, client=client, progress=progress)
     if not ran:
         return read_stats(out)

@@ -24,6 +24,7 @@ from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats,
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.stage import Task
 from wit_pipeline.runtime.task_runner import move_into_place, run_tasks, task_record
+from wit_pipeline.staging import local_output
 
 
 def run_job(
@@ -41,7 +42,7 @@ def run_job(
     ``upstream`` is the input directory (or directories, when manifests are merged) whose
     funnel is carried over in front of this job's.
     """
-    out = Path(out_dir).absolute()  # workers may run in another directory
+    out = local_output(out_dir, f"the {job} job")  # absolute: workers may run in another directory
     ran = run_tasks(tasks, out, job=job, fill=write_chunks, fingerprint=fingerprint, client=client, progress=progress)
     if not ran:
         return read_stats(out)

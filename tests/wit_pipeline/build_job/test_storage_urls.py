@@ -1,5 +1,8 @@
 """import → filter → download with fsspec URLs for every input and output (file:// and memory://).
 
+Stage functions write local directories; an output URL goes through ``staging.run_staged`` (the
+Python wrapper) or a command's ``--out`` (the CLI), both of which stage and upload it.
+
 ``memory://`` is one store per process, so the memory case runs on a dask cluster of threads in
 this process (``processes=False``); ``file://`` runs on the shared two-process cluster.
 """
@@ -28,14 +31,21 @@ from wit_pipeline.build_job.options import import_options
 from wit_pipeline.cli.main import main
 from wit_pipeline.config import load_config
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
+from wit_pipeline.staging import WORK_DIR_ENV, run_staged
 
 
 def run_flow(csv: str, root: str, config, client: Client) -> dict:
-    """The three stages, each reading the previous one's output URL."""
-    import_lists([csv], f"{root}/manifest", import_options(config), client, progress=False)
-    filter_manifest(f"{root}/manifest", f"{root}/filtered", config.filters, 0, client, progress=False)
-    return manifest_to_shards(
-        f"{root}/filtered", f"{root}/shards", download_options(config), image_rules(config), client, progress=False
+    """The three stages, each reading the previous one's output URL and writing its own through ``run_staged``."""
+    run_staged(f"{root}/manifest", lambda out: import_lists([csv], out, import_options(config), client, False))
+    run_staged(
+        f"{root}/filtered",
+        lambda out: filter_manifest(f"{root}/manifest", out, config.filters, 0, client, progress=False),
+    )
+    return run_staged(
+        f"{root}/shards",
+        lambda out: manifest_to_shards(
+            f"{root}/filtered", out, download_options(config), image_rules(config), client, progress=False
+        ),
     )
 
 
@@ -64,7 +74,7 @@ def inputs(tmp_path_factory):
 @pytest.mark.slow
 def test_file_and_memory_urls_give_the_same_shards(inputs, dask_client, tmp_path: Path, monkeypatch) -> None:
     tmp, config = inputs
-    monkeypatch.setenv(storage.WORK_DIR_ENV, str(tmp_path / "staging"))
+    monkeypatch.setenv(WORK_DIR_ENV, str(tmp_path / "staging"))
     local = f"file://{tmp_path}/local"
     stats = run_flow(f"file://{tmp}/urls.csv", local, config, dask_client)
     assert stats["samples"] == 24 and (tmp_path / "local" / "shards" / "sizes.json").exists()
@@ -93,7 +103,7 @@ def test_file_and_memory_urls_give_the_same_shards(inputs, dask_client, tmp_path
 
 def test_cli_publishes_to_a_url_and_skips_a_finished_one(inputs, tmp_path: Path, monkeypatch, capsys) -> None:
     tmp, _ = inputs
-    monkeypatch.setenv(storage.WORK_DIR_ENV, str(tmp_path / "staging"))
+    monkeypatch.setenv(WORK_DIR_ENV, str(tmp_path / "staging"))
     memory = fsspec.filesystem("memory")
     args = ["import", f"file://{tmp}/urls.csv", "--out", "memory://cli/manifest", "--workers", "1", "--quiet"]
     try:
@@ -110,7 +120,7 @@ def test_cli_publishes_to_a_url_and_skips_a_finished_one(inputs, tmp_path: Path,
 
 
 def test_warc_and_wat_files_are_read_from_urls(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv(storage.WORK_DIR_ENV, str(tmp_path / "staging"))
+    monkeypatch.setenv(WORK_DIR_ENV, str(tmp_path / "staging"))
     page = b"<img src=/a.png alt='a lighthouse on the coast'><img src=/b.png alt='two dogs in snow'>"
     write_warc(tmp_path / "a.warc.gz", [lambda w: html_response(w, "http://h.example/", page)])
     links = [{"path": "IMG@/src", "url": "/c.png", "alt": "fresh bread on a table"}]
@@ -121,7 +131,7 @@ def test_warc_and_wat_files_are_read_from_urls(tmp_path: Path, monkeypatch) -> N
         memory.pipe(f"/warc/in/{name}", (tmp_path / name).read_bytes())
     try:
         local = crawl_warc([str(tmp_path)], tmp_path / "out", progress=False)
-        remote = crawl_warc(["memory://warc/in"], "memory://warc/out", progress=False)
+        remote = run_staged("memory://warc/out", lambda out: crawl_warc(["memory://warc/in"], out, progress=False))
         assert remote["rows_out"] == local["rows_out"] == 3
         columns = ["uid", "url", "caption", "page_url", "source"]
         rows = [storage.read_parquet(p, columns).to_pylist() for p in storage.list_files("memory://warc/out", "part-*")]
@@ -134,12 +144,15 @@ def test_warc_and_wat_files_are_read_from_urls(tmp_path: Path, monkeypatch) -> N
 def test_dedup_reads_manifest_parts_from_a_url(inputs, tmp_path: Path, monkeypatch) -> None:
     """No per-partition step before dedup: the global shuffle itself reads the remote parts."""
     tmp, config = inputs
-    monkeypatch.setenv(storage.WORK_DIR_ENV, str(tmp_path / "staging"))
+    monkeypatch.setenv(WORK_DIR_ENV, str(tmp_path / "staging"))
     memory = fsspec.filesystem("memory")
     memory.pipe("/dd/urls.csv", (tmp / "urls.csv").read_bytes())
     settings = replace(config.filters, caption_rules=False, lang_backend="none", languages=[], query_matching=False)
     try:
-        import_lists(["memory://dd/urls.csv"], "memory://dd/manifest", import_options(config), progress=False)
+        run_staged(
+            "memory://dd/manifest",
+            lambda out: import_lists(["memory://dd/urls.csv"], out, import_options(config), progress=False),
+        )
         stats = filter_manifest("memory://dd/manifest", tmp_path / "filtered", settings, progress=False)
         dedup = next(s for s in stats["funnel"] if s["stage"] == "dedup")
         assert dedup["rows_in"] == 29 and dedup["rejected"] == {"duplicate_url": 1}
