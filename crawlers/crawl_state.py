@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from wit_pipeline.atomic_files import write_json, write_text
 from wit_pipeline.errors import WitError
-from wit_pipeline.runtime.atomic import write_json, write_text
 
 CRAWL_DIR = "_crawl"
 SETTINGS = "settings.json"

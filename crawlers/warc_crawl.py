@@ -25,11 +25,11 @@ from crawlers.warc_reader import WarcProblem, WarcRecord, read_warc
 from crawlers.wat_columns import WatColumns
 from crawlers.wat_reader import wat_image_links
 from wit_pipeline import storage
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
-from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.task_runner import task_record
 from wit_pipeline.staging import local_output
 

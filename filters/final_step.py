@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 from distributed import Client
 
 from filters.balance import count_queries, keep_probabilities
+from wit_pipeline.atomic_files import write_parquet
 from wit_pipeline.layout.manifest_dir import part_name, query_counts_target
 from wit_pipeline.manifest import list_parts, read_part
 from wit_pipeline.runtime import Chunk, Stage, apply_stages
-from wit_pipeline.runtime.atomic import write_parquet
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import dask
 from distributed import Client
 
 from wit_pipeline import storage
+from wit_pipeline.atomic_files import TMP_MARK, write_text
 from wit_pipeline.layout.job_dir import SUCCESS
-from wit_pipeline.runtime.atomic import TMP_MARK, write_text
 from wit_pipeline.runtime.faults import fault_point
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from filters.query_builder import DEFAULT_MIN_ZIPF, default_entries
 from filters.query_match import match_form
+from wit_pipeline.atomic_files import write_text
 from wit_pipeline.errors import WitError
-from wit_pipeline.runtime.atomic import write_text
 
 
 def read_entries(path: str | Path) -> list[str]:

@@ -252,7 +252,7 @@ class FiltersConfig:
     query_case_sensitive: bool = False
     query_cap: int = bounded(20_000, 0)  # 0: no balancing
     keep_intermediate: bool = False
-    # CLIP-score filter on shards (wit filter --clip-model, or a wit build step after download)
+    # CLIP-score filter on shards (wit clip-filter, or a wit build step after download)
     clip_model: str = ""  # a training run or pretrained CLIP weights (.pt/.bin/.safetensors, open_clip dir); empty: off
     # keep cosine(image, caption) >= clip_threshold (LAION: 0.28 with ViT-B/32), and/or this best fraction
     # (DataComp: 0.3, the default)
@@ -416,7 +416,7 @@ def to_toml(config: BuildConfig) -> str:
 
 def write_resolved(config: BuildConfig, out_dir: str | Path) -> Path:
     """Write the resolved config into ``out_dir`` and return its path."""
-    from wit_pipeline.runtime.atomic import write_text
+    from wit_pipeline.atomic_files import write_text
 
     path = Path(out_dir) / RESOLVED_CONFIG
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from wit_pipeline.atomic_files import write_parquet_summary
 from wit_pipeline.layout.manifest_dir import PART_GLOB, SUMMARY_FILE
-from wit_pipeline.runtime.atomic import write_parquet_summary
 
 
 def unified_type(types: list[pa.DataType]) -> pa.DataType:

@@ -8,12 +8,8 @@ Locations are resolved once, on the client, before anything is shipped to dask w
 - any other URL (``s3://``, ``gs://``, ``memory://``, ...) stays a string and is read through
   fsspec, by whichever process needs it (a worker reads its own input file or manifest part).
 
-Remote *outputs* are staged by ``wit_pipeline.staging`` (stages write local directories only);
-``upload`` copies a finished working copy file by file, every completion marker after all
-data, then ``_PUBLISHED.json`` last. Object stores replace whole objects atomically, so a
-reader that checks ``_PUBLISHED.json`` (or a stage's ``_SUCCESS``) never sees a partial
-output; an upload that was interrupted resumes, skipping objects already uploaded whole.
-``memory://`` is per process: it works where the workers are threads of the client's process.
+Remote *outputs* are staged and uploaded by ``wit_pipeline.staging`` (stages write local directories
+only). ``memory://`` is per process: it works where the workers are threads of the client's process.
 """
 
 from __future__ import annotations
@@ -29,12 +25,9 @@ import pyarrow.parquet as pq
 from fsspec.core import split_protocol
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.job_dir import SUCCESS
 
 Location = Path | str  # a local absolute Path, or a remote fsspec URL
-PUBLISHED = "_PUBLISHED.json"
 _LOCAL_PROTOCOLS = {None, "file", "local"}
-_MARKERS = (SUCCESS, PUBLISHED)
 
 
 def location(value: str | os.PathLike) -> Location:
@@ -69,7 +62,8 @@ def join(base: Location, *names: str) -> Location:
     return "/".join([base.rstrip("/"), *names])
 
 
-def _fs(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+def filesystem(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec filesystem of ``url`` and the path inside it (a one-line error for a bad URL)."""
     try:
         return fsspec.core.url_to_fs(url)
     except ImportError as exc:  # e.g. s3:// without s3fs installed
@@ -81,7 +75,7 @@ def open_input(value: str | os.PathLike, mode: str = "rb") -> IO[Any]:
     loc = location(value)
     if isinstance(loc, Path):
         return open(loc, mode)  # noqa: SIM115 - returned to the caller's ``with``
-    fs, path = _fs(loc)
+    fs, path = filesystem(loc)
     return fs.open(path, mode)
 
 
@@ -89,7 +83,7 @@ def exists(value: str | os.PathLike) -> bool:
     loc = location(value)
     if isinstance(loc, Path):
         return loc.exists()
-    fs, path = _fs(loc)
+    fs, path = filesystem(loc)
     return fs.exists(path)
 
 
@@ -97,7 +91,7 @@ def is_dir(value: str | os.PathLike) -> bool:
     loc = location(value)
     if isinstance(loc, Path):
         return loc.is_dir()
-    fs, path = _fs(loc)
+    fs, path = filesystem(loc)
     return fs.isdir(path)
 
 
@@ -107,7 +101,7 @@ def size(value: str | os.PathLike) -> int | None:
     try:
         if isinstance(loc, Path):
             return loc.stat().st_size
-        fs, path = _fs(loc)
+        fs, path = filesystem(loc)
         return int(fs.size(path))
     except (FileNotFoundError, OSError):
         return None
@@ -118,7 +112,7 @@ def list_files(directory: str | os.PathLike, pattern: str = "*") -> list[Locatio
     loc = location(directory)
     if isinstance(loc, Path):
         return sorted(p for p in loc.glob(pattern) if p.is_file())
-    fs, path = _fs(loc)
+    fs, path = filesystem(loc)
     protocol = split_protocol(loc)[0]
     found = [p for p in fs.glob(f"{path.rstrip('/')}/{pattern}") if fs.isfile(p)]
     return sorted(fs.unstrip_protocol(p) if protocol else p for p in found)
@@ -138,7 +132,7 @@ def read_parquet(value: str | os.PathLike, columns: list[str] | None = None) -> 
     loc = location(value)
     if isinstance(loc, Path):
         return pq.read_table(loc, columns=columns)
-    fs, path = _fs(loc)
+    fs, path = filesystem(loc)
     return pq.read_table(path, columns=columns, filesystem=fs)
 
 
@@ -146,35 +140,3 @@ def parquet_metadata(value: str | os.PathLike) -> pq.FileMetaData:
     """A parquet file's footer (row count, schema) without reading its data."""
     with open_input(value) as fh:
         return pq.ParquetFile(fh).metadata
-
-
-def uploaded(out: str | os.PathLike) -> bool:
-    """Whether a remote output was uploaded completely (always False for a local one)."""
-    loc = location(out)
-    return isinstance(loc, str) and exists(join(loc, PUBLISHED))
-
-
-def upload(local: Path, url: str) -> dict:
-    """Upload the directory ``local`` to ``url``: data first, completion markers after, ``_PUBLISHED.json`` last.
-
-    Files already at the destination with the same size are skipped, so an interrupted upload
-    resumes. Returns the manifest written to ``_PUBLISHED.json`` (relative path -> bytes).
-    """
-    fs, root = _fs(url)
-    root = root.rstrip("/")
-    files = sorted(p for p in local.rglob("*") if p.is_file())
-    data = [p for p in files if p.name not in _MARKERS]
-    markers = sorted((p for p in files if p.name in _MARKERS), key=lambda p: -len(p.relative_to(local).parts))
-    sizes = {}
-    for path in data + markers:
-        rel = path.relative_to(local).as_posix()
-        sizes[rel] = path.stat().st_size
-        target = f"{root}/{rel}"
-        if path.name not in _MARKERS and fs.exists(target) and fs.size(target) == sizes[rel]:
-            continue
-        fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
-        fs.put_file(str(path), target)
-    record = {"files": sizes}
-    with fs.open(f"{root}/{PUBLISHED}", "w") as fh:
-        fh.write(json.dumps(record, indent=1) + "\n")
-    return record

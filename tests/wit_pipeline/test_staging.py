@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -13,14 +13,14 @@ from crawlers.html_crawl_options import CrawlOptions
 from crawlers.url_list_import import import_lists
 from crawlers.warc_crawl import crawl_warc
 from filters.pipeline import filter_manifest
-from wit_pipeline import staging, storage
+from wit_pipeline import staging
 from wit_pipeline.build_job.runner import build
 from wit_pipeline.config import BuildConfig, FiltersConfig
 from wit_pipeline.download.flow import manifest_to_shards
 from wit_pipeline.download.options import DownloadOptions
 from wit_pipeline.download.raw_shards import download_manifest
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.manifest_dir import STATS_FILE
+from wit_pipeline.layout.manifest_dir import REJECTS_DIR, STATS_FILE
 from wit_pipeline.runtime import run_file_job, run_job
 from wit_pipeline.shards.dedup_plan import ImageRules
 
@@ -91,9 +91,28 @@ def test_stage_functions_refuse_an_output_url_and_name_the_wrapper(name: str, me
     assert not memory.exists("/x")
 
 
-def test_storage_does_not_import_the_layouts() -> None:
-    """storage sits below every layout module (the staging that reads a layout's stats lives above)."""
-    tree = ast.parse(Path(storage.__file__).read_text(encoding="utf-8"))
-    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    assert not [m for m in imported if m.startswith("wit_pipeline.layout")]
+def test_upload_sends_data_before_markers_and_resumes(
+    tmp_path: Path, memory: MemoryFileSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = tmp_path / "out"
+    (local / "_tasks" / "00000").mkdir(parents=True)
+    (local / "part-00000.parquet").write_bytes(b"data-0")
+    (local / REJECTS_DIR).mkdir()
+    (local / REJECTS_DIR / "part-00000.parquet").write_bytes(b"rej")
+    (local / "_tasks" / "00000" / "_SUCCESS").write_text("")
+    (local / STATS_FILE).write_text("{}")
+    (local / "_SUCCESS").write_text("")
+    memory.pipe("/pub/part-00000.parquet", b"DATA-0")  # same size: left from an interrupted publish
+    uploaded: list[str] = []
+    real_put = MemoryFileSystem.put_file
+
+    def spy(self, lpath, rpath, *args, **kwargs):
+        uploaded.append(rpath.split("/pub/", 1)[1])
+        return real_put(self, lpath, rpath, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryFileSystem, "put_file", spy)
+    record = staging.upload(local, "memory://pub")
+    assert uploaded == [f"{REJECTS_DIR}/part-00000.parquet", STATS_FILE, "_tasks/00000/_SUCCESS", "_SUCCESS"]
+    assert record["files"]["part-00000.parquet"] == 6
+    assert json.loads(memory.cat("/pub/_PUBLISHED.json"))["files"] == record["files"]
+    assert staging.uploaded("memory://pub") and not staging.uploaded(local)

@@ -1,8 +1,7 @@
-"""Locations (paths, file:// and fsspec URLs), remote reads and uploads."""
+"""Locations (paths, file:// and fsspec URLs) and remote reads."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +11,6 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.manifest_dir import REJECTS_DIR, STATS_FILE
 
 
 def test_paths_and_file_urls_become_absolute_local_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,30 +46,3 @@ def test_remote_reads(memory: MemoryFileSystem) -> None:
     with storage.open_input("memory://d/stats.json") as fh:
         fh.seek(2)
         assert fh.read(8) == b"rows_out"
-
-
-def test_publish_uploads_data_before_markers_and_resumes(
-    tmp_path: Path, memory: MemoryFileSystem, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    local = tmp_path / "out"
-    (local / "_tasks" / "00000").mkdir(parents=True)
-    (local / "part-00000.parquet").write_bytes(b"data-0")
-    (local / REJECTS_DIR).mkdir()
-    (local / REJECTS_DIR / "part-00000.parquet").write_bytes(b"rej")
-    (local / "_tasks" / "00000" / "_SUCCESS").write_text("")
-    (local / STATS_FILE).write_text("{}")
-    (local / "_SUCCESS").write_text("")
-    memory.pipe("/pub/part-00000.parquet", b"DATA-0")  # same size: left from an interrupted publish
-    uploaded: list[str] = []
-    real_put = MemoryFileSystem.put_file
-
-    def spy(self, lpath, rpath, *args, **kwargs):
-        uploaded.append(rpath.split("/pub/", 1)[1])
-        return real_put(self, lpath, rpath, *args, **kwargs)
-
-    monkeypatch.setattr(MemoryFileSystem, "put_file", spy)
-    record = storage.upload(local, "memory://pub")
-    assert uploaded == [f"{REJECTS_DIR}/part-00000.parquet", STATS_FILE, "_tasks/00000/_SUCCESS", "_SUCCESS"]
-    assert record["files"]["part-00000.parquet"] == 6
-    assert json.loads(memory.cat("/pub/_PUBLISHED.json"))["files"] == record["files"]
-    assert storage.uploaded("memory://pub") and not storage.uploaded(local)

@@ -27,13 +27,13 @@ from crawlers.url_list_import import import_lists
 from crawlers.warc_crawl import crawl_warc
 from filters.pipeline import filter_manifest
 from wit_pipeline import storage
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.build_job.options import check_build, crawl_options, import_options, warc_options
 from wit_pipeline.config import BuildConfig, write_resolved
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
 from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import run_job
-from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.stage import partition_tasks
 from wit_pipeline.staging import local_output
@@ -64,8 +64,8 @@ def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None
     (``wit_pipeline.staging``; ``wit build --out URL`` does that). Every step's settings are checked
     before the first step runs (``check_build``).
     """
-    check_build(config)
     out = local_output(out_dir, "build")
+    check_build(config)
     out.mkdir(parents=True, exist_ok=True)
     write_resolved(config, out)
     report = BuildReport()

@@ -11,10 +11,10 @@ import argparse
 from wit_pipeline.config import EMBED_BATCH_SIZE
 
 
-def add_clip_flags(parser: argparse.ArgumentParser) -> None:
+def add_clip_flags(parser: argparse.ArgumentParser, title: str = "CLIP-score filter") -> None:
     """``--clip-model``, ``--clip-threshold``, ``--clip-top-fraction``, ``--clip-device``, ``--clip-batch-size``."""
     g = parser.add_argument_group(
-        "CLIP-score filter (IN_DIR is then a shard directory)",
+        title,
         "keep the pairs whose image and caption agree under a CLIP model: clip_score = cosine(image, caption)",
     )
     g.add_argument(

@@ -114,7 +114,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="evaluation sets: image folders or shard directories (any webdataset tars under them)",
     )
     d.add_argument("--phash-distance", dest="shards.phash_distance", type=int, metavar="BITS", help="default 4")
-    add_clip_flags(p)
+    add_clip_flags(
+        p, "CLIP-score filter: now `wit clip-filter` (this spelling still works; IN_DIR is then a shard directory)"
+    )
     add_common(p)
     p.set_defaults(run=run)
 

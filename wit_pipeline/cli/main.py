@@ -113,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
         return _locked(args, Path(out))
     if args.command not in REMOTE_OUTPUT:
         raise WitError(f"--out {out}: wit {args.command} writes to a local path only")
-    if storage.uploaded(out):
+    if staging.uploaded(out):
         print(f"wit {args.command}: {out} is already complete; nothing to do", file=sys.stderr)
         return 0
     with staging.staged_output(out) as local:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.eval.retrieval import RECALL_KS
-from wit_pipeline.runtime.atomic import write_json
 
 TASK_NAMES = {"zeroshot": "zeroshot_classification", "retrieval": "zeroshot_retrieval", "linear-probe": "linear_probe"}
 

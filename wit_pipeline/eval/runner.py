@@ -132,7 +132,7 @@ def evaluate(
     and ``results``: one report per task (``DATASET/TASK`` when there are several datasets). CLIP_benchmark's
     JSON files go beside it.
     """
-    from wit_pipeline.runtime.atomic import write_json
+    from wit_pipeline.atomic_files import write_json
 
     if batch_size < 1:
         raise WitError(f"--batch-size must be at least 1, got {batch_size}")

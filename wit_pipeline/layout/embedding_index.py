@@ -63,7 +63,7 @@ def finish(out: Path, shards: list[str], info: dict) -> dict:
     import pyarrow.parquet as pq
 
     from wit_pipeline import __version__
-    from wit_pipeline.runtime.atomic import write_json, write_parquet
+    from wit_pipeline.atomic_files import write_json, write_parquet
 
     tables = [pq.read_table(out / rows_file(name), schema=ROWS_SCHEMA) for name in shards]
     index = pa.concat_tables(tables) if tables else ROWS_SCHEMA.empty_table()

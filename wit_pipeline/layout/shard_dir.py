@@ -129,8 +129,8 @@ def write_shard_index(out: Path, config: dict) -> dict:
     import pyarrow.parquet as pq
 
     from wit_pipeline import __version__
+    from wit_pipeline.atomic_files import write_json, write_parquet_summary
     from wit_pipeline.layout.manifest_dir import SUMMARY_FILE
-    from wit_pipeline.runtime.atomic import write_json, write_parquet_summary
 
     sizes, attempted, statuses = {}, 0, {}
     parquets = shard_parquets(out)

@@ -17,12 +17,12 @@ from typing import Any
 
 from safetensors.torch import save_file
 
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.errors import WitError
 from wit_pipeline.model.config import ModelConfig
 from wit_pipeline.model.openai_layout import wit_to_openai
 from wit_pipeline.model.pretrained import CLIP_MEAN, CLIP_STD, OPEN_CLIP_CONFIG
 from wit_pipeline.model.run_dir import TOKENIZER
-from wit_pipeline.runtime.atomic import write_json
 
 OPEN_CLIP_WEIGHTS_FILE = "open_clip_model.safetensors"
 BPE_FILE = "bpe_simple_vocab.txt.gz"

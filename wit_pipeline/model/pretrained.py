@@ -1,6 +1,6 @@
 """Pretrained CLIP weights in: OpenAI-layout checkpoints and open_clip model directories, read without running code.
 
-Accepted wherever a training run is (``load_run``, so ``wit eval``/``embed``/``search``/``filter --clip-model``):
+Accepted wherever a training run is (``load_run``, so ``wit eval``/``embed``/``search``/``clip-filter``):
 
 - a bare checkpoint in OpenAI's key layout (OpenAI's CLIP and open_clip's ``CLIP`` class): a state dict
   ``.pt``/``.pth``/``.bin`` read with ``torch.load(weights_only=True)``, a ``.safetensors`` file, or one of

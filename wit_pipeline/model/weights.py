@@ -18,12 +18,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from wit_pipeline.atomic_files import tmp_name
 from wit_pipeline.errors import WitError
 from wit_pipeline.model.clip import CLIP
 from wit_pipeline.model.config import ModelConfig
 from wit_pipeline.model.pretrained import find_pretrained, load_pretrained
 from wit_pipeline.model.run_dir import CHECKSUMS, MODEL_CONFIG, TOKENIZER, WEIGHTS, RunDir, is_checkpoint
-from wit_pipeline.runtime.atomic import tmp_name
 
 
 def save_weights(model: nn.Module, path: Path) -> None:

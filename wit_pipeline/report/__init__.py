@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wit_pipeline.atomic_files import write_text
 from wit_pipeline.report.data import SECTIONS, ReportData, ReportOptions, gather
 from wit_pipeline.report.page import render_report
-from wit_pipeline.runtime.atomic import write_text
 
 REPORT_FILE = "report.html"
 

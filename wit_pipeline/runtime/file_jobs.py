@@ -14,8 +14,8 @@ from typing import Protocol
 
 from distributed import Client
 
+from wit_pipeline.atomic_files import write_text
 from wit_pipeline.layout.job_dir import COUNTERS_FILE, SUCCESS, TASKS_DIR
-from wit_pipeline.runtime.atomic import write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from wit_pipeline import storage
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import STATS_FILE, stats_location
-from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.runtime.results import StageCounters
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from distributed import Client
 
+from wit_pipeline.atomic_files import write_parquet, write_parquet_summary, write_text
 from wit_pipeline.layout.job_dir import SUCCESS, TASKS_DIR
 from wit_pipeline.layout.manifest_dir import OLD_REJECTS_DIR, PART_GLOB, REJECTS_DIR, SUMMARY_FILE, part_name
-from wit_pipeline.runtime.atomic import write_parquet, write_parquet_summary, write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
 from wit_pipeline.runtime.results import StageCounters

@@ -27,9 +27,9 @@ from distributed import Client, as_completed
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from wit_pipeline.atomic_files import TMP_MARK, is_tmp, write_json, write_text
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.job_dir import COUNTERS_FILE, JOB_FILE, SUCCESS, TASKS_DIR
-from wit_pipeline.runtime.atomic import TMP_MARK, is_tmp, write_json, write_text
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.worker_heap import freeze_worker_heap
 

@@ -11,9 +11,9 @@ import os
 
 import numpy as np
 
+from wit_pipeline.atomic_files import tmp_name
 from wit_pipeline.embed.index import EmbeddingIndex
 from wit_pipeline.errors import WitError
-from wit_pipeline.runtime.atomic import tmp_name
 
 FAISS_FILE = "images.faiss"
 

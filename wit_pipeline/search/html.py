@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from loaders.tar_reader import iter_samples
-from wit_pipeline.runtime.atomic import write_text
+from wit_pipeline.atomic_files import write_text
 
 MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 STYLE = (

@@ -27,6 +27,7 @@ from wit_pipeline.shards.decontaminate import EvalIndex, eval_fingerprints
 from wit_pipeline.shards.dedup_plan import ImageRules, plan_removals
 from wit_pipeline.shards.image_hashes import HASH_COLUMNS, shard_hashes
 from wit_pipeline.shards.rewrite import RewriteShardTask
+from wit_pipeline.staging import local_output
 
 
 def filter_shards(
@@ -42,7 +43,7 @@ def filter_shards(
     tars = shard_tars(src)
     if not tars:
         raise WitError(f"{src}: no shard tars (expected NNNNN.tar files)")
-    out = storage.local_dir(out_dir, "the image stage")
+    out = local_output(out_dir, "filter_shards")
     if (out / SUCCESS).exists():
         return read_stats(out)
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HASH_COLUMNS.items()})

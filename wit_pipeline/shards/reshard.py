@@ -23,6 +23,7 @@ from wit_pipeline.layout.shard_dir import shard_names, write_shard_index
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
+from wit_pipeline.staging import local_output
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def reshard(
     progress: bool = True,
 ) -> dict:
     """Rewrite ``shard_dir`` into ``out_dir`` with even sample counts per tar."""
-    src, out_dir = storage.local_dir(shard_dir, "resharding"), storage.local_dir(out_dir, "resharding")
+    src, out_dir = storage.local_dir(shard_dir, "resharding"), local_output(out_dir, "reshard")
     tasks = plan_reshard(src, samples_per_shard)
     fingerprint = {"shards": str(src.resolve()), "samples_per_shard": samples_per_shard, "outputs": len(tasks)}
     return run_file_job(

@@ -34,6 +34,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from wit_pipeline.atomic_files import is_tmp, tmp_name, write_json, write_text
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import ModelConfig
 from wit_pipeline.model.run_dir import (
@@ -49,7 +50,6 @@ from wit_pipeline.model.run_dir import (
     step_dir_name,
 )
 from wit_pipeline.model.weights import file_sha256, save_weights
-from wit_pipeline.runtime.atomic import is_tmp, tmp_name, write_json, write_text
 from wit_pipeline.runtime.faults import fault_point
 
 

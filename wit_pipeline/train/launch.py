@@ -20,6 +20,7 @@ from loaders import (
     resolve_source,
     shard_captions,
 )
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.config import BuildConfig, check_section, load_config, write_resolved
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.during_training import training_evaluator
@@ -27,7 +28,6 @@ from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 from wit_pipeline.model import get_model_config
 from wit_pipeline.model.run_dir import STATE, RunDir
 from wit_pipeline.model.weights import read_model_config
-from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.train.distributed import DistEnv, barrier, broadcast_object, init_distributed, shutdown_distributed
 from wit_pipeline.train.trainer import Trainer, TrainResult
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
+from wit_pipeline.atomic_files import write_text
 from wit_pipeline.errors import WitError
-from wit_pipeline.runtime.atomic import write_text
 
 
 class IntervalMeter:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from wit_pipeline.atomic_files import TMP_MARK
 from wit_pipeline.layout.manifest_dir import QUERY_COUNTS_DIR, REJECTS_DIR, STATS_FILE
-from wit_pipeline.runtime.atomic import TMP_MARK
 
 
 def tar_members(path: Path) -> list[tuple[str, bytes]]:

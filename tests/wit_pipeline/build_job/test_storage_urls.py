@@ -26,7 +26,7 @@ from filters.pipeline import filter_manifest
 from tests.crawlers.warc_factory import html_response, wat_document, wat_metadata, write_warc
 from tests.wit_pipeline.build_job.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
-from wit_pipeline import storage
+from wit_pipeline import staging, storage
 from wit_pipeline.build_job.options import import_options
 from wit_pipeline.cli.main import main
 from wit_pipeline.config import load_config
@@ -92,7 +92,7 @@ def test_file_and_memory_urls_give_the_same_shards(inputs, dask_client, tmp_path
         assert remote["samples"] == stats["samples"] and remote["funnel"] == stats["funnel"]
         assert tar_members("memory://out") == tar_members(local)
         assert filtered_rows("memory://out") == filtered_rows(local)
-        assert storage.uploaded("memory://out/shards") and memory.exists("/out/shards/_SUCCESS")
+        assert staging.uploaded("memory://out/shards") and memory.exists("/out/shards/_SUCCESS")
         assert not list((tmp_path / "staging").iterdir()), "staging copies are removed once published"
         shard = pq.read_table(io.BytesIO(memory.cat("/out/shards/00000.parquet")))
         assert shard.num_rows == 8

@@ -9,10 +9,10 @@ import torch
 
 from loaders import Tokenizer
 from tests.open_clip_ref import import_open_clip, randomise_batch_norms
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.cli.main import main
 from wit_pipeline.model import CLIP, get_model_config
 from wit_pipeline.model.weights import load_run, save_weights
-from wit_pipeline.runtime.atomic import write_json
 
 TEXTS = ["a red square on a wall", "two dogs in the snow!", "café &amp; crème 😀"]
 

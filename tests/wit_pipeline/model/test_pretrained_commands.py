@@ -15,6 +15,7 @@ from safetensors.torch import save_file
 from loaders import Tokenizer
 from tests.wit_pipeline.embed.helpers import CLASSES, captioned, write_download_shards
 from tests.wit_pipeline.eval.helpers import write_image_folder
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.cli.main import main
 from wit_pipeline.embed.index import EmbeddingIndex
 from wit_pipeline.embed.task import EmbedSettings, embed_shards
@@ -22,7 +23,6 @@ from wit_pipeline.layout import embedding_index as layout
 from wit_pipeline.model import CLIP, ModelConfig, TextConfig, VisionConfig
 from wit_pipeline.model.openai_layout import wit_to_openai
 from wit_pipeline.model.weights import save_weights
-from wit_pipeline.runtime.atomic import write_json
 
 
 @pytest.fixture(scope="module")

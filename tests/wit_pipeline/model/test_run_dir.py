@@ -10,12 +10,12 @@ import pytest
 import torch
 
 from tests.wit_pipeline.train.helpers import micro_config
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import run_dir
 from wit_pipeline.model.device import resolve_device
 from wit_pipeline.model.run_dir import RunDir, is_checkpoint, is_run_dir
 from wit_pipeline.model.weights import resolve_weights, verify_checkpoint
-from wit_pipeline.runtime.atomic import write_json
 from wit_pipeline.train.checkpoint import save_checkpoint, save_final_weights
 
 

@@ -11,10 +11,10 @@ import torch
 from loaders import Tokenizer
 from tests.wit_pipeline.train.helpers import SyntheticLoader, micro_config
 from tests.wit_pipeline.train.test_trainer import make_run, restore_determinism, trainer  # noqa: F401 - fixture
+from wit_pipeline.atomic_files import write_json
 from wit_pipeline.errors import WitError
 from wit_pipeline.model.run_dir import CHECKSUMS
 from wit_pipeline.model.weights import file_sha256, load_run
-from wit_pipeline.runtime.atomic import write_json
 
 
 @pytest.fixture(scope="module")
