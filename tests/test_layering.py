@@ -22,8 +22,8 @@ PACKAGES = ("wit_pipeline", "crawlers", "filters", "loaders")
 
 # Bottom layer first. "wit_pipeline" is the package's own __init__ (its __version__), nothing below it.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("base", ("wit_pipeline", "wit_pipeline.errors", "wit_pipeline.layout.job_dir")),  # job_dir: names only, no imports
-    ("storage", ("wit_pipeline.storage", "wit_pipeline.atomic_files")),  # files written atomically, local or remote
+    ("base", ("wit_pipeline", "wit_pipeline.errors")),
+    ("storage", ("wit_pipeline.storage", "wit_pipeline.atomic_files")),  # fsspec reads; local files written atomically
     ("layout", ("wit_pipeline.layout",)),
     ("staging", ("wit_pipeline.staging",)),  # a URL output written locally, then uploaded
     ("settings", ("wit_pipeline.config",)),  # every setting's one definition, bounds and choices
