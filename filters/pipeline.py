@@ -32,7 +32,7 @@ from filters.query_match import QueryMatchStage
 from wit_pipeline import storage
 from wit_pipeline.config import FiltersConfig
 from wit_pipeline.layout.job_dir import SUCCESS
-from wit_pipeline.layout.manifest_dir import query_counts_location, rejects_location
+from wit_pipeline.layout.manifest_dir import FILTER_RECORD, query_counts_location, rejects_location
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import Stage, run_job
 from wit_pipeline.runtime.faults import fault_point
@@ -42,7 +42,6 @@ from wit_pipeline.runtime.task_runner import claim
 from wit_pipeline.staging import local_output
 
 STAGES_DIR = "_stages"
-CLAIM_FILE = "_filter.json"
 
 
 def filter_manifest(
@@ -102,7 +101,7 @@ def prepare(in_dir: str | Path, out_dir: str | Path, config: FiltersConfig, seed
     settings.validate(config)
     parts = [str(p) for p in list_parts(in_dir)]
     fingerprint = _fingerprint(parts, config, seed)
-    claim(local_output(out_dir, "filter_manifest"), "filter", fingerprint, record_name=CLAIM_FILE)
+    claim(local_output(out_dir, "filter_manifest"), "filter", fingerprint, record_name=FILTER_RECORD)
     return parts, fingerprint
 
 

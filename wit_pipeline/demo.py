@@ -19,6 +19,7 @@ from distributed import Client
 
 from wit_pipeline.config import BuildConfig, write_resolved
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.build_dir import DEMO_BUILD_DIR, DEMO_HELDOUT_DIR, DEMO_RUN_DIR, SHARDS_DIR
 from wit_pipeline.miniweb.heldout import write_heldout
 from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.site import build_site
@@ -127,13 +128,13 @@ def run_demo(
     out = Path(out_dir)
     site = build_site(settings.pages)
     out.mkdir(parents=True, exist_ok=True)
-    heldout = write_heldout(out / "heldout", settings.heldout_per_class)
+    heldout = write_heldout(out / DEMO_HELDOUT_DIR, settings.heldout_per_class)
     with serve_site(site, _resume_port(out)) as base_url:
         (out / PORT_FILE).write_text(base_url.rsplit(":", 1)[1], encoding="utf-8")
         config = demo_config(base_url, out, settings, heldout)
-        stats = build(config, out / "build", client, progress)
-    run = RunDir(out / "run")
-    config.train.data = str(out / "build" / "shards")
+        stats = build(config, out / DEMO_BUILD_DIR, client, progress)
+    run = RunDir(out / DEMO_RUN_DIR)
+    config.train.data = str(out / DEMO_BUILD_DIR / SHARDS_DIR)
     write_resolved(config, out)
     if not run.weights.exists():
         resume = "latest" if (run.checkpoints / LATEST).exists() else None

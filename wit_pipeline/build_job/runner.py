@@ -1,13 +1,6 @@
 """Run the whole flow from a ``BuildConfig``: sources → filters → download → image stage.
 
-Output layout (each step a complete, resumable stage directory of its own)::
-
-    OUT/sources/<import|warc|html>/   one manifest per source kind
-    OUT/sources/all/                  the source manifests merged (only with several kinds)
-    OUT/filtered/                     wit filter's output
-    OUT/shards/                       final webdataset shards (+ OUT/shards/_raw, tokenizer.json)
-    OUT/clip_shards/                  with [filters] clip_model: the shards the CLIP-score filter kept
-    OUT/build.json                    per-step wall time and rows, and the final funnel
+The output's layout is ``wit_pipeline.layout.build_dir``'s.
 
 A rerun after a kill skips finished steps and resumes the unfinished one where it stopped.
 """
@@ -26,20 +19,24 @@ from crawlers.html_crawl import crawl_html
 from crawlers.url_list_import import import_lists
 from crawlers.warc_crawl import crawl_warc
 from filters.pipeline import filter_manifest
-from wit_pipeline import storage
 from wit_pipeline.atomic_files import write_json
 from wit_pipeline.build_job.options import check_build, crawl_options, import_options, warc_options
 from wit_pipeline.config import BuildConfig, write_resolved
 from wit_pipeline.download.flow import download_options, image_rules, manifest_to_shards
+from wit_pipeline.layout.build_dir import (
+    BUILD_FILE,
+    CLIP_SHARDS_DIR,
+    FILTERED_DIR,
+    MERGED_SOURCES,
+    SHARDS_DIR,
+    source_dir,
+)
 from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import run_job
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.stage import partition_tasks
 from wit_pipeline.staging import local_output
-
-BUILD_FILE = "build.json"
-CLIP_SHARDS = "clip_shards"
 
 
 @dataclass
@@ -70,16 +67,18 @@ def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None
     write_resolved(config, out)
     report = BuildReport()
     manifests = _sources(config, out, client, progress, report)
-    manifest = manifests[0] if len(manifests) == 1 else _merge(manifests, out / "sources" / "all", client, progress)
+    manifest = (
+        manifests[0] if len(manifests) == 1 else _merge(manifests, source_dir(out, MERGED_SOURCES), client, progress)
+    )
     report.timed(
         "filter",
-        lambda: filter_manifest(manifest, out / "filtered", config.filters, config.runtime.seed, client, progress),
+        lambda: filter_manifest(manifest, out / FILTERED_DIR, config.filters, config.runtime.seed, client, progress),
     )
-    shards = out / "shards"
+    shards = out / SHARDS_DIR
     stats = report.timed(
         "download",
         lambda: manifest_to_shards(
-            out / "filtered",
+            out / FILTERED_DIR,
             shards,
             download_options(config),
             image_rules(config),
@@ -91,7 +90,7 @@ def build(config: BuildConfig, out_dir: str | Path, client: Client | None = None
     )
     _tokenizer(shards, config, report, progress)
     if config.filters.clip_model:
-        source, shards = shards, out / CLIP_SHARDS
+        source, shards = shards, out / CLIP_SHARDS_DIR
         stats = report.timed("clip filter", lambda: _clip_filter(config, source, shards, client, progress), "samples")
     record = {"steps": report.steps, "funnel": stats["funnel"], "samples": stats["samples"], "shards": shards.name}
     write_json(out / BUILD_FILE, record)
@@ -112,15 +111,15 @@ def _sources(config: BuildConfig, out: Path, client: Client | None, progress: bo
     s = config.sources
     manifests = []
     if s.lists:
-        path = out / "sources" / "import"
+        path = source_dir(out, "import")
         report.timed("import", lambda: import_lists(s.lists, path, import_options(config), client, progress))
         manifests.append(path)
     if s.warc:
-        path = out / "sources" / "warc"
+        path = source_dir(out, "warc")
         report.timed("crawl warc", lambda: crawl_warc(s.warc, path, warc_options(config), client, progress))
         manifests.append(path)
     if s.seeds:
-        path = out / "sources" / "html"
+        path = source_dir(out, "html")
         report.timed("crawl html", lambda: crawl_html(crawl_options(config, s.seeds), path, client, progress))
         manifests.append(path)
     return manifests
@@ -150,8 +149,3 @@ def _tokenizer(shards: Path, config: BuildConfig, report: BuildReport, progress:
             "rows_out": str(train_tokenizer_for_shards(shards, train.vocab_size, context_length=train.context_length))
         },
     )
-
-
-def read_build(out_dir: str | Path) -> dict:
-    """The ``build.json`` of a build directory (local or fsspec URL)."""
-    return storage.read_json(storage.join(storage.location(out_dir), BUILD_FILE))

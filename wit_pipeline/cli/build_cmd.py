@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from wit_pipeline.cli.common import add_common, out_path
 from wit_pipeline.cli.stage_command import StageRun, stage_command
@@ -27,22 +26,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 def prepare(args: argparse.Namespace, config: BuildConfig) -> StageRun:
     """Run every step of the build; print the final shards' funnel and each step's time."""
     from wit_pipeline.build_job.options import check_build
-    from wit_pipeline.build_job.runner import build, read_build
+    from wit_pipeline.build_job.runner import build
+    from wit_pipeline.layout.build_dir import final_shards, read_build
 
     check_build(config)  # every section, before the cluster starts (build checks again for Python callers)
 
-    def shards() -> Path:
-        return args.out / read_build(args.out).get("shards", "shards")
-
     def summary(stats: dict) -> str:
         table = summary_table(read_build(args.out)["steps"])
-        return f"{table}\nwit build: {stats['samples']} samples in {stats['shards']} shard(s) -> {shards()}"
+        return (
+            f"{table}\nwit build: {stats['samples']} samples in {stats['shards']} shard(s) -> {final_shards(args.out)}"
+        )
 
     return StageRun(
         work=lambda client: build(config, args.out, client, progress=not args.quiet),
         summary=summary,
         write_config=False,  # build writes it itself, before its first step
-        funnel_dir=shards,
+        funnel_dir=lambda: final_shards(args.out),
     )
 
 

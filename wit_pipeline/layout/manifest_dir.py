@@ -38,6 +38,7 @@ STATS_FILE = "_stats.json"
 REJECTS_DIR = "_rejects"
 QUERY_COUNTS_DIR = "_query_counts"
 QUERY_COUNTS_PART = "part-00000.parquet"
+FILTER_RECORD = "_filter.json"  # wit filter's settings and inputs (claims the directory for that filter)
 SUMMARY_FILE = "_metadata"  # parquet summary of the parts: dask reads exactly the files it lists
 
 # The layout before metadata moved under ``_`` names; read, never written.

@@ -17,13 +17,12 @@ import pyarrow.parquet as pq
 
 from filters.balance import entry_distribution
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.manifest_dir import PART_GLOB, query_counts_location
+from wit_pipeline.layout.build_dir import BUILD_FILE
+from wit_pipeline.layout.manifest_dir import FILTER_RECORD, PART_GLOB, query_counts_location
 from wit_pipeline.layout.shard_dir import INFO_FILE, shard_parquets
 from wit_pipeline.report.locate import ReportInputs
 from wit_pipeline.report.svg import nice_step
 from wit_pipeline.runtime.funnel import read_funnel
-
-FILTER_RECORD = "_filter.json"
 
 
 @dataclass
@@ -68,8 +67,8 @@ class QueryCounts:
 
 def read_funnel_for(inputs: ReportInputs) -> list[dict] | None:
     """The fullest funnel there is: build.json's, else the shards' _stats.json, else the manifest's."""
-    if inputs.build is not None and (inputs.build / "build.json").exists():
-        data = _load_json(inputs.build / "build.json")
+    if inputs.build is not None and (inputs.build / BUILD_FILE).exists():
+        data = _load_json(inputs.build / BUILD_FILE)
         if isinstance(data, dict) and isinstance(data.get("funnel"), list):
             from wit_pipeline.runtime.results import StageCounters
 
@@ -84,9 +83,9 @@ def read_funnel_for(inputs: ReportInputs) -> list[dict] | None:
 
 def read_build_steps(inputs: ReportInputs) -> list[dict] | None:
     """The per-step wall times and rows of ``build.json`` (None without a build)."""
-    if inputs.build is None or not (inputs.build / "build.json").exists():
+    if inputs.build is None or not (inputs.build / BUILD_FILE).exists():
         return None
-    steps = (_load_json(inputs.build / "build.json") or {}).get("steps")
+    steps = (_load_json(inputs.build / BUILD_FILE) or {}).get("steps")
     return steps if isinstance(steps, list) else None
 
 

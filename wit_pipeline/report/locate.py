@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.build_dir import (
+    DEMO_BUILD_DIR,
+    DEMO_RUN_DIR,
+    FILTERED_DIR,
+    SHARDS_DIR,
+    SOURCES_DIR,
+    is_build_dir,
+)
 from wit_pipeline.layout.manifest_dir import is_manifest_dir, rejects_location
 from wit_pipeline.layout.shard_dir import is_shard_dir
 from wit_pipeline.model.run_dir import EVAL, is_run_dir
@@ -29,14 +37,6 @@ class ReportInputs:
     reject_dirs: tuple[Path, ...] = ()
 
 
-def _is_build(path: Path) -> bool:
-    return (path / "build.json").exists() or is_shard_dir(path / "shards") or _is_manifest(path / "filtered")
-
-
-def _is_manifest(path: Path) -> bool:
-    return is_manifest_dir(path)
-
-
 def _first(*candidates: Path | None) -> Path | None:
     return next((c for c in candidates if c is not None), None)
 
@@ -48,20 +48,20 @@ def locate_inputs(path: str | Path) -> ReportInputs:
         raise WitError(f"{root}: no such directory")
     if not root.is_dir():
         raise WitError(f"{root}: not a directory (give a demo, build, shard, manifest or run directory)")
-    build = root / "build" if _is_build(root / "build") else root if _is_build(root) else None
+    build = root / DEMO_BUILD_DIR if is_build_dir(root / DEMO_BUILD_DIR) else root if is_build_dir(root) else None
     shards = _first(
-        build / "shards" if build is not None and is_shard_dir(build / "shards") else None,
+        build / SHARDS_DIR if build is not None and is_shard_dir(build / SHARDS_DIR) else None,
         root if is_shard_dir(root) else None,
     )
     manifest = _first(
-        build / "filtered" if build is not None and _is_manifest(build / "filtered") else None,
-        root if shards != root and build != root and _is_manifest(root) else None,
+        build / FILTERED_DIR if build is not None and is_manifest_dir(build / FILTERED_DIR) else None,
+        root if shards != root and build != root and is_manifest_dir(root) else None,
     )
-    run = root / "run" if is_run_dir(root / "run") else root if is_run_dir(root) else None
+    run = root / DEMO_RUN_DIR if is_run_dir(root / DEMO_RUN_DIR) else root if is_run_dir(root) else None
     eval_file = _first(*(f for f in (root / EVAL, run / EVAL if run else None) if f and f.exists()))
     reject_dirs: list[Path] = []
-    if build is not None and (build / "sources").is_dir():
-        reject_dirs += [Path(rejects_location(p)) for p in sorted((build / "sources").iterdir()) if p.is_dir()]
+    if build is not None and (build / SOURCES_DIR).is_dir():
+        reject_dirs += [Path(rejects_location(p)) for p in sorted((build / SOURCES_DIR).iterdir()) if p.is_dir()]
     if manifest is not None:
         reject_dirs.append(Path(rejects_location(manifest)))
     reject_dirs = [d for d in reject_dirs if d.is_dir()]

@@ -16,8 +16,9 @@ import pytest
 from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.download.test_download import shard_samples
 from tests.wit_pipeline.readers import assert_every_reader_sees_exactly, part_uids, shard_dir_uids
-from wit_pipeline.build_job.runner import build, read_build
+from wit_pipeline.build_job.runner import build
 from wit_pipeline.config import load_config
+from wit_pipeline.layout.build_dir import final_shards, is_build_dir, read_build
 from wit_pipeline.layout.manifest_dir import PART_GLOB, STATS_FILE
 
 CAPTIONS = [
@@ -72,6 +73,9 @@ def test_build_runs_every_stage_and_accounts_for_every_row(tmp_path: Path) -> No
     assert (tmp_path / "out" / "shards" / "tokenizer.json").exists()
     steps = [s["step"] for s in read_build(tmp_path / "out")["steps"]]
     assert steps == ["import", "filter", "download", "tokenizer"]
+    out = tmp_path / "out"
+    assert is_build_dir(out) and final_shards(out) == out / "shards"
+    assert not any(is_build_dir(p) for p in (out / "shards", out / "filtered", out / "sources" / "import", tmp_path))
     again = build(config, tmp_path / "out", client=None, progress=False)
     assert again == stats
     for step in [*(tmp_path / "out" / "sources").iterdir(), tmp_path / "out" / "filtered"]:

@@ -11,8 +11,9 @@ import pytest
 from tests.wit_pipeline.build_job.test_build import write_inputs
 from tests.wit_pipeline.download.image_server import image_server
 from tests.wit_pipeline.embed.helpers import shared_clip_run
-from wit_pipeline.build_job.runner import build, read_build
+from wit_pipeline.build_job.runner import build
 from wit_pipeline.config import load_config
+from wit_pipeline.layout.build_dir import final_shards, read_build
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,7 @@ def test_clip_step_resumes_a_finished_build_and_keeps_the_top_fraction(clip_run:
         stats = build(config, tmp_path / "out", client=None, progress=False)
     record = read_build(tmp_path / "out")
     assert record["shards"] == "clip_shards" and [s["step"] for s in record["steps"]][-1] == "clip filter"
+    assert final_shards(tmp_path / "out") == tmp_path / "out" / "clip_shards"
     assert stats["samples"] == math.ceil(plain["samples"] / 2) == record["samples"]
     stage = stats["funnel"][-1]
     assert stage["stage"] == "clip_score" and stage["rows_in"] == plain["samples"]
