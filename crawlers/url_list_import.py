@@ -241,13 +241,9 @@ def import_lists(
     for f in files:
         detect_format(f, options.format)
     tasks = [ImportTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
-    fingerprint = {"inputs": [_identity(f) for f in files], "options": asdict(options)}
+    fingerprint = {"inputs": storage.file_identities(files), "options": asdict(options)}
     stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
     for directory in (out, out / REJECTS_DIR):  # parts written apart get one schema
         if directory.is_dir():
             unify_parts(directory)
     return stats
-
-
-def _identity(path: str) -> list:
-    return [path, storage.size(path)]

@@ -167,7 +167,7 @@ def crawl_warc(
     )
     files = expand_warc_inputs(inputs)
     tasks = [WarcFileTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
-    fingerprint = {"inputs": [[f, storage.size(f)] for f in files], "options": asdict(options)}
+    fingerprint = {"inputs": storage.file_identities(files), "options": asdict(options)}
     stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
     write_file_stats(out, tasks)
     return stats

@@ -20,23 +20,19 @@ from distributed import Client
 from filters.balance import count_queries, keep_probabilities
 from wit_pipeline.atomic_files import write_parquet
 from wit_pipeline.layout.manifest_dir import part_name, query_counts_target
-from wit_pipeline.manifest import list_parts, read_part
-from wit_pipeline.runtime import Chunk, Stage, apply_stages
+from wit_pipeline.manifest import list_parts
+from wit_pipeline.runtime import Chunk, PartitionTask, Stage
 
 
 @dataclass(frozen=True)
-class FinalTask:
-    """Apply ``stages`` to one part and attach the partition's rejects from earlier steps."""
+class FinalTask(PartitionTask):
+    """A ``PartitionTask`` that also attaches the partition's rejects from earlier steps."""
 
-    task_id: str
-    path: str
-    partition: int
-    stages: tuple[Stage, ...]
     earlier_rejects: tuple[str, ...]
 
     def run(self) -> Iterator[Chunk]:
         """One chunk: kept rows, all rejects of this partition in step order, this step's counters."""
-        chunk = apply_stages(read_part(self.path), self.stages, self.partition)
+        (chunk,) = super().run()
         rejects = [pq.read_table(p) for p in self.earlier_rejects if Path(p).exists()]
         if chunk.rejected is not None:
             rejects.append(chunk.rejected)

@@ -146,7 +146,7 @@ def _fingerprint(parts: Sequence[str], config: FiltersConfig, seed: int) -> dict
         k: v for k, v in asdict(config).items() if k != "keep_intermediate" and not k.startswith("clip_")
     }  # the CLIP-score filter works on shards, after this job
     return {
-        "inputs": [[p, storage.size(p)] for p in parts],
+        "inputs": storage.file_identities(parts),
         "filters": settings_that_shape_output,
         "seed": seed,
         "query_files": [[f, Path(f).stat().st_size if Path(f).exists() else None] for f in files],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -105,6 +106,12 @@ def size(value: str | os.PathLike) -> int | None:
         return int(fs.size(path))
     except (FileNotFoundError, OSError):
         return None
+
+
+def file_identities(paths: Sequence[str]) -> list[list]:
+    """``[path, size]`` per file: what a job fingerprint records of its inputs, so a rerun over changed
+    inputs is refused rather than mixed into the finished output."""
+    return [[p, size(p)] for p in paths]
 
 
 def list_files(directory: str | os.PathLike, pattern: str = "*") -> list[Location]:

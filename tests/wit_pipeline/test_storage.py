@@ -42,6 +42,10 @@ def test_remote_reads(memory: MemoryFileSystem) -> None:
     assert storage.parquet_metadata("memory://d/part-00001.parquet").num_rows == 3
     assert storage.read_json("memory://d/stats.json") == {"rows_out": 4}
     assert storage.size("memory://d/stats.json") == 15 and storage.size("memory://d/none") is None
+    assert storage.file_identities(["memory://d/stats.json", "memory://d/none"]) == [
+        ["memory://d/stats.json", 15],
+        ["memory://d/none", None],
+    ]
     assert storage.is_dir("memory://d") and storage.exists("memory://d/stats.json")
     with storage.open_input("memory://d/stats.json") as fh:
         fh.seek(2)

@@ -13,10 +13,16 @@ from wit_pipeline.errors import WitError
 SUPPRESS = argparse.SUPPRESS
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """--config, --scheduler, --workers, --dashboard, --seed, --quiet."""
+def runtime_group(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The "runtime" flag group, opened with --config (the TOML file every command's flags override)."""
     group = parser.add_argument_group("runtime")
     group.add_argument("--config", metavar="FILE", help="TOML config file (flags override its values)")
+    return group
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """--config, --scheduler, --workers, --dashboard, --seed, --quiet."""
+    group = runtime_group(parser)
     group.add_argument(
         "--scheduler",
         dest="runtime.scheduler",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from wit_pipeline.cli.common import out_path, resolve_config
+from wit_pipeline.cli.common import out_path, resolve_config, runtime_group
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval import TASK_CHOICES
 
@@ -52,8 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", dest="eval.device", metavar="DEVICE", help="auto (default), cpu, cuda, cuda:N")
     p.add_argument("--workers", dest="eval.workers", type=int, metavar="N", help="image decoding threads (2)")
     p.add_argument("--out", type=out_path, metavar="FILE", help="where to write the JSON (default: RUN/eval.json)")
-    group = p.add_argument_group("runtime")
-    group.add_argument("--config", metavar="FILE", help="TOML config file (flags override its values)")
+    group = runtime_group(p)
     group.add_argument(
         "--seed", dest="runtime.seed", type=int, metavar="N", help="seed of the linear probe's split (default 0)"
     )

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from wit_pipeline.cli.common import out_path, resolve_config
+from wit_pipeline.cli.common import out_path, resolve_config, runtime_group
 from wit_pipeline.config import RESOLVED_CONFIG
 from wit_pipeline.model.config import model_names
 
@@ -82,8 +82,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     evaluation.add_argument(
         "--eval-templates", dest="eval.templates", metavar="NAME|FILE", help="zero-shot prompts (default: ensemble)"
     )
-    group = p.add_argument_group("runtime")
-    group.add_argument("--config", metavar="FILE", help="TOML config file (flags override its values)")
+    group = runtime_group(p)
     group.add_argument(
         "--seed", dest="runtime.seed", type=int, metavar="N", help="seed for initialisation and data order"
     )

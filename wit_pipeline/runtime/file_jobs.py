@@ -14,12 +14,11 @@ from typing import Protocol
 
 from distributed import Client
 
-from wit_pipeline.atomic_files import write_text
 from wit_pipeline.layout.job_dir import COUNTERS_FILE, SUCCESS, TASKS_DIR
 from wit_pipeline.runtime.faults import fault_point
-from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
+from wit_pipeline.runtime.funnel import read_funnel, read_stats
 from wit_pipeline.runtime.results import StageCounters
-from wit_pipeline.runtime.task_runner import move_into_place, run_tasks, task_record
+from wit_pipeline.runtime.task_runner import complete_job, move_into_place, run_tasks, task_record
 from wit_pipeline.staging import local_output
 
 
@@ -56,10 +55,7 @@ def run_file_job(
             move_into_place(src / name, out / name)
             fault_point("place", job, name)
     info = {"job": job, "tasks": len(tasks), **(finish(out) if finish else {})}
-    stats = write_stats(out, merge_counters(groups), read_funnel(upstream) if upstream else [], info)
-    fault_point("place", job, "stats")
-    write_text(out / SUCCESS, "")
-    return stats
+    return complete_job(out, job, groups, read_funnel(upstream) if upstream else [], info)
 
 
 def write_files(task: FileTask, tmp: Path) -> dict:

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from distributed import Client
 
-from wit_pipeline.atomic_files import write_parquet, write_parquet_summary, write_text
-from wit_pipeline.layout.job_dir import SUCCESS, TASKS_DIR
+from wit_pipeline.atomic_files import write_parquet, write_parquet_summary
+from wit_pipeline.layout.job_dir import TASKS_DIR
 from wit_pipeline.layout.manifest_dir import OLD_REJECTS_DIR, PART_GLOB, REJECTS_DIR, SUMMARY_FILE, part_name
 from wit_pipeline.runtime.faults import fault_point
-from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats, write_stats
+from wit_pipeline.runtime.funnel import merge_counters, read_funnel, read_stats
 from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.stage import Task
-from wit_pipeline.runtime.task_runner import move_into_place, run_tasks, task_record
+from wit_pipeline.runtime.task_runner import complete_job, move_into_place, run_tasks, task_record
 from wit_pipeline.staging import local_output
 
 
@@ -88,8 +88,4 @@ def _assemble(out: Path, task_ids: list[str], job: str, upstream: str | Path | S
     write_parquet_summary(out / REJECTS_DIR / SUMMARY_FILE, sorted((out / REJECTS_DIR).glob(PART_GLOB)))
     sources = [] if upstream is None else [upstream] if isinstance(upstream, (str, Path)) else list(upstream)
     upstream_funnel = merge_counters(read_funnel(u) for u in sources)
-    info = {"job": job, "parts": index, "tasks": len(task_ids)}
-    stats = write_stats(out, merge_counters(groups), upstream_funnel, info)
-    fault_point("place", job, "stats")
-    write_text(out / SUCCESS, "")
-    return stats
+    return complete_job(out, job, groups, upstream_funnel, {"job": job, "parts": index, "tasks": len(task_ids)})

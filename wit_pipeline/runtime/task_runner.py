@@ -31,6 +31,8 @@ from wit_pipeline.atomic_files import TMP_MARK, is_tmp, write_json, write_text
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.job_dir import COUNTERS_FILE, JOB_FILE, SUCCESS, TASKS_DIR
 from wit_pipeline.runtime.faults import fault_point
+from wit_pipeline.runtime.funnel import merge_counters, write_stats
+from wit_pipeline.runtime.results import StageCounters
 from wit_pipeline.runtime.worker_heap import freeze_worker_heap
 
 Fill = Callable[[Any, Path], dict]
@@ -98,6 +100,17 @@ def task_done(out: Path, task_id: str) -> bool:
 def task_record(out: Path, task_id: str) -> dict:
     """The ``_counters.json`` record a finished task wrote."""
     return json.loads((out / TASKS_DIR / task_id / COUNTERS_FILE).read_text(encoding="utf-8"))
+
+
+def complete_job(
+    out: Path, job: str, groups: list[list[StageCounters]], upstream: list[StageCounters], info: dict
+) -> dict:
+    """Write the job's ``_stats.json`` (``upstream``'s funnel, then every task's counters merged), then
+    ``_SUCCESS`` last, so a job killed before it is assembled again on the next run; returns the stats."""
+    stats = write_stats(out, merge_counters(groups), upstream, info)
+    fault_point("place", job, "stats")
+    write_text(out / SUCCESS, "")
+    return stats
 
 
 def execute(fill: Fill, task: Any, out_dir: str, job: str = "") -> str | None:
