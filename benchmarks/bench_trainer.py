@@ -202,6 +202,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--loader-samples", type=int, default=1024)
     parser.add_argument("--loader-batch", type=int, default=64)
     args = parser.parse_args(argv)
+    if args.steps < WARMUP_STEPS + 2:
+        parser.error(f"--steps must be at least {WARMUP_STEPS + 2} (the first {WARMUP_STEPS} are warm-up)")
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
