@@ -65,6 +65,7 @@ def build_config(args: argparse.Namespace, model: Path) -> BuildConfig:
     config.filters.query_matching = False  # the pool's classes are not WIT queries; balancing is not the point
     d = config.download
     d.image_size, d.allow_networks, d.timeout, d.thread_count = 64, ["127.0.0.1/32"], 5.0, 16
+    d.min_image_size = 0  # the mini-web's images are 96 px; real web data keeps the 200 px default
     config.shards.samples_per_shard = 1000
     t = config.train
     t.model, t.samples, t.batch_size, t.lr, t.warmup = str(model), args.samples, args.batch_size, 2e-3, 10

@@ -15,6 +15,7 @@ import io
 import json
 import multiprocessing
 import os
+import queue
 import random
 import shutil
 import statistics
@@ -165,13 +166,26 @@ def timed_run(side: str, manifest: Path, out: Path, cores: int, threads: int, pe
     results.put(fn(manifest, out, cores, threads, per_shard))
 
 
+def wait_for_result(child: multiprocessing.Process, results, limit_s: float = 3600) -> float:
+    """The run's seconds from ``results``; a child that dies without answering fails the benchmark at once."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            return results.get(timeout=1)
+        except queue.Empty:
+            if not child.is_alive() and results.empty():
+                raise RuntimeError(f"the measured run failed (exit code {child.exitcode}); traceback above") from None
+    child.terminate()
+    raise RuntimeError(f"the measured run gave no result within {limit_s:.0f} s")
+
+
 def measure(side: str, manifest: Path, out: Path, args: argparse.Namespace) -> tuple[float, int]:
     """Seconds of one run in a fresh process, and the images it wrote (from the shards' stats)."""
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
     child = ctx.Process(target=timed_run, args=(side, manifest, out, args.cores, args.threads, args.per_shard, results))
     child.start()
-    seconds = results.get(timeout=3600)
+    seconds = wait_for_result(child, results)
     child.join()
     written = sum(json.loads(p.read_text())["successes"] for p in out.glob("[0-9]*_stats.json"))
     shutil.rmtree(out, ignore_errors=True)

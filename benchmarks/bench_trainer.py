@@ -32,6 +32,7 @@ from wit_pipeline.train.optim import param_groups
 
 SEED = 0
 WARMUP_STEPS = 3
+DATA_LOG_EVERY = 4  # steps per metrics record in the data-wait run
 
 
 class InterleavedLoader:
@@ -175,7 +176,8 @@ def data_wait(args: argparse.Namespace, tmp: Path) -> dict:
     config = BuildConfig()
     config.runtime.seed = SEED
     t = config.train
-    t.data, t.batch_size, t.loader_workers, t.log_every, t.device = str(shards), args.loader_batch, 2, 4, "cpu"
+    t.data, t.batch_size, t.loader_workers, t.device = str(shards), args.loader_batch, 2, "cpu"
+    t.log_every = DATA_LOG_EVERY
     t.checkpoint_every, t.warmup = 10**9, 5
     run = tmp / "run"
     run_training(config, run, progress=False)
@@ -202,6 +204,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--loader-samples", type=int, default=1024)
     parser.add_argument("--loader-batch", type=int, default=64)
     args = parser.parse_args(argv)
+    if args.steps < WARMUP_STEPS + 2:
+        parser.error(f"--steps must be at least {WARMUP_STEPS + 2} (the first {WARMUP_STEPS} are warm-up)")
+    if args.loader_samples // args.loader_batch < 2 * DATA_LOG_EVERY:
+        parser.error(
+            f"--loader-samples must be at least {2 * DATA_LOG_EVERY} batches of --loader-batch "
+            f"(two metrics records, {DATA_LOG_EVERY} steps apart)"
+        )
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
