@@ -32,7 +32,7 @@ from wit_pipeline.config import FiltersConfig, check_bounds
 from wit_pipeline.embed.task import EmbedSettings, embed_shards, weights_digest
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout import embedding_index as layout
-from wit_pipeline.layout.job_dir import SUCCESS
+from wit_pipeline.layout.job_dir import is_complete
 from wit_pipeline.layout.shard_dir import TOKENIZER_FILE, shard_names, shard_parquets, write_shard_index
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.funnel import read_stats
@@ -185,7 +185,7 @@ def clip_filter_shards(
     settings = replace(settings, weights_digest=settings.weights_digest or weights_digest(settings.run))
     fingerprint = {"shards": str(src.resolve()), "weights_digest": settings.weights_digest, "rule": asdict(rule)}
     claim(out, JOB, fingerprint)
-    if (out / SUCCESS).exists():
+    if is_complete(out):
         return read_stats(out)
     embed_dir = out / EMBED_DIR
     embed_shards(settings.run, src, embed_dir, settings, client=client, progress=progress)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from crawlers.url_list_import import ImportOptions, import_lists
-from filters.global_step import run_step, step_done
+from filters.global_step import run_step
 from tests.filters.helpers import mixed_csv
 from wit_pipeline.layout import job_dir
 
@@ -16,7 +16,7 @@ def test_job_dir_is_a_leaf_that_storage_and_the_runtime_can_import() -> None:
     tree = ast.parse(Path(job_dir.__file__).read_text(encoding="utf-8"))
     imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
-    assert imported == ["__future__"]
+    assert set(imported) == {"__future__", "os", "pathlib"}, "the standard library only: nothing from wit"
 
 
 def test_a_finished_job_and_a_global_step_hold_exactly_these_names(tmp_path: Path) -> None:
@@ -30,4 +30,4 @@ def test_a_finished_job_and_a_global_step_hold_exactly_these_names(tmp_path: Pat
 
     step = tmp_path / "step"
     run_step(step, lambda tmp: (tmp / "x.txt").write_text("x"))
-    assert step_done(step) and (step / job_dir.SUCCESS).is_file() and (step / "x.txt").is_file()
+    assert job_dir.is_complete(step) and (step / job_dir.SUCCESS).is_file() and (step / "x.txt").is_file()
