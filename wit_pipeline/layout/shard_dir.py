@@ -52,6 +52,21 @@ def shard_digits(shards: int) -> int:
     return max(MIN_DIGITS, len(str(shards - 1)))
 
 
+def tar_file(shard: str) -> str:
+    """The webdataset tar of shard ``shard`` (``NNNNN.tar``)."""
+    return f"{shard}{TAR_SUFFIX}"
+
+
+def parquet_file(shard: str) -> str:
+    """The per-sample table of shard ``shard`` (``NNNNN.parquet``)."""
+    return f"{shard}.parquet"
+
+
+def stats_file(shard: str) -> str:
+    """img2dataset's per-shard stats of shard ``shard`` (``NNNNN_stats.json``)."""
+    return f"{shard}_stats.json"
+
+
 def shard_tars(directory: str | os.PathLike) -> list[Path]:
     """The ``NNNNN.tar`` files of a local shard directory, in name order."""
     return sorted(Path(directory).glob(TAR_GLOB))
