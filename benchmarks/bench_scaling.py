@@ -12,7 +12,7 @@ worker per job (the list's path is part of the cache key), as every real job doe
 
 Where the time goes: the scheduler's cost per task (thousands of empty tasks), the runtime's
 cost per task (a one-row partition through ``run_job``: temporary directory, parquet, counters,
-marker, rename, publish), and the filter's two global steps on their own: the dedup shuffle
+marker, rename, move into place), and the filter's two global steps on their own: the dedup shuffle
 (``write_losers``) and the per-query count reduction behind balancing (``write_counts``).
 """
 
