@@ -74,8 +74,8 @@ def evaluate_model(
     data: str | Path | EvalData,
     tasks: list[str],
     templates: list[str],
-    batch_size: int = 64,
-    workers: int = 2,
+    batch_size: int = EvalConfig.batch_size,
+    workers: int = EvalConfig.workers,
     seed: int = 0,
     progress: EvalProgress | None = None,
 ) -> dict[str, dict]:
