@@ -44,7 +44,6 @@ BASE_TOKENS = 1 + 512  # pad + the byte alphabet with and without the end-of-wor
 _WHITESPACE = re.compile(r"\s+")
 CLIP_BPE_FILE = Path(__file__).parent / "data" / "bpe_simple_vocab_16e6.txt.gz"
 CLIP_TOKENIZER = "clip"
-TOKENIZER_NAMES = (CLIP_TOKENIZER,)
 _NON_SPACE = re.compile(r"\S+")
 CUT_MARGIN = 4  # slack for text that cleaning shrinks (HTML entities, ftfy's fixes) and for BPE near the cut
 
