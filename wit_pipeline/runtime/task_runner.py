@@ -8,7 +8,7 @@ Layout of a job's output directory while it runs::
     OUT/_tasks/<task_id>.tmp-*    an unfinished attempt (removed on the next run)
 
 How a task fills its directory and how finished task directories are moved into OUT
-is up to the job kind (manifest chunks in ``executor``, files such as shards in ``file_jobs``).
+is up to the job kind (manifest chunks in ``manifest_jobs``, files such as shards in ``file_jobs``).
 """
 
 from __future__ import annotations
