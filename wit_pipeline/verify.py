@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.build_dir import DEMO_BUILD_DIR, FILTERED_DIR, MERGED_SOURCES, SHARDS_DIR, SOURCES_DIR
+from wit_pipeline.layout.build_dir import FILTERED_DIR, MERGED_SOURCES, SHARDS_DIR, SOURCES_DIR, find_build
 from wit_pipeline.layout.job_dir import SUCCESS, is_complete
 from wit_pipeline.layout.manifest_dir import PART_GLOB, STATS_FILE, rejects_location
 from wit_pipeline.layout.shard_dir import read_sizes, reason_of
@@ -79,9 +79,9 @@ class VerifyReport:
 def build_root(path: str | Path) -> Path:
     """The build directory of ``path``: itself, or its ``build/`` (a ``wit demo`` output)."""
     root = Path(path)
-    for candidate in (root, root / DEMO_BUILD_DIR):
-        if (candidate / SOURCES_DIR).is_dir() and (candidate / SHARDS_DIR).is_dir():
-            return candidate
+    build = find_build(root)
+    if build is not None and (build / SOURCES_DIR).is_dir() and (build / SHARDS_DIR).is_dir():
+        return build
     raise WitError(f"{root}: not a wit build or demo directory (expected sources/ and shards/, or build/)")
 
 
