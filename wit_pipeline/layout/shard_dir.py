@@ -88,13 +88,15 @@ def is_shard_dir(path: str | os.PathLike) -> bool:
     return root.is_dir() and ((root / SIZES_FILE).is_file() or any(p.is_file() for p in root.glob(TAR_GLOB)))
 
 
-def _join(directory: str, name: str) -> str:
+def shard_file(directory: str | os.PathLike, name: str) -> str:
+    """The file ``name`` of a shard directory (a local path or an fsspec URL)."""
+    directory = os.fspath(directory)
     return posixpath.join(directory, name) if "://" in directory else os.path.join(directory, name)
 
 
 def sizes_location(directory: str | os.PathLike) -> str:
     """The ``sizes.json`` of a shard directory (a local path or an fsspec URL)."""
-    return _join(os.fspath(directory), SIZES_FILE)
+    return shard_file(directory, SIZES_FILE)
 
 
 def read_sizes(directory: str | os.PathLike) -> dict[str, int] | None:
