@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from wit_pipeline.cli.common import out_path, resolve_config
+from wit_pipeline.cli.common import default_of, out_path, resolve_config
 from wit_pipeline.config import RESOLVED_CONFIG
 from wit_pipeline.model.config import model_names
 
@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="train.checkpoint_every",
         type=int,
         metavar="STEPS",
-        help="default 500 (and at the end)",
+        help=f"default {default_of('train.checkpoint_every')} (and at the end)",
     )
     p.add_argument("--log-every", dest="train.log_every", type=int, metavar="STEPS", help="metrics line every STEPS")
     p.add_argument("--tensorboard", dest="train.tensorboard", **FLAG, help="also log to RUN/tensorboard")
