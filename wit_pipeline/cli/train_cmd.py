@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from wit_pipeline.cli.common import default_of, out_path, resolve_config
-from wit_pipeline.config import RESOLVED_CONFIG
 from wit_pipeline.model.config import model_names
+from wit_pipeline.model.run_dir import RunDir
 
 FLAG = {"action": "store_const", "const": True, "default": None}
 
@@ -94,7 +94,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from wit_pipeline.train.launch import run_training
 
-    resumed_config = args.out / RESOLVED_CONFIG
+    resumed_config = RunDir(args.out).config
     config_path = args.config or (str(resumed_config) if args.resume and resumed_config.exists() else None)
     config = resolve_config(args, config_path)
     if getattr(args, "train.epochs") is not None:
