@@ -33,9 +33,9 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.layout.build_dir import FILTERED_DIR, MERGED_SOURCES, SHARDS_DIR, SOURCES_DIR, find_build
 from wit_pipeline.layout.job_dir import SUCCESS, is_complete
 from wit_pipeline.layout.manifest_dir import PART_GLOB, STATS_FILE, rejects_location
-from wit_pipeline.layout.shard_dir import read_sizes, reason_of
+from wit_pipeline.layout.shard_dir import STATUS_STAGE, read_sizes, reason_of
 from wit_pipeline.runtime.funnel import read_funnel
-from wit_pipeline.shards.shard_check import STATUS_STAGE, Problem, check_shard_dir
+from wit_pipeline.shards.shard_check import Problem, check_shard_dir
 
 IDENTITY = ["uid", "source", "page_url"]
 MAX_LISTED = 20  # problems of one kind listed in the text report; all are in the JSON

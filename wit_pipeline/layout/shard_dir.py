@@ -40,6 +40,8 @@ TOKENIZER_FILE = "tokenizer.json"  # the shards' own tokenizer (a run's tokenize
 RAW_DIR = "_raw"  # wit download: the shards as downloaded, before the image stage
 FILTERED_DIR = "_filtered"  # wit download: after the image stage, before resharding
 MIN_DIGITS = 5
+# a shard parquet row's ``status`` other than success -> the stage that dropped the sample
+STATUS_STAGE = {"failed_to_download": "download", "failed_to_resize": "download", "filtered": "image_filter"}
 
 
 def shard_name(index: int, digits: int = MIN_DIGITS) -> str:

@@ -20,10 +20,17 @@ import pyarrow.parquet as pq
 from loaders.tar_members import IMAGE_EXTS
 from loaders.tar_reader import iter_samples
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.shard_dir import SIZES_FILE, TAR_SUFFIX, read_sizes, shard_parquets, shard_tars, sizes_location
+from wit_pipeline.layout.shard_dir import (
+    SIZES_FILE,
+    STATUS_STAGE,
+    TAR_SUFFIX,
+    read_sizes,
+    shard_parquets,
+    shard_tars,
+    sizes_location,
+)
 
 # The stage a non-success row of a final shard parquet was dropped at, by its status.
-STATUS_STAGE = {"failed_to_download": "download", "failed_to_resize": "download", "filtered": "image_filter"}
 ROW_COLUMNS = ["uid", "source", "page_url", "key", "status", "error_message"]
 
 
