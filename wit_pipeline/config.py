@@ -51,6 +51,8 @@ EMBED_BATCH_SIZE = 256  # wit embed --batch-size and [filters] clip_batch_size
 EMBED_DTYPES = ("float16", "float32")  # stored embedding dtypes, the first the default
 MIN_VOCAB_SIZE = 1 + 512 + 2  # a trained BPE: pad, the byte alphabet with and without end-of-word, sot, eot
 MIN_CONTEXT_LENGTH = 2  # room for sot and eot
+CLIP_VOCAB_SIZE = 49408  # CLIP's BPE: 48,894 merges, the byte alphabet with and without end-of-word, sot, eot
+CLIP_CONTEXT_LENGTH = 77  # CLIP's text context, in tokens
 DEVICES = "auto, cpu, cuda, cuda:N or mps"  # what a device setting may name (resolved by model/device.py)
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
@@ -344,8 +346,8 @@ class TrainConfig:
     # "" (auto): the shards' tokenizer.json, else a BPE trained on their captions; "train": always train one;
     # "clip": CLIP's own tokenizer (shipped with wit; what pretrained CLIP models read); or a tokenizer.json file
     tokenizer: str = ""
-    vocab_size: int = bounded(49408, MIN_VOCAB_SIZE)  # of a trained tokenizer
-    context_length: int = bounded(77, MIN_CONTEXT_LENGTH)
+    vocab_size: int = bounded(CLIP_VOCAB_SIZE, MIN_VOCAB_SIZE)  # of a trained tokenizer
+    context_length: int = bounded(CLIP_CONTEXT_LENGTH, MIN_CONTEXT_LENGTH)
     checkpoint_every: int = bounded(500, 1)
     keep_checkpoints: int = bounded(2, 1)
     log_every: int = bounded(10, 1)
