@@ -101,6 +101,14 @@ def sizes_location(directory: str | os.PathLike) -> str:
     return shard_file(directory, SIZES_FILE)
 
 
+def has_sizes(directory: str | os.PathLike) -> bool:
+    """Whether a shard directory (local or fsspec URL) holds ``sizes.json``: a wit shard directory with exact
+    epoch sizes, where bare ``.tar`` files may be another layout (CLIP_benchmark's ``<split>/N.tar``)."""
+    from wit_pipeline import storage
+
+    return storage.exists(sizes_location(directory))
+
+
 def read_sizes(directory: str | os.PathLike) -> dict[str, int] | None:
     """``sizes.json`` of a shard directory (local or fsspec URL) as ``{name: count}``, None when it has none.
 
