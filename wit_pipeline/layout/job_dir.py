@@ -24,6 +24,11 @@ TASKS_DIR = "_tasks"  # one directory per finished task, moved into place by a s
 COUNTERS_FILE = "_counters.json"  # a finished task's counters (its funnel record)
 
 
+def task_name(index: int) -> str:
+    """The id of a job's task number ``index``, also its directory name under ``_tasks/`` (``00042``)."""
+    return f"{index:05d}"
+
+
 def is_complete(directory: str | os.PathLike) -> bool:
     """Whether a local job, task or step directory is whole (its ``_SUCCESS`` is written)."""
     return (Path(directory) / SUCCESS).exists()

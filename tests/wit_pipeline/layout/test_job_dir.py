@@ -31,3 +31,13 @@ def test_a_finished_job_and_a_global_step_hold_exactly_these_names(tmp_path: Pat
     step = tmp_path / "step"
     run_step(step, lambda tmp: (tmp / "x.txt").write_text("x"))
     assert job_dir.is_complete(step) and (step / job_dir.SUCCESS).is_file() and (step / "x.txt").is_file()
+
+
+def test_task_directories_are_named_by_number_and_complete_once_marked(tmp_path: Path) -> None:
+    csv = mixed_csv(tmp_path / "list.csv", 10)
+    out = tmp_path / "out"
+    import_lists([str(csv)], out, ImportOptions(rows_per_part=20), progress=False)
+    assert [p.name for p in (out / job_dir.TASKS_DIR).iterdir()] == [job_dir.task_name(0)] == ["00000"]
+    assert job_dir.is_complete(out) and job_dir.is_complete(out / job_dir.TASKS_DIR / job_dir.task_name(0))
+    (out / job_dir.SUCCESS).unlink()
+    assert not job_dir.is_complete(out)
