@@ -462,7 +462,7 @@ def restarting_run(b: Bench, shards: Path, run_dir: Path) -> None:
 
 def boundary_figures(metrics: Path, steps_per_epoch: int, log_every: int) -> dict:
     """Steady samples/s and data wait, and the extra seconds of the log intervals holding an epoch's start."""
-    from wit_pipeline.train.metrics import read_metrics
+    from wit_pipeline.model.run_dir import read_metrics
 
     records = [r for r in read_metrics(metrics) if "loss" in r][1:]  # the first interval starts the workers
     boundary_steps = {e * steps_per_epoch + 1 for e in range(1, 100)}

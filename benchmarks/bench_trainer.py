@@ -25,9 +25,8 @@ import torch.nn.functional as F
 from benchmarks.report import print_section
 from wit_pipeline.config import TrainConfig
 from wit_pipeline.model import CLIP, get_model_config
-from wit_pipeline.model.run_dir import RunDir
+from wit_pipeline.model.run_dir import RunDir, read_metrics
 from wit_pipeline.train import Trainer
-from wit_pipeline.train.metrics import read_metrics
 from wit_pipeline.train.optim import param_groups
 
 SEED = 0

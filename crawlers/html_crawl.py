@@ -22,6 +22,7 @@ from crawlers.html_crawl_options import CrawlOptions, resolve_options
 from crawlers.html_crawler import HtmlCrawler
 from crawlers.http_fetch import Fetcher
 from crawlers.net_safety import Resolver, system_resolver
+from wit_pipeline.layout.job_dir import task_name
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
 from wit_pipeline.staging import local_output
@@ -63,7 +64,7 @@ def page_log_tasks(path: Path, rows_per_part: int, limits: ManifestLimits) -> li
             spans, rows = [], 0
     if spans or not groups:
         groups.append(spans)
-    return [PageLogTask(f"{i:05d}", str(path), tuple(g), limits) for i, g in enumerate(groups)]
+    return [PageLogTask(task_name(i), str(path), tuple(g), limits) for i, g in enumerate(groups)]
 
 
 def crawl_html(

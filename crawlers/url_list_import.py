@@ -20,6 +20,7 @@ from crawlers.url_list_readers import RawBlock, check_unique_columns, detect_for
 from wit_pipeline import storage
 from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.job_dir import task_name
 from wit_pipeline.layout.manifest_dir import REJECTS_DIR
 from wit_pipeline.manifest import ManifestLimits, is_text_type
 from wit_pipeline.manifest_validation import validate_rows
@@ -240,7 +241,7 @@ def import_lists(
     files = expand_inputs(inputs)
     for f in files:
         detect_format(f, options.format)
-    tasks = [ImportTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
+    tasks = [ImportTask(task_id=task_name(i), path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": storage.file_identities(files), "options": asdict(options)}
     stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
     for directory in (out, out / REJECTS_DIR):  # parts written apart get one schema

@@ -28,6 +28,7 @@ from wit_pipeline import storage
 from wit_pipeline.atomic_files import write_json
 from wit_pipeline.config import SourcesConfig, check_bounds
 from wit_pipeline.errors import WitError
+from wit_pipeline.layout.job_dir import task_name
 from wit_pipeline.manifest import ManifestLimits
 from wit_pipeline.runtime import Chunk, run_job
 from wit_pipeline.runtime.task_runner import task_record
@@ -166,7 +167,7 @@ def crawl_warc(
         "warc options",
     )
     files = expand_warc_inputs(inputs)
-    tasks = [WarcFileTask(task_id=f"{i:05d}", path=f, options=options) for i, f in enumerate(files)]
+    tasks = [WarcFileTask(task_id=task_name(i), path=f, options=options) for i, f in enumerate(files)]
     fingerprint = {"inputs": storage.file_identities(files), "options": asdict(options)}
     stats = run_job(tasks, out, job=STAGE, fingerprint=fingerprint, client=client, progress=progress)
     write_file_stats(out, tasks)

@@ -25,7 +25,14 @@ from distributed import Client
 
 from filters.global_step import compute, count_rows, run_step, shuffle_method
 from filters.near_dup import GLOBAL, LOSER_META, NearDup
-from filters.near_dup_global import CONTENT_COLUMNS, NEAR_DIR, content_hash, write_near_losers
+from filters.near_dup_global import (
+    CONTENT_COLUMNS,
+    NEAR_DIR,
+    content_hash,
+    losers_file,
+    near_file,
+    write_near_losers,
+)
 from wit_pipeline import storage
 from wit_pipeline.manifest import compute_uid, normalize_url
 from wit_pipeline.runtime import StageResult, split_rows
@@ -136,9 +143,7 @@ def write_losers(
             near = survivors.shuffle(on="group", shuffle_method=method).map_partitions(near_dup.losers, meta=LOSER_META)
             losers = dd.concat([losers, near])
         by_part = losers.set_index("part", divisions=list(range(len(paths) + 1)), shuffle_method=method)
-        job = by_part.to_parquet(
-            str(tmp), name_function=lambda i: f"losers-{i:05d}.parquet", write_index=True, compute=False
-        )
+        job = by_part.to_parquet(str(tmp), name_function=losers_file, write_index=True, compute=False)
         compute(job, client)
         if global_near:
             write_near_losers(paths, tmp, threshold, client, min_chars)
@@ -159,8 +164,8 @@ class DedupStage:
         reasons: list[str | None] = [None] * table.num_rows
         originals: dict[int, str] = {}
         for path in (
-            directory / f"losers-{partition:05d}.parquet",
-            directory / NEAR_DIR / f"near-{partition:05d}.parquet",
+            directory / losers_file(partition),
+            directory / NEAR_DIR / near_file(partition),
         ):
             if not path.exists():
                 continue

@@ -19,6 +19,7 @@ from distributed import Client
 
 from filters.balance import count_queries, keep_probabilities
 from wit_pipeline.atomic_files import write_parquet
+from wit_pipeline.layout.job_dir import task_name
 from wit_pipeline.layout.manifest_dir import part_name, query_counts_target
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import Chunk, PartitionTask, Stage
@@ -44,7 +45,7 @@ def final_tasks(parts: Sequence[str], stages: Sequence[Stage], reject_dirs: Sequ
     """One ``FinalTask`` per part; earlier steps' rejects of part N are ``<dir>/part-N.parquet``."""
     return [
         FinalTask(
-            task_id=f"{i:05d}",
+            task_id=task_name(i),
             path=str(p),
             partition=i,
             stages=tuple(stages),

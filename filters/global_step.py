@@ -18,7 +18,7 @@ from distributed import Client
 
 from wit_pipeline import storage
 from wit_pipeline.atomic_files import TMP_MARK, write_text
-from wit_pipeline.layout.job_dir import SUCCESS
+from wit_pipeline.layout.job_dir import SUCCESS, is_complete
 from wit_pipeline.runtime.faults import fault_point
 
 
@@ -44,14 +44,9 @@ def count_rows(paths: Sequence[str]) -> int:
     return sum(storage.parquet_metadata(p).num_rows for p in paths)
 
 
-def step_done(directory: Path) -> bool:
-    """Whether the global step writing ``directory`` has completed."""
-    return (directory / SUCCESS).exists()
-
-
 def run_step(directory: Path, write: Callable[[Path], None]) -> None:
     """Run ``write(tmp_dir)`` unless ``directory`` is complete, then move the result into place."""
-    if step_done(directory):
+    if is_complete(directory):
         return
     directory.parent.mkdir(parents=True, exist_ok=True)
     for stale in directory.parent.glob(f"{directory.name}{TMP_MARK}*"):

@@ -73,6 +73,21 @@ LOSER_META = pd.DataFrame(
 )
 
 
+def losers_file(partition: int) -> str:
+    """The exact pass's losers of input part ``partition`` (in the dedup step's directory)."""
+    return f"losers-{partition:05d}.parquet"
+
+
+def near_file(partition: int) -> str:
+    """The near-duplicate losers of input part ``partition`` (under ``NEAR_DIR``)."""
+    return f"near-{partition:05d}.parquet"
+
+
+def signatures_file(partition: int) -> str:
+    """The saved MinHash signatures of input part ``partition`` (under ``SIGNATURES``)."""
+    return f"sig-{partition:05d}.npy"
+
+
 def content_hash(table: pa.Table) -> np.ndarray:
     """A 64-bit hash of each row's url, caption, page_url and source (the columns present)."""
     content = table.select([c for c in CONTENT_COLUMNS if c in table.column_names]).to_pandas()
@@ -86,7 +101,7 @@ def order_hash(uids: Sequence[str | None]) -> np.ndarray:
 
 def excluded_rows(losers_dir: Path, partition: int) -> np.ndarray:
     """Rows of ``partition`` the exact pass already dropped."""
-    path = losers_dir / f"losers-{partition:05d}.parquet"
+    path = losers_dir / losers_file(partition)
     if not path.exists():
         return np.zeros(0, dtype=np.int64)
     return pq.read_table(path, columns=["row"])["row"].to_numpy().astype(np.int64)
@@ -104,7 +119,7 @@ def part_bands(path: str, partition: int, losers_dir: str, threshold: float, min
     rows = np.flatnonzero(keep).astype(np.int32)
     sigs = np.zeros((table.num_rows, NUM_PERM), dtype=np.uint32)
     sigs[rows] = signatures([captions[i] for i in rows])
-    sig_path = Path(losers_dir) / SIGNATURES / f"sig-{partition:05d}.npy"
+    sig_path = Path(losers_dir) / SIGNATURES / signatures_file(partition)
     tmp = sig_path.with_name(f".{sig_path.name}.tmp")
     with open(tmp, "wb") as fh:
         np.save(fh, sigs)
@@ -141,7 +156,7 @@ def group_edges(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _load_signatures(directory: str, part: int) -> np.ndarray:
-    return np.load(Path(directory) / SIGNATURES / f"sig-{part:05d}.npy")
+    return np.load(Path(directory) / SIGNATURES / signatures_file(part))
 
 
 def attach_a(frame: pd.DataFrame, directory: str) -> pd.DataFrame:
@@ -253,7 +268,7 @@ def write_near_losers(
     by_part = named.set_index("part", divisions=divisions, shuffle_method=method)
     job = by_part.to_parquet(
         str(directory / NEAR_DIR),
-        name_function=lambda i: f"near-{i:05d}.parquet",
+        name_function=near_file,
         write_index=True,
         compute=False,
         write_metadata_file=False,

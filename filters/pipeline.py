@@ -31,7 +31,7 @@ from filters.queries import build_queries, load_queries, write_queries
 from filters.query_match import QueryMatchStage
 from wit_pipeline import storage
 from wit_pipeline.config import FiltersConfig
-from wit_pipeline.layout.job_dir import SUCCESS
+from wit_pipeline.layout.job_dir import is_complete
 from wit_pipeline.layout.manifest_dir import FILTER_RECORD, query_counts_location, rejects_location
 from wit_pipeline.manifest import list_parts
 from wit_pipeline.runtime import Stage, run_job
@@ -60,7 +60,7 @@ def filter_manifest(
     parts, fingerprint = prepare(source, out, config, seed)
     work = out / STAGES_DIR
     queries_path = work / "queries.json"
-    if not (out / SUCCESS).exists():
+    if not is_complete(out):
         digest = _queries(config, queries_path) if config.query_matching else ""
         run = _Steps(fingerprint, client, progress, upstream=source if storage.is_dir(source) else None)
         clean = settings.clean_stages(config)

@@ -24,7 +24,7 @@ from braceexpand import braceexpand
 
 from loaders.tar_reader import count_samples, is_url
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.shard_dir import SIZES_FILE, read_sizes, sizes_location
+from wit_pipeline.layout.shard_dir import SIZES_FILE, read_sizes, shard_file, sizes_location
 
 TAR_BLOCK = 512
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
@@ -58,10 +58,6 @@ def resolve_source(source: str | os.PathLike | list[str | os.PathLike] | tuple[s
     return _from_directory(text)
 
 
-def _join(directory: str, name: str) -> str:
-    return posixpath.join(directory, name) if is_url(directory) else os.path.join(directory, name)
-
-
 def _from_directory(directory: str) -> ShardList:
     sizes = read_sizes(directory)
     if sizes is None:
@@ -70,11 +66,11 @@ def _from_directory(directory: str) -> ShardList:
         names = sorted(p.name for p in Path(directory).iterdir() if p.name.endswith(TAR_SUFFIXES))
         if not names:
             raise WitError(f"{directory}: no {SIZES_FILE} and no .tar shards in it")
-        return _from_paths([_join(directory, n) for n in names])
+        return _from_paths([shard_file(directory, n) for n in names])
     names = sorted(sizes)
     if not names:
         raise WitError(f"{sizes_location(directory)}: lists no shards")
-    paths = tuple(_join(directory, n) for n in names)
+    paths = tuple(shard_file(directory, n) for n in names)
     if not is_url(directory):
         missing = [p for p in paths if not os.path.isfile(p)]
         if missing:

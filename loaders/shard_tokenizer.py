@@ -8,7 +8,8 @@ from pathlib import Path
 
 from loaders.shard_source import resolve_source
 from loaders.tar_reader import iter_captions
-from loaders.tokenizer import CLIP_VOCAB_SIZE, Tokenizer
+from loaders.tokenizer import Tokenizer
+from wit_pipeline.config import CLIP_CONTEXT_LENGTH, CLIP_VOCAB_SIZE
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 
@@ -20,7 +21,7 @@ def shard_captions(source: str | os.PathLike | list[str]) -> Iterator[str]:
 
 
 def train_tokenizer_for_shards(
-    shard_dir: str | os.PathLike, vocab_size: int = CLIP_VOCAB_SIZE, context_length: int = 77
+    shard_dir: str | os.PathLike, vocab_size: int = CLIP_VOCAB_SIZE, context_length: int = CLIP_CONTEXT_LENGTH
 ) -> Path:
     """Train a BPE tokenizer on the captions of the shards in ``shard_dir`` and save ``shard_dir/tokenizer.json``.
 

@@ -32,19 +32,17 @@ import torch
 from tokenizers import Regex, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from tokenizers import Tokenizer as HFTokenizer
 
-from wit_pipeline.config import MIN_CONTEXT_LENGTH, MIN_VOCAB_SIZE
+from wit_pipeline.config import CLIP_CONTEXT_LENGTH, CLIP_VOCAB_SIZE, MIN_CONTEXT_LENGTH, MIN_VOCAB_SIZE
 from wit_pipeline.errors import WitError
 
 PAD, SOT, EOT = "<|pad|>", "<|startoftext|>", "<|endoftext|>"
 END_OF_WORD = "</w>"
 CLIP_SPLIT = r"""'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
 CLIP_MERGES = 49152 - 256 - 2
-CLIP_VOCAB_SIZE = CLIP_MERGES + 512 + 2
 BASE_TOKENS = 1 + 512  # pad + the byte alphabet with and without the end-of-word mark
 _WHITESPACE = re.compile(r"\s+")
 CLIP_BPE_FILE = Path(__file__).parent / "data" / "bpe_simple_vocab_16e6.txt.gz"
 CLIP_TOKENIZER = "clip"
-TOKENIZER_NAMES = (CLIP_TOKENIZER,)
 _NON_SPACE = re.compile(r"\S+")
 CUT_MARGIN = 4  # slack for text that cleaning shrinks (HTML entities, ftfy's fixes) and for BPE near the cut
 
@@ -94,7 +92,7 @@ def clean_caption(text: str) -> str:
 class Tokenizer:
     """Callable CLIP-style tokenizer: ``tok(texts) -> LongTensor [N, context_length]``."""
 
-    def __init__(self, hf: HFTokenizer, context_length: int = 77) -> None:
+    def __init__(self, hf: HFTokenizer, context_length: int = CLIP_CONTEXT_LENGTH) -> None:
         if context_length < MIN_CONTEXT_LENGTH:
             raise WitError(
                 f"context_length: must be at least {MIN_CONTEXT_LENGTH} (room for sot and eot), got {context_length}"
@@ -181,10 +179,10 @@ class Tokenizer:
         except Exception as exc:  # HF raises plain Exception subclasses for malformed JSON
             raise WitError(f"{path}: not a tokenizer.json ({exc})") from None
         truncation = hf.truncation or {}
-        return cls(hf, truncation.get("max_length", 77))
+        return cls(hf, truncation.get("max_length", CLIP_CONTEXT_LENGTH))
 
     @classmethod
-    def from_merges(cls, merges: Iterable[tuple[str, str]], context_length: int = 77) -> Tokenizer:
+    def from_merges(cls, merges: Iterable[tuple[str, str]], context_length: int = CLIP_CONTEXT_LENGTH) -> Tokenizer:
         """Build the tokenizer for a list of BPE merges over CLIP's byte alphabet (the CLIP vocab layout)."""
         merges = list(merges)
         alphabet = list(bytes_to_unicode().values())
@@ -200,7 +198,7 @@ class Tokenizer:
 
     @classmethod
     def from_clip_merges(
-        cls, path: str | os.PathLike, context_length: int = 77, max_merges: int = CLIP_MERGES
+        cls, path: str | os.PathLike, context_length: int = CLIP_CONTEXT_LENGTH, max_merges: int = CLIP_MERGES
     ) -> Tokenizer:
         """Load CLIP's ``bpe_simple_vocab_16e6.txt.gz`` (or any file of ``a b`` merge lines, gzipped or not).
 
@@ -225,7 +223,7 @@ class Tokenizer:
         return cls.from_merges(merges, context_length)
 
     @classmethod
-    def clip(cls, context_length: int = 77) -> Tokenizer:
+    def clip(cls, context_length: int = CLIP_CONTEXT_LENGTH) -> Tokenizer:
         """CLIP's tokenizer from the vocabulary shipped with wit: open_clip's ids plus one (0 is the pad)."""
         return cls.from_clip_merges(CLIP_BPE_FILE, context_length)
 
@@ -234,7 +232,7 @@ class Tokenizer:
         cls,
         captions: Iterable[str],
         vocab_size: int = CLIP_VOCAB_SIZE,
-        context_length: int = 77,
+        context_length: int = CLIP_CONTEXT_LENGTH,
         min_frequency: int = 2,
     ) -> Tokenizer:
         """Learn BPE merges from ``captions`` (cleaned as at encode time) up to ``vocab_size`` ids in all.
@@ -263,7 +261,7 @@ class Tokenizer:
         return cls.from_merges(merges[: vocab_size - BASE_TOKENS - 2], context_length)
 
 
-def load_tokenizer(spec: str | os.PathLike, context_length: int = 77) -> Tokenizer:
+def load_tokenizer(spec: str | os.PathLike, context_length: int = CLIP_CONTEXT_LENGTH) -> Tokenizer:
     """A named tokenizer (``clip``) or a ``tokenizer.json`` (path or fsspec URL) saved by ``Tokenizer.save``.
 
     ``context_length`` applies to named tokenizers; a saved file keeps its own.

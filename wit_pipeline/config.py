@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import sys
 import types
 import typing
@@ -50,6 +51,10 @@ EMBED_BATCH_SIZE = 256  # wit embed --batch-size and [filters] clip_batch_size
 EMBED_DTYPES = ("float16", "float32")  # stored embedding dtypes, the first the default
 MIN_VOCAB_SIZE = 1 + 512 + 2  # a trained BPE: pad, the byte alphabet with and without end-of-word, sot, eot
 MIN_CONTEXT_LENGTH = 2  # room for sot and eot
+CLIP_VOCAB_SIZE = 49408  # CLIP's BPE: 48,894 merges, the byte alphabet with and without end-of-word, sot, eot
+CLIP_CONTEXT_LENGTH = 77  # CLIP's text context, in tokens
+DEVICES = "auto, cpu, cuda, cuda:N or mps"  # what a device setting may name (resolved by model/device.py)
+DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,11 @@ def one_of(default: str | None, choices: tuple[str, ...]) -> Any:
     return field(default=default, metadata={"choices": choices})
 
 
+def device_field() -> Any:
+    """A dataclass field naming a torch device (default ``auto``); ``check_bounds`` keeps it to ``DEVICES``."""
+    return field(default="auto", metadata={"device": True})
+
+
 def check_bounds(cls: type, values: dict[str, Any], prefix: str, origin: str = "config") -> None:
     """Raise ``WitError`` for the first of ``values`` outside the bounds or choices ``cls`` declares for it.
 
@@ -105,6 +115,8 @@ def check_bounds(cls: type, values: dict[str, Any], prefix: str, origin: str = "
         choices = meta.get("choices")
         if choices is not None and value is not None and value not in choices:
             raise WitError(f"{origin}: '{prefix}{name}' must be one of {', '.join(choices)}, got {value!r}")
+        if meta.get("device") and not (isinstance(value, str) and DEVICE_PATTERN.fullmatch(value)):
+            raise WitError(f"{origin}: '{prefix}{name}' must be a device ({DEVICES}), got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):
             raise WitError(f"{origin}: '{prefix}{name}' must be a finite number, got {value}")
         bounds = meta.get("bounds")
@@ -258,7 +270,7 @@ class FiltersConfig:
     # (DataComp: 0.3, the default)
     clip_threshold: float | None = bounded(None, -1, 1)
     clip_top_fraction: float | None = bounded(None, above=0, high=1)
-    clip_device: str = "auto"
+    clip_device: str = device_field()
     clip_batch_size: int = bounded(EMBED_BATCH_SIZE, 1)
 
 
@@ -325,7 +337,7 @@ class TrainConfig:
     eps: float = 1e-6
     grad_clip: float = bounded(1.0, 0)
     local_loss: bool = False
-    device: str = "auto"
+    device: str = device_field()
     precision: str = one_of("auto", PRECISIONS)
     compile: bool | None = None  # None: on CUDA for runs of enough steps (wit_pipeline.train.speed)
     grad_checkpointing: bool = False
@@ -334,8 +346,8 @@ class TrainConfig:
     # "" (auto): the shards' tokenizer.json, else a BPE trained on their captions; "train": always train one;
     # "clip": CLIP's own tokenizer (shipped with wit; what pretrained CLIP models read); or a tokenizer.json file
     tokenizer: str = ""
-    vocab_size: int = bounded(49408, MIN_VOCAB_SIZE)  # of a trained tokenizer
-    context_length: int = bounded(77, MIN_CONTEXT_LENGTH)
+    vocab_size: int = bounded(CLIP_VOCAB_SIZE, MIN_VOCAB_SIZE)  # of a trained tokenizer
+    context_length: int = bounded(CLIP_CONTEXT_LENGTH, MIN_CONTEXT_LENGTH)
     checkpoint_every: int = bounded(500, 1)
     keep_checkpoints: int = bounded(2, 1)
     log_every: int = bounded(10, 1)
@@ -350,7 +362,7 @@ class EvalConfig:
     templates: str | None = None  # clip | ensemble (default) | imagenet80 | a file, one template per line
     task: str = one_of("all", EVAL_TASK_CHOICES)
     batch_size: int = bounded(64, 1)
-    device: str = "auto"
+    device: str = device_field()
     workers: int = bounded(2, 0)  # image decoding threads
     every: int = bounded(0, 0)  # wit train: evaluate every N steps (0: only at the end), when data is set
 

@@ -23,7 +23,7 @@ from wit_pipeline.layout.build_dir import DEMO_BUILD_DIR, DEMO_HELDOUT_DIR, DEMO
 from wit_pipeline.miniweb.heldout import write_heldout
 from wit_pipeline.miniweb.server import serve_site
 from wit_pipeline.miniweb.site import build_site
-from wit_pipeline.model.run_dir import EVAL, LATEST, RunDir
+from wit_pipeline.model.run_dir import EVAL, RunDir, read_metrics
 
 PORT_FILE = "_miniweb_port"
 # The mini-web's own captions ("a red circle", "photo of a blue square") are short and shared by many
@@ -137,7 +137,7 @@ def run_demo(
     config.train.data = str(out / DEMO_BUILD_DIR / SHARDS_DIR)
     write_resolved(config, out)
     if not run.weights.exists():
-        resume = "latest" if (run.checkpoints / LATEST).exists() else None
+        resume = "latest" if run.latest_checkpoint() is not None else None
         run_training(config, run.path, resume=resume, progress=progress)
     evaluation = evaluate(run.path, heldout, task="zeroshot", batch_size=100, device="cpu", out=out / EVAL)
     report = write_report(out)
@@ -146,7 +146,7 @@ def run_demo(
         "funnel": stats["funnel"],
         "samples": stats["samples"],
         "train": json.loads(run.summary.read_text(encoding="utf-8")),
-        "metrics": [json.loads(line) for line in run.metrics.read_text(encoding="utf-8").splitlines()],
+        "metrics": read_metrics(run.metrics),
         "eval": evaluation,
         "report": str(report),
     }

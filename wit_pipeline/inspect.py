@@ -12,7 +12,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import PART_GLOB, is_old_layout, rejects_location
 from wit_pipeline.layout.shard_dir import read_sizes, shard_parquets, shard_tars
 from wit_pipeline.manifest import list_parts, read_part
-from wit_pipeline.model.run_dir import RunDir
+from wit_pipeline.model.run_dir import RunDir, read_metrics
 from wit_pipeline.runtime.funnel import read_funnel
 
 
@@ -123,8 +123,7 @@ def summarize_run(path: str | Path) -> dict:
     def load(file: Path) -> dict | None:
         return json.loads(file.read_text(encoding="utf-8")) if file.exists() else None
 
-    lines = run.metrics.read_text(encoding="utf-8").splitlines() if run.metrics.exists() else []
-    metrics = [json.loads(line) for line in lines if line.strip()]
+    metrics = read_metrics(run.metrics)
     return {
         "path": str(run.path),
         "model": load(run.model_config),

@@ -62,11 +62,6 @@ def as_type(column: pa.ChunkedArray, target: pa.DataType) -> pa.Array | pa.Chunk
         )
 
 
-def _nullable(found: list[pa.Field], parts: int) -> bool:
-    """Nullable unless every part has the column and declares it non-null."""
-    return len(found) < parts or any(f.nullable for f in found)
-
-
 def _is_scalar_type(t: pa.DataType) -> bool:
     return not (pa.types.is_nested(t) or pa.types.is_dictionary(t))
 

@@ -30,11 +30,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.job_dir import SUCCESS
+from wit_pipeline.layout.build_dir import FILTERED_DIR, MERGED_SOURCES, SHARDS_DIR, SOURCES_DIR, find_build
+from wit_pipeline.layout.job_dir import SUCCESS, is_complete
 from wit_pipeline.layout.manifest_dir import PART_GLOB, STATS_FILE, rejects_location
-from wit_pipeline.layout.shard_dir import read_sizes
+from wit_pipeline.layout.shard_dir import STATUS_STAGE, read_sizes, reason_of
 from wit_pipeline.runtime.funnel import read_funnel
-from wit_pipeline.shards.shard_check import STATUS_STAGE, Problem, check_shard_dir
+from wit_pipeline.shards.shard_check import Problem, check_shard_dir
 
 IDENTITY = ["uid", "source", "page_url"]
 MAX_LISTED = 20  # problems of one kind listed in the text report; all are in the JSON
@@ -78,9 +79,9 @@ class VerifyReport:
 def build_root(path: str | Path) -> Path:
     """The build directory of ``path``: itself, or its ``build/`` (a ``wit demo`` output)."""
     root = Path(path)
-    for candidate in (root, root / "build"):
-        if (candidate / "sources").is_dir() and (candidate / "shards").is_dir():
-            return candidate
+    build = find_build(root)
+    if build is not None and (build / SOURCES_DIR).is_dir() and (build / SHARDS_DIR).is_dir():
+        return build
     raise WitError(f"{root}: not a wit build or demo directory (expected sources/ and shards/, or build/)")
 
 
@@ -92,11 +93,11 @@ def verify_build(path: str | Path) -> VerifyReport:
     sources: Counter = Counter()
     for source_dir in _source_dirs(root, report):
         sources += _check_source(source_dir, report, rejects_seen)
-    filtered = _read_rejects(root / "filtered", report, rejects_seen, "rejected by filter", IDENTITY)
+    filtered = _read_rejects(root / FILTERED_DIR, report, rejects_seen, "rejected by filter", IDENTITY)
     report.places["rejected by filter"] = sum(filtered.values())
-    shard_rows = _shard_rows(root / "shards", report, rejects_seen)
+    shard_rows = _shard_rows(root / SHARDS_DIR, report, rejects_seen)
     _account(sources, filtered, shard_rows, report)
-    _check_final_funnel(root / "shards", rejects_seen, report)
+    _check_final_funnel(root / SHARDS_DIR, rejects_seen, report)
     placed = sum(report.places.values())
     if placed != report.inputs:
         report.problems.append(Problem("total_mismatch", str(root), f"{report.inputs} input rows, {placed} placed"))
@@ -104,12 +105,12 @@ def verify_build(path: str | Path) -> VerifyReport:
 
 
 def _source_dirs(root: Path, report: VerifyReport) -> list[Path]:
-    dirs = sorted(p for p in (root / "sources").iterdir() if p.is_dir() and p.name != "all")
+    dirs = sorted(p for p in (root / SOURCES_DIR).iterdir() if p.is_dir() and p.name != MERGED_SOURCES)
     if not dirs:
-        report.problems.append(Problem("no_sources", str(root / "sources")))
-    for d in [*dirs, root / "filtered", root / "shards"]:
-        if not (d / SUCCESS).exists():
-            report.problems.append(Problem("incomplete", str(d), "no _SUCCESS: the build has not finished"))
+        report.problems.append(Problem("no_sources", str(root / SOURCES_DIR)))
+    for d in [*dirs, root / FILTERED_DIR, root / SHARDS_DIR]:
+        if not is_complete(d):
+            report.problems.append(Problem("incomplete", str(d), f"no {SUCCESS}: the build has not finished"))
     return dirs
 
 
@@ -197,7 +198,7 @@ def _shard_rows(shard_dir: Path, report: VerifyReport, rejects_seen: Counter) ->
                 kept[identity] += 1
                 continue
             failed[identity] += 1
-            reason = (row["error_message"] or "").split(":", 1)[0]
+            reason = reason_of(row["error_message"]) or ""
             rejects_seen[(STATUS_STAGE.get(row["status"], row["status"]), reason)] += 1
     report.places["kept in shards"] = sum(kept.values())
     report.places["failed or filtered in shards"] = sum(failed.values())

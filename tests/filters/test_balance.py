@@ -18,7 +18,7 @@ from filters.balance import (
     uniform_draws,
     write_counts,
 )
-from filters.global_step import step_done
+from wit_pipeline.layout.job_dir import is_complete
 
 
 def uids(n: int, prefix: str = "row") -> list[str]:
@@ -97,7 +97,7 @@ def test_global_counts_on_a_local_cluster_equal_a_plain_count(tmp_path: Path, da
     assert np.array_equal(count_queries(paths, 60, dask_client), expected)
     assert np.array_equal(count_queries(paths, 60, None), expected)
     write_counts(paths, 60, tmp_path / "counts", dask_client)
-    assert step_done(tmp_path / "counts")
+    assert is_complete(tmp_path / "counts")
     assert np.array_equal(np.load(tmp_path / "counts" / "matched.npy"), expected)
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from filters import global_step
 from filters.dedup import NORMAL_URL, DedupStage, exact_pass, key_values, keys_frame, safe_normalize_url, write_losers
-from filters.global_step import step_done
 from tests.filters.helpers import manifest_rows, split_evenly, table_of, write_manifest
+from wit_pipeline.layout.job_dir import is_complete
 from wit_pipeline.manifest import normalize_url
 
 URL_FORMS = ["http://img.example/{n}.jpg", "HTTP://IMG.EXAMPLE:80/{n}.jpg", "http://img.example/{n}.jpg#frag"]
@@ -123,4 +123,4 @@ def test_completed_step_is_not_redone(tmp_path: Path) -> None:
     marker = tmp_path / "losers" / "_SUCCESS"
     before = marker.stat().st_mtime_ns
     write_losers(paths, tmp_path / "losers", "url", None, None)
-    assert step_done(tmp_path / "losers") and marker.stat().st_mtime_ns == before
+    assert is_complete(tmp_path / "losers") and marker.stat().st_mtime_ns == before

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from filters.global_step import P2P_MIN_ROWS, run_step, shuffle_method, step_done
+from filters.global_step import P2P_MIN_ROWS, run_step, shuffle_method
+from wit_pipeline.layout.job_dir import is_complete
 
 
 def test_a_failed_step_leaves_nothing_and_a_rerun_completes(tmp_path: Path) -> None:
@@ -22,7 +23,7 @@ def test_a_failed_step_leaves_nothing_and_a_rerun_completes(tmp_path: Path) -> N
     calls = []
     run_step(target, lambda tmp: calls.append((tmp / "data.txt").write_text("done")))
     run_step(target, lambda tmp: calls.append("again"))
-    assert step_done(target) and (target / "data.txt").read_text() == "done" and len(calls) == 1
+    assert is_complete(target) and (target / "data.txt").read_text() == "done" and len(calls) == 1
 
 
 def test_shuffle_method_follows_size_and_client() -> None:

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from loaders import Tokenizer, load_tokenizer, make_loader
-from loaders.tokenizer import CLIP_BPE_FILE, CLIP_VOCAB_SIZE
+from loaders.tokenizer import CLIP_BPE_FILE
 from tests.loaders.helpers import caption, write_shards
 from tests.open_clip_ref import import_open_clip
+from wit_pipeline.config import CLIP_VOCAB_SIZE
 
 TEXTS = [
     "a photo of a cat",

@@ -189,6 +189,29 @@ def test_cross_key_rules_are_checked_at_load(changes: dict, message: str) -> Non
         apply_overrides(BuildConfig(), changes)
 
 
+DEVICE_KEYS = [
+    f"{s.name}.{f.name}"
+    for s in dataclasses.fields(BuildConfig)
+    for f in dataclasses.fields(typing.get_type_hints(BuildConfig)[s.name])
+    if f.metadata.get("device")
+]
+
+
+def test_every_device_setting_is_checked_at_load(tmp_path: Path) -> None:
+    assert sorted(DEVICE_KEYS) == ["eval.device", "filters.clip_device", "train.device"]
+    for key in DEVICE_KEYS:
+        for good in ("auto", "cpu", "cuda", "cuda:3", "mps"):
+            section, name = key.split(".")
+            assert getattr(getattr(apply_overrides(BuildConfig(), {key: good}), section), name) == good
+        for bad in ("tpu", "gpu", "cuda:", "cuda:x", "CPU", ""):
+            with pytest.raises(WitError, match=rf"^flag: '{key}' must be a device \(auto, cpu, cuda, cuda:N or mps\)"):
+                apply_overrides(BuildConfig(), {key: bad})
+        section, name = key.split(".")
+        path = write(tmp_path, f'[{section}]\n{name} = "cuda:one"\n')
+        with pytest.raises(WitError, match=rf"^{path}: '{key}' must be a device .*got 'cuda:one'$"):
+            load_config(path)
+
+
 def test_a_section_changed_in_python_is_checked_with_the_same_message() -> None:
     config = BuildConfig()
     config.train.lr = 0.0

@@ -33,7 +33,7 @@ def test_working_dir_is_stable_per_url(tmp_path: Path, monkeypatch: pytest.Monke
     assert staging.working_dir(tmp_path / "x") == tmp_path / "x"
 
 
-def test_run_staged_publishes_once_then_reads_the_result(
+def test_run_staged_uploads_once_then_reads_the_result(
     tmp_path: Path, memory: MemoryFileSystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(staging.WORK_DIR_ENV, str(tmp_path / "work"))
@@ -49,14 +49,14 @@ def test_run_staged_publishes_once_then_reads_the_result(
     assert staging.run_staged("memory://staged", work) == {"rows_out": 7}
     assert staging.run_staged("memory://staged", work) == {"rows_out": 7}
     assert len(calls) == 1 and calls[0].parent == tmp_path / "work"
-    assert not calls[0].exists(), "the staging copy is removed once published"
+    assert not calls[0].exists(), "the staging copy is removed once uploaded"
     assert memory.cat(f"/staged/{STATS_FILE}") == b'{"rows_out": 7}'
     local = tmp_path / "plain"
     assert staging.run_staged(f"file://{local}", work) == {"rows_out": 7}
     assert calls[-1] == local and (local / "_SUCCESS").exists()
 
 
-def test_failed_stage_is_not_published(tmp_path: Path, memory: MemoryFileSystem, monkeypatch) -> None:
+def test_failed_stage_is_not_uploaded(tmp_path: Path, memory: MemoryFileSystem, monkeypatch) -> None:
     monkeypatch.setenv(staging.WORK_DIR_ENV, str(tmp_path / "work"))
 
     def work(out: Path) -> dict:
@@ -102,7 +102,7 @@ def test_upload_sends_data_before_markers_and_resumes(
     (local / "_tasks" / "00000" / "_SUCCESS").write_text("")
     (local / STATS_FILE).write_text("{}")
     (local / "_SUCCESS").write_text("")
-    memory.pipe("/pub/part-00000.parquet", b"DATA-0")  # same size: left from an interrupted publish
+    memory.pipe("/pub/part-00000.parquet", b"DATA-0")  # same size: left from an interrupted upload
     uploaded: list[str] = []
     real_put = MemoryFileSystem.put_file
 

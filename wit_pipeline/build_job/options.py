@@ -44,10 +44,12 @@ def check_build(config: BuildConfig) -> None:
     Every section's bounds, choices and rules (``check_config``: a config changed in Python after it
     was loaded is checked too), then what each step checks of its own inputs before work starts: the
     sources (crawl seeds, contact), the filter settings (languages, query files), the download options,
-    the image rules and their evaluation sets, and the CLIP-score filter's settings and model when it is on.
+    the image rules and their evaluation sets, the CLIP-score filter's settings and model when it is on, and
+    the ``[train] model`` the same config will train.
     """
     from filters.settings import validate
     from wit_pipeline.download.flow import download_options, image_rules
+    from wit_pipeline.model.config import get_model_config
     from wit_pipeline.shards.eval_sources import layout_of
 
     check_config(config)
@@ -58,6 +60,10 @@ def check_build(config: BuildConfig) -> None:
         resolve_options(crawl_options(config, s.seeds))
     validate(config.filters)
     download_options(config)
+    try:
+        get_model_config(config.train.model)
+    except WitError as exc:
+        raise WitError(f"'train.model': {exc}") from None
     for eval_set in image_rules(config).decontaminate:
         layout_of(eval_set)
     if config.filters.clip_model:

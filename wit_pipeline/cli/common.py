@@ -13,6 +13,15 @@ from wit_pipeline.errors import WitError
 SUPPRESS = argparse.SUPPRESS
 
 
+def default_of(key: str) -> str:
+    """The default of config setting ``section.name``, as help text shows it (declared once, in config.py)."""
+    section, name = key.split(".")
+    value = getattr(getattr(BuildConfig(), section), name)
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def runtime_group(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     """The "runtime" flag group, opened with --config (the TOML file every command's flags override)."""
     group = parser.add_argument_group("runtime")
@@ -41,10 +50,16 @@ def add_common(parser: argparse.ArgumentParser) -> None:
         "--dashboard",
         dest="runtime.dashboard",
         metavar="HOST:PORT",
-        help="where a local cluster's dask dashboard listens (default 127.0.0.1:0, loopback only; "
+        help=f"where a local cluster's dask dashboard listens (default {default_of('runtime.dashboard')}, "
+        "loopback only; "
         "0.0.0.0:8787 exposes it to the network)",
     )
-    group.add_argument("--seed", dest="runtime.seed", type=int, help="seed for every random choice (default 0)")
+    group.add_argument(
+        "--seed",
+        dest="runtime.seed",
+        type=int,
+        help=f"seed for every random choice (default {default_of('runtime.seed')})",
+    )
     group.add_argument("--quiet", action="store_true", help="no progress bars or cluster banner")
 
 

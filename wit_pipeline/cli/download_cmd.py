@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from wit_pipeline.cli.common import add_common, out_path
+from wit_pipeline.cli.common import add_common, default_of, out_path
 from wit_pipeline.cli.stage_command import StageRun, stage_command
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.download.options import ENCODE_FORMATS, RESIZE_MODES
@@ -31,14 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="download.min_image_size",
         type=int,
         metavar="PX",
-        help="min shortest side (200; 0: off)",
+        help=f"min shortest side ({default_of('download.min_image_size')}; 0: off)",
     )
     add(
         "--max-aspect-ratio",
         dest="download.max_aspect_ratio",
         type=float,
         metavar="R",
-        help="max long/short side (3; 0: off)",
+        help=f"max long/short side ({default_of('download.max_aspect_ratio')}; 0: off)",
     )
     add("--timeout", dest="download.timeout", type=float, metavar="S", help="per request, seconds")
     add("--retries", dest="download.retries", type=int, metavar="N")
@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="download.disallowed_header_directives",
         type=lambda v: [x.strip() for x in v.split(",") if x.strip()],
         metavar="LIST",
-        help="X-Robots-Tag directives that forbid use (default noai,noimageai,noindex,noimageindex)",
+        help=f"X-Robots-Tag directives that forbid use (default {default_of('download.disallowed_header_directives')})",
     )
     add(
         "--contact",
@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="download.per_host_concurrency",
         type=int,
         metavar="N",
-        help="requests to one host at a time, per shard (default 8)",
+        help=f"requests to one host at a time, per shard (default {default_of('download.per_host_concurrency')})",
     )
     add(
         "--ignore-robots-txt",
@@ -76,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="download.max_retry_after",
         type=float,
         metavar="S",
-        help="longest 429/503 Retry-After honoured (default 60)",
+        help=f"longest 429/503 Retry-After honoured (default {default_of('download.max_retry_after')})",
     )
     add("--shard-deadline", dest="download.shard_deadline", type=float, metavar="S", help="hard limit per shard")
     add("--max-bytes", dest="download.max_bytes", type=int, metavar="N", help="response size cap")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from wit_pipeline.cli.common import out_path, resolve_config, runtime_group
+from wit_pipeline.cli.common import default_of, out_path, resolve_config, runtime_group
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval import TASK_CHOICES
 
@@ -48,13 +48,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="zero-shot prompts: clip, ensemble, imagenet80, or a file with one template per line ({}); default: the "
         "set's own (CLIP_benchmark's templates file, imagenet80 with --classnames imagenet), else ensemble",
     )
-    p.add_argument("--batch-size", dest="eval.batch_size", type=int, metavar="N", help="images per batch (64)")
+    p.add_argument(
+        "--batch-size",
+        dest="eval.batch_size",
+        type=int,
+        metavar="N",
+        help=f"images per batch ({default_of('eval.batch_size')})",
+    )
     p.add_argument("--device", dest="eval.device", metavar="DEVICE", help="auto (default), cpu, cuda, cuda:N")
-    p.add_argument("--workers", dest="eval.workers", type=int, metavar="N", help="image decoding threads (2)")
+    p.add_argument(
+        "--workers",
+        dest="eval.workers",
+        type=int,
+        metavar="N",
+        help=f"image decoding threads ({default_of('eval.workers')})",
+    )
     p.add_argument("--out", type=out_path, metavar="FILE", help="where to write the JSON (default: RUN/eval.json)")
     group = runtime_group(p)
     group.add_argument(
-        "--seed", dest="runtime.seed", type=int, metavar="N", help="seed of the linear probe's split (default 0)"
+        "--seed",
+        dest="runtime.seed",
+        type=int,
+        metavar="N",
+        help=f"seed of the linear probe's split (default {default_of('runtime.seed')})",
     )
     group.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=run)

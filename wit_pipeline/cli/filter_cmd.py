@@ -13,7 +13,7 @@ from filters.pipeline import filter_manifest
 from filters.pipeline import prepare as check_filter
 from wit_pipeline.cli import clip_filter_cmd
 from wit_pipeline.cli.clip_filter_args import add_clip_flags
-from wit_pipeline.cli.common import add_common, out_path
+from wit_pipeline.cli.common import add_common, default_of, out_path
 from wit_pipeline.cli.stage_command import StageRun, stage_command
 from wit_pipeline.config import (
     DEDUP_KEYS,
@@ -45,7 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="IN_DIR", help="manifest directory to filter")
     p.add_argument("--out", required=True, type=out_path, help="output manifest directory")
     f = p.add_argument_group("filters")
-    f.add_argument("--dedup-key", dest="filters.dedup_key", choices=DEDUP_KEYS, help="dedup key (default url)")
+    f.add_argument(
+        "--dedup-key",
+        dest="filters.dedup_key",
+        choices=DEDUP_KEYS,
+        help=f"dedup key (default {default_of('filters.dedup_key')})",
+    )
     f.add_argument(
         "--near-dup",
         dest="filters.near_dup",
@@ -64,22 +69,44 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="filters.near_dup_min_chars",
         type=int,
         metavar="N",
-        help="leave captions shorter than N characters out of near-dup (default 0)",
+        help="leave captions shorter than N characters out of near-dup "
+        f"(default {default_of('filters.near_dup_min_chars')})",
     )
     f.add_argument(
         "--lang", dest="filters.languages", type=language_list, metavar="CODES", help="languages to keep: en,de or all"
     )
     f.add_argument(
-        "--lang-backend", dest="filters.lang_backend", choices=(*LANG_MODELS, NO_LANG_BACKEND), help="default auto"
+        "--lang-backend",
+        dest="filters.lang_backend",
+        choices=(*LANG_MODELS, NO_LANG_BACKEND),
+        help=f"default {default_of('filters.lang_backend')}",
     )
     f.add_argument("--min-lang-score", dest="filters.min_lang_score", type=float, metavar="P")
     f.add_argument("--undetected-lang", dest="filters.undetected_lang", choices=UNDETECTED_RULES)
     f.add_argument(
         "--no-caption-rules", dest="filters.caption_rules", action="store_const", const=False, help="skip caption rules"
     )
-    f.add_argument("--min-words", dest="filters.min_words", type=int, metavar="N", help="default 3 (DataComp: >2)")
-    f.add_argument("--min-chars", dest="filters.min_chars", type=int, metavar="N", help="default 6 (DataComp: >5)")
-    f.add_argument("--max-chars", dest="filters.max_chars", type=int, metavar="N", help="default 1000")
+    f.add_argument(
+        "--min-words",
+        dest="filters.min_words",
+        type=int,
+        metavar="N",
+        help=f"default {default_of('filters.min_words')} (DataComp: >2)",
+    )
+    f.add_argument(
+        "--min-chars",
+        dest="filters.min_chars",
+        type=int,
+        metavar="N",
+        help=f"default {default_of('filters.min_chars')} (DataComp: >5)",
+    )
+    f.add_argument(
+        "--max-chars",
+        dest="filters.max_chars",
+        type=int,
+        metavar="N",
+        help=f"default {default_of('filters.max_chars')}",
+    )
     f.add_argument(
         "--queries",
         dest="filters.queries",
@@ -113,7 +140,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="EVAL_DIR",
         help="evaluation sets: image folders or shard directories (any webdataset tars under them)",
     )
-    d.add_argument("--phash-distance", dest="shards.phash_distance", type=int, metavar="BITS", help="default 4")
+    d.add_argument(
+        "--phash-distance",
+        dest="shards.phash_distance",
+        type=int,
+        metavar="BITS",
+        help=f"default {default_of('shards.phash_distance')}",
+    )
     add_clip_flags(
         p, "CLIP-score filter: now `wit clip-filter` (this spelling still works; IN_DIR is then a shard directory)"
     )

@@ -6,9 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from wit_pipeline.cli.common import out_path, resolve_config, runtime_group
-from wit_pipeline.config import RESOLVED_CONFIG
+from wit_pipeline.cli.common import default_of, out_path, resolve_config, runtime_group
 from wit_pipeline.model.config import model_names
+from wit_pipeline.model.run_dir import RunDir
 
 FLAG = {"action": "store_const", "const": True, "default": None}
 
@@ -65,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="train.checkpoint_every",
         type=int,
         metavar="STEPS",
-        help="default 500 (and at the end)",
+        help=f"default {default_of('train.checkpoint_every')} (and at the end)",
     )
     p.add_argument("--log-every", dest="train.log_every", type=int, metavar="STEPS", help="metrics line every STEPS")
     p.add_argument("--tensorboard", dest="train.tensorboard", **FLAG, help="also log to RUN/tensorboard")
@@ -93,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from wit_pipeline.train.launch import run_training
 
-    resumed_config = args.out / RESOLVED_CONFIG
+    resumed_config = RunDir(args.out).config
     config_path = args.config or (str(resumed_config) if args.resume and resumed_config.exists() else None)
     config = resolve_config(args, config_path)
     if getattr(args, "train.epochs") is not None:

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from loaders.shard_source import resolve_source
+from wit_pipeline.config import EvalConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.captioned_shards import CaptionedImage, iter_captioned_images
 from wit_pipeline.eval.eval_data import EvalItem
@@ -45,7 +46,7 @@ def shard_features(
     tokenizer: Any,
     source: str | Path | list[str],
     batch_size: int,
-    workers: int = 2,
+    workers: int = EvalConfig.workers,
     progress: EvalProgress | None = None,
 ) -> RetrievalFeatures:
     """Image and caption features of a shard directory, with the caption-to-image mapping and the skips."""
@@ -97,7 +98,7 @@ def labelled_features(
     model: Any,
     items: Iterable[EvalItem],
     batch_size: int,
-    workers: int = 2,
+    workers: int = EvalConfig.workers,
     progress: EvalProgress | None = None,
     total: int | None = None,
     strict: bool = False,
@@ -144,7 +145,11 @@ def labelled_features(
 
 
 def folder_features(
-    model: Any, folder: ImageFolder, batch_size: int, workers: int = 2, progress: EvalProgress | None = None
+    model: Any,
+    folder: ImageFolder,
+    batch_size: int,
+    workers: int = EvalConfig.workers,
+    progress: EvalProgress | None = None,
 ) -> torch.Tensor:
     """Normalised image features ``[N, D]`` of an image folder, in its order; a bad image is a ``WitError``."""
     items = (EvalItem(str(path), path.read_bytes(), label) for path, label in zip(folder.paths, folder.labels))

@@ -38,7 +38,7 @@ from wit_pipeline.eval.clip_benchmark import EXPECTED as BENCHMARK_EXPECTED
 from wit_pipeline.eval.image_folder import EXPECTED as FOLDER_EXPECTED
 from wit_pipeline.eval.image_folder import ImageFolder, is_image, scan_image_folder
 from wit_pipeline.eval.templates import IMAGENET80
-from wit_pipeline.layout.shard_dir import SIZES_FILE
+from wit_pipeline.layout.shard_dir import SIZES_FILE, has_sizes
 
 IMAGE_FOLDER, SHARDS, CLIP_BENCHMARK = "image_folder", "shards", "clip_benchmark"
 CLASSIFICATION, RETRIEVAL = "classification", "retrieval"
@@ -83,7 +83,7 @@ def detect_layout(data: str | os.PathLike, split: str = DEFAULT_SPLIT) -> str:
         raise WitError(f"{loc}: no such directory (expected {WANTED})")
     if not storage.is_dir(loc):
         raise WitError(f"{loc}: not a directory (expected {WANTED})")
-    if storage.exists(storage.join(loc, SIZES_FILE)):
+    if has_sizes(loc):
         return SHARDS
     if is_benchmark_dir(loc, split):
         return CLIP_BENCHMARK

@@ -17,7 +17,7 @@ from typing import Any
 
 from wit_pipeline.config import EVAL_TASK_CHOICES as TASK_CHOICES
 from wit_pipeline.config import EVAL_TASKS as TASKS
-from wit_pipeline.config import EvalConfig
+from wit_pipeline.config import EvalConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.benchmark_results import write_benchmark_results
 from wit_pipeline.eval.clip_benchmark import DEFAULT_SPLIT
@@ -74,8 +74,8 @@ def evaluate_model(
     data: str | Path | EvalData,
     tasks: list[str],
     templates: list[str],
-    batch_size: int = 64,
-    workers: int = 2,
+    batch_size: int = EvalConfig.batch_size,
+    workers: int = EvalConfig.workers,
     seed: int = 0,
     progress: EvalProgress | None = None,
 ) -> dict[str, dict]:
@@ -134,10 +134,8 @@ def evaluate(
     """
     from wit_pipeline.atomic_files import write_json
 
-    if batch_size < 1:
-        raise WitError(f"--batch-size must be at least 1, got {batch_size}")
-    if workers < 0:
-        raise WitError(f"--workers must be at least 0, got {workers}")
+    settings = {"task": task, "batch_size": batch_size, "device": device, "workers": workers}
+    check_bounds(EvalConfig, settings, "eval.", "eval settings")  # [eval]'s declarations, as wit eval checks them
     sources = data if isinstance(data, list) else [data]
     if not sources:
         raise WitError("no evaluation data: give --data DIR")

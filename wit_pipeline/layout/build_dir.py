@@ -47,6 +47,11 @@ def is_build_dir(path: Path) -> bool:
     return (path / BUILD_FILE).exists() or is_shard_dir(path / SHARDS_DIR) or is_manifest_dir(path / FILTERED_DIR)
 
 
+def find_build(path: Path) -> Path | None:
+    """The build directory ``path`` holds: a demo's ``build/``, or ``path`` itself; None when neither is one."""
+    return next((p for p in (path / DEMO_BUILD_DIR, path) if is_build_dir(p)), None)
+
+
 def read_build(out_dir: str | os.PathLike) -> dict:
     """The ``build.json`` of a build directory (local or fsspec URL)."""
     return storage.read_json(storage.join(storage.location(out_dir), BUILD_FILE))

@@ -15,7 +15,20 @@ layer and the runtime below every stage can use it.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 SUCCESS = "_SUCCESS"  # the completion marker: a directory (job, task or step) holding it is whole
 JOB_FILE = "_job.json"  # the job's kind and input fingerprint, checked when a rerun resumes
 TASKS_DIR = "_tasks"  # one directory per finished task, moved into place by a single rename
 COUNTERS_FILE = "_counters.json"  # a finished task's counters (its funnel record)
+
+
+def task_name(index: int) -> str:
+    """The id of a job's task number ``index``, also its directory name under ``_tasks/`` (``00042``)."""
+    return f"{index:05d}"
+
+
+def is_complete(directory: str | os.PathLike) -> bool:
+    """Whether a local job, task or step directory is whole (its ``_SUCCESS`` is written)."""
+    return (Path(directory) / SUCCESS).exists()

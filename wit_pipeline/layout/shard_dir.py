@@ -40,6 +40,8 @@ TOKENIZER_FILE = "tokenizer.json"  # the shards' own tokenizer (a run's tokenize
 RAW_DIR = "_raw"  # wit download: the shards as downloaded, before the image stage
 FILTERED_DIR = "_filtered"  # wit download: after the image stage, before resharding
 MIN_DIGITS = 5
+# a shard parquet row's ``status`` other than success -> the stage that dropped the sample
+STATUS_STAGE = {"failed_to_download": "download", "failed_to_resize": "download", "filtered": "image_filter"}
 
 
 def shard_name(index: int, digits: int = MIN_DIGITS) -> str:
@@ -50,6 +52,21 @@ def shard_name(index: int, digits: int = MIN_DIGITS) -> str:
 def shard_digits(shards: int) -> int:
     """Digits of the shard names when there are ``shards`` of them (at least five)."""
     return max(MIN_DIGITS, len(str(shards - 1)))
+
+
+def tar_file(shard: str) -> str:
+    """The webdataset tar of shard ``shard`` (``NNNNN.tar``)."""
+    return f"{shard}{TAR_SUFFIX}"
+
+
+def parquet_file(shard: str) -> str:
+    """The per-sample table of shard ``shard`` (``NNNNN.parquet``)."""
+    return f"{shard}.parquet"
+
+
+def stats_file(shard: str) -> str:
+    """img2dataset's per-shard stats of shard ``shard`` (``NNNNN_stats.json``)."""
+    return f"{shard}_stats.json"
 
 
 def shard_tars(directory: str | os.PathLike) -> list[Path]:
@@ -73,13 +90,23 @@ def is_shard_dir(path: str | os.PathLike) -> bool:
     return root.is_dir() and ((root / SIZES_FILE).is_file() or any(p.is_file() for p in root.glob(TAR_GLOB)))
 
 
-def _join(directory: str, name: str) -> str:
+def shard_file(directory: str | os.PathLike, name: str) -> str:
+    """The file ``name`` of a shard directory (a local path or an fsspec URL)."""
+    directory = os.fspath(directory)
     return posixpath.join(directory, name) if "://" in directory else os.path.join(directory, name)
 
 
 def sizes_location(directory: str | os.PathLike) -> str:
     """The ``sizes.json`` of a shard directory (a local path or an fsspec URL)."""
-    return _join(os.fspath(directory), SIZES_FILE)
+    return shard_file(directory, SIZES_FILE)
+
+
+def has_sizes(directory: str | os.PathLike) -> bool:
+    """Whether a shard directory (local or fsspec URL) holds ``sizes.json``: a wit shard directory with exact
+    epoch sizes, where bare ``.tar`` files may be another layout (CLIP_benchmark's ``<split>/N.tar``)."""
+    from wit_pipeline import storage
+
+    return storage.exists(sizes_location(directory))
 
 
 def read_sizes(directory: str | os.PathLike) -> dict[str, int] | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wit_pipeline.config import build_dataclass
+from wit_pipeline.config import CLIP_CONTEXT_LENGTH, CLIP_VOCAB_SIZE, build_dataclass
 from wit_pipeline.errors import WitError
 
 if sys.version_info >= (3, 11):
@@ -45,8 +45,8 @@ class VisionConfig:
 class TextConfig:
     """Causal Transformer text tower pooled at the end-of-text token."""
 
-    context_length: int = 77
-    vocab_size: int = 49408
+    context_length: int = CLIP_CONTEXT_LENGTH
+    vocab_size: int = CLIP_VOCAB_SIZE
     width: int = 512
     layers: int = 12
     heads: int = 8

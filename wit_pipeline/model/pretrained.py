@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 
+from wit_pipeline.config import CLIP_VOCAB_SIZE
 from wit_pipeline.errors import WitError
 from wit_pipeline.model.config import ModelConfig
 from wit_pipeline.model.openai_layout import check_complete, config_from_openai, is_openai_layout, openai_to_wit
@@ -36,7 +37,6 @@ OPEN_CLIP_WEIGHTS = (
     "open_clip_pytorch_model.bin",
     "open_clip_pytorch_model.pth",
 )
-CLIP_VOCAB = 49408
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 # open_clip settings that leave an eval-mode CLIP unchanged, and those wit implements only at these values
@@ -124,9 +124,9 @@ def load_pretrained(pretrained: Pretrained, device: str | torch.device = "cpu") 
     if tokenizer_file is not None:
         tokenizer = Tokenizer.load(tokenizer_file)
     else:
-        if config.text.vocab_size != CLIP_VOCAB + 1:
+        if config.text.vocab_size != CLIP_VOCAB_SIZE + 1:
             raise WitError(
-                f"{origin}: a vocabulary of {config.text.vocab_size - 1} tokens is not CLIP's {CLIP_VOCAB} "
+                f"{origin}: a vocabulary of {config.text.vocab_size - 1} tokens is not CLIP's {CLIP_VOCAB_SIZE} "
                 "(wit reads pretrained models with CLIP's tokenizer)"
             )
         tokenizer = Tokenizer.clip(config.text.context_length)

@@ -20,6 +20,7 @@ module imports no torch, so ``wit inspect`` and ``wit report`` stay light.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -72,6 +73,14 @@ class RunDir:
         return sorted(p.name for p in self.checkpoints.glob("step-*"))
 
 
+def read_metrics(path: str | Path) -> list[dict]:
+    """All records of a ``metrics.jsonl`` (none when the run has not logged any yet)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def is_run_dir(path: str | Path) -> bool:
     """True for a wit training run (or one of its checkpoints): it has a model config or logged metrics."""
     path = Path(path)
@@ -83,10 +92,15 @@ def is_checkpoint(directory: Path) -> bool:
     return directory.parent.name == CHECKPOINTS
 
 
+def is_complete_checkpoint(path: str | Path) -> bool:
+    """True for a checkpoint directory a resume can start from: its ``state.json`` is written."""
+    return (Path(path) / STATE).is_file()
+
+
 def latest_checkpoint(checkpoints: Path) -> Path | None:
     """The checkpoint ``latest`` names, or None when there is none yet."""
     pointer = checkpoints / LATEST
     if not pointer.exists():
         return None
     path = checkpoints / pointer.read_text(encoding="utf-8").strip()
-    return path if (path / STATE).exists() else None
+    return path if is_complete_checkpoint(path) else None

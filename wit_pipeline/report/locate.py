@@ -11,12 +11,11 @@ from pathlib import Path
 
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.build_dir import (
-    DEMO_BUILD_DIR,
     DEMO_RUN_DIR,
     FILTERED_DIR,
     SHARDS_DIR,
     SOURCES_DIR,
-    is_build_dir,
+    find_build,
 )
 from wit_pipeline.layout.manifest_dir import is_manifest_dir, rejects_location
 from wit_pipeline.layout.shard_dir import is_shard_dir
@@ -48,7 +47,7 @@ def locate_inputs(path: str | Path) -> ReportInputs:
         raise WitError(f"{root}: no such directory")
     if not root.is_dir():
         raise WitError(f"{root}: not a directory (give a demo, build, shard, manifest or run directory)")
-    build = root / DEMO_BUILD_DIR if is_build_dir(root / DEMO_BUILD_DIR) else root if is_build_dir(root) else None
+    build = find_build(root)
     shards = _first(
         build / SHARDS_DIR if build is not None and is_shard_dir(build / SHARDS_DIR) else None,
         root if is_shard_dir(root) else None,

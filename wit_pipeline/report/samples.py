@@ -21,7 +21,7 @@ from loaders.image_decode import decode_rgb, read_header
 from loaders.tar_reader import iter_samples
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout.manifest_dir import PART_GLOB
-from wit_pipeline.layout.shard_dir import RAW_DIR, TAR_SUFFIX, reason_of, shard_parquets, shard_tars
+from wit_pipeline.layout.shard_dir import RAW_DIR, STATUS_STAGE, reason_of, shard_parquets, shard_tars, tar_file
 from wit_pipeline.report.locate import ReportInputs
 
 IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
@@ -158,10 +158,10 @@ def reject_examples(
                 collector.add(str(row.get("stage")), str(row.get("reason")), example)
             elif row.get("status") not in (None, "success"):
                 message = row.get("error_message")
-                stage = "image_filter" if row["status"] == "filtered" else "download"
+                stage = STATUS_STAGE.get(row["status"], "download")
                 reason = reason_of(message) or str(row["status"])
                 example = RejectExample(row.get("caption"), row.get("url"), message if message != reason else None)
-                raw = path.parent / RAW_DIR / f"{path.stem}{TAR_SUFFIX}"
+                raw = path.parent / RAW_DIR / tar_file(path.stem)
                 kept = collector.add(stage, reason, example)
                 if kept and stage == "image_filter" and row.get("key") and raw.exists():
                     raw_wanted.setdefault(raw, {})[str(row["key"])] = example

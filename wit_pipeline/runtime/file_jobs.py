@@ -3,7 +3,7 @@
 A ``FileTask`` has a ``task_id`` and ``run(tmp_dir) -> list[StageCounters]`` that writes its
 files into ``tmp_dir``. Once every task is done, each task's files are moved into OUT under
 their own names, a job-specific ``finish`` step writes any summary files (e.g. sizes.json),
-then ``_stats.json`` and ``_SUCCESS``. Resume and atomicity are the runtime's (see tasks.py).
+then ``_stats.json`` and ``_SUCCESS``. Resume and atomicity are the runtime's (see task_runner.py).
 """
 
 from __future__ import annotations

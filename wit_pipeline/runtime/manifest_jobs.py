@@ -54,7 +54,7 @@ def write_chunks(task: Task, tmp: Path) -> dict:
     totals: list[list[StageCounters]] = []
     rejects: list[int] = []
     for n, chunk in enumerate(task.run()):
-        write_parquet(tmp / f"part-{n:05d}.parquet", chunk.kept)
+        write_parquet(tmp / part_name(n), chunk.kept)
         if chunk.rejected is not None and chunk.rejected.num_rows:
             write_parquet(tmp / f"rejects-{n:05d}.parquet", chunk.rejected)
             rejects.append(n)
@@ -79,7 +79,7 @@ def _assemble(out: Path, task_ids: list[str], job: str, upstream: str | Path | S
         meta = task_record(out, task_id)
         groups.append([StageCounters.from_dict(c) for c in meta["counters"]])
         for j in range(meta["chunks"]):
-            move_into_place(src / f"part-{j:05d}.parquet", out / part_name(index + j))
+            move_into_place(src / part_name(j), out / part_name(index + j))
             if j in meta["rejects"]:
                 move_into_place(src / f"rejects-{j:05d}.parquet", out / REJECTS_DIR / part_name(index + j))
             fault_point("place", job, index + j)

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 
+from wit_pipeline.layout.job_dir import task_name
 from wit_pipeline.manifest import read_part
 from wit_pipeline.runtime.results import Chunk, StageResult
 
@@ -72,5 +73,5 @@ class PartitionTask:
 def partition_tasks(paths: Sequence[str], stages: Sequence[Stage]) -> list[PartitionTask]:
     """One task per manifest part, numbered by the part's position."""
     return [
-        PartitionTask(task_id=f"{i:05d}", path=str(p), partition=i, stages=tuple(stages)) for i, p in enumerate(paths)
+        PartitionTask(task_id=task_name(i), path=str(p), partition=i, stages=tuple(stages)) for i, p in enumerate(paths)
     ]

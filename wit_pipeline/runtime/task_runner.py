@@ -8,7 +8,7 @@ Layout of a job's output directory while it runs::
     OUT/_tasks/<task_id>.tmp-*    an unfinished attempt (removed on the next run)
 
 How a task fills its directory and how finished task directories are moved into OUT
-is up to the job kind (manifest chunks in ``executor``, files such as shards in ``file_jobs``).
+is up to the job kind (manifest chunks in ``manifest_jobs``, files such as shards in ``file_jobs``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from wit_pipeline.atomic_files import TMP_MARK, is_tmp, write_json, write_text
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.job_dir import COUNTERS_FILE, JOB_FILE, SUCCESS, TASKS_DIR
+from wit_pipeline.layout.job_dir import COUNTERS_FILE, JOB_FILE, SUCCESS, TASKS_DIR, is_complete
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.funnel import merge_counters, write_stats
 from wit_pipeline.runtime.results import StageCounters
@@ -59,7 +59,7 @@ def run_tasks(
     if len(set(ids)) != len(ids):
         raise ValueError(f"{job}: task ids are not unique")
     claim(out, job, fingerprint or {})
-    if (out / SUCCESS).exists():
+    if is_complete(out):
         return False
     tasks_dir = out / TASKS_DIR
     tasks_dir.mkdir(parents=True, exist_ok=True)
@@ -94,7 +94,7 @@ def remove_stale_attempts(tasks_dir: Path) -> None:
 
 
 def task_done(out: Path, task_id: str) -> bool:
-    return (out / TASKS_DIR / task_id / SUCCESS).exists()
+    return is_complete(out / TASKS_DIR / task_id)
 
 
 def task_record(out: Path, task_id: str) -> dict:
@@ -121,7 +121,7 @@ def execute(fill: Fill, task: Any, out_dir: str, job: str = "") -> str | None:
     cannot both land: the second rename fails and its directory is dropped.
     """
     final = Path(out_dir) / TASKS_DIR / task.task_id
-    if (final / SUCCESS).exists():
+    if is_complete(final):
         return None
     freeze_worker_heap()
     tmp = final.with_name(f"{final.name}{TMP_MARK}{uuid.uuid4().hex[:12]}")
@@ -134,7 +134,7 @@ def execute(fill: Fill, task: Any, out_dir: str, job: str = "") -> str | None:
         try:
             os.replace(tmp, final)
         except OSError:
-            if not (final / SUCCESS).exists():
+            if not is_complete(final):
                 raise
         fault_point("task", job, task.task_id, "done")
     except WitError as exc:

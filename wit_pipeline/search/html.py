@@ -13,6 +13,7 @@ from pathlib import Path
 
 from loaders.tar_reader import iter_samples
 from wit_pipeline.atomic_files import write_text
+from wit_pipeline.layout.shard_dir import tar_file
 
 MIME = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 STYLE = (
@@ -29,7 +30,7 @@ def read_thumbnails(shard_dir: str | Path, hits: list[dict]) -> dict[str, tuple[
         wanted[hit["shard"]].add(hit["key"])
     found: dict[str, tuple[str, bytes]] = {}
     for shard, keys in wanted.items():
-        tar = Path(shard_dir) / f"{shard}.tar"
+        tar = Path(shard_dir) / tar_file(shard)
         if not tar.exists():
             continue
         for sample in iter_samples(tar):

@@ -32,8 +32,16 @@ from wit_pipeline.config import FiltersConfig, check_bounds
 from wit_pipeline.embed.task import EmbedSettings, embed_shards, weights_digest
 from wit_pipeline.errors import WitError
 from wit_pipeline.layout import embedding_index as layout
-from wit_pipeline.layout.job_dir import SUCCESS
-from wit_pipeline.layout.shard_dir import TOKENIZER_FILE, shard_names, shard_parquets, write_shard_index
+from wit_pipeline.layout.job_dir import is_complete
+from wit_pipeline.layout.shard_dir import (
+    TOKENIZER_FILE,
+    parquet_file,
+    shard_names,
+    shard_parquets,
+    stats_file,
+    tar_file,
+    write_shard_index,
+)
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.funnel import read_stats
 from wit_pipeline.runtime.results import StageCounters
@@ -116,16 +124,16 @@ class ClipRewriteTask:
         previous = self._previous_stats()
         (counters,) = RewriteShardTask(self.task_id, self.source_dir, self.name, tuple(removals)).run(tmp_dir)
         counters.stage = STAGE
-        self._add_scores(tmp_dir / f"{self.name}.parquet", scores)
-        self._merge_stats(tmp_dir / f"{self.name}_stats.json", previous)
+        self._add_scores(tmp_dir / parquet_file(self.name), scores)
+        self._merge_stats(tmp_dir / stats_file(self.name), previous)
         return [counters]
 
     def _sample_keys(self) -> list[str]:
-        table = pq.read_table(Path(self.source_dir) / f"{self.name}.parquet", columns=["key", "status"])
+        table = pq.read_table(Path(self.source_dir) / parquet_file(self.name), columns=["key", "status"])
         return [k for k, s in zip(table["key"].to_pylist(), table["status"].to_pylist()) if s == "success"]
 
     def _previous_stats(self) -> dict:
-        return json.loads((Path(self.source_dir) / f"{self.name}_stats.json").read_text(encoding="utf-8"))
+        return json.loads((Path(self.source_dir) / stats_file(self.name)).read_text(encoding="utf-8"))
 
     @staticmethod
     def _add_scores(path: Path, scores: dict[str, float]) -> None:
@@ -161,9 +169,10 @@ def source_shards(shard_dir: Path) -> list[str]:
     names = shard_names(shard_dir)
     if not names:
         raise WitError(f"{shard_dir}: no shard tars (the CLIP-score filter reads a shard directory: NNNNN.tar)")
-    missing = [n for n in names if not (shard_dir / f"{n}.parquet").exists()]
+    missing = [n for n in names if not (shard_dir / parquet_file(n)).exists()]
     if missing:
-        raise WitError(f"{shard_dir}: {missing[0]}.tar has no {missing[0]}.parquet (is it a wit download output?)")
+        tar, parquet = tar_file(missing[0]), parquet_file(missing[0])
+        raise WitError(f"{shard_dir}: {tar} has no {parquet} (is it a wit download output?)")
     return names
 
 
@@ -185,7 +194,7 @@ def clip_filter_shards(
     settings = replace(settings, weights_digest=settings.weights_digest or weights_digest(settings.run))
     fingerprint = {"shards": str(src.resolve()), "weights_digest": settings.weights_digest, "rule": asdict(rule)}
     claim(out, JOB, fingerprint)
-    if (out / SUCCESS).exists():
+    if is_complete(out):
         return read_stats(out)
     embed_dir = out / EMBED_DIR
     embed_shards(settings.run, src, embed_dir, settings, client=client, progress=progress)

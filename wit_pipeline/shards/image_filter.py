@@ -18,7 +18,7 @@ from distributed import Client
 
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.job_dir import SUCCESS
+from wit_pipeline.layout.job_dir import is_complete
 from wit_pipeline.layout.shard_dir import shard_tars, write_shard_index
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.faults import fault_point
@@ -44,7 +44,7 @@ def filter_shards(
     if not tars:
         raise WitError(f"{src}: no shard tars (expected NNNNN.tar files)")
     out = local_output(out_dir, "filter_shards")
-    if (out / SUCCESS).exists():
+    if is_complete(out):
         return read_stats(out)
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in HASH_COLUMNS.items()})
     frames = dd.from_delayed([dask.delayed(shard_hashes)(str(t)) for t in tars], meta=meta).persist()

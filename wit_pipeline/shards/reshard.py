@@ -19,7 +19,7 @@ from distributed import Client
 from loaders.tar_reader import iter_samples
 from wit_pipeline import storage
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.shard_dir import shard_names, write_shard_index
+from wit_pipeline.layout.shard_dir import parquet_file, shard_names, stats_file, tar_file, write_shard_index
 from wit_pipeline.runtime import run_file_job
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
@@ -42,21 +42,21 @@ class ReshardTask:
         wanted = set(self.keys)
         found: dict[str, dict] = {}
         for shard in self.sources:
-            for sample in iter_samples(src / f"{shard}.tar"):
+            for sample in iter_samples(src / tar_file(shard)):
                 if sample["__key__"] in wanted:
                     found[str(sample["__key__"])] = sample
         missing = wanted - found.keys()
         if missing:
             raise WitError(f"{src}: {len(missing)} sample(s) listed in the parquet are missing from the tars")
-        with open(tmp_dir / f"{self.name}.tar", "wb") as fh, wds.TarWriter(fh) as sink:
+        with open(tmp_dir / tar_file(self.name), "wb") as fh, wds.TarWriter(fh) as sink:
             for n, key in enumerate(self.keys):
                 sink.write(found[key])
                 fault_point("sample", "reshard", self.name, n)
-        tables = {s: pq.read_table(src / f"{s}.parquet") for s in {shard for shard, _ in self.rows}}
+        tables = {s: pq.read_table(src / parquet_file(s)) for s in {shard for shard, _ in self.rows}}
         table = pa.concat_tables([tables[s].slice(i, 1) for s, i in self.rows], promote_options="permissive")
-        pq.write_table(table, tmp_dir / f"{self.name}.parquet")
+        pq.write_table(table, tmp_dir / parquet_file(self.name))
         stats = {"count": table.num_rows, "successes": len(self.keys), "resharded_from": list(self.sources)}
-        (tmp_dir / f"{self.name}_stats.json").write_text(json.dumps(stats, indent=4), encoding="utf-8")
+        (tmp_dir / stats_file(self.name)).write_text(json.dumps(stats, indent=4), encoding="utf-8")
         return []
 
 
@@ -68,7 +68,7 @@ def plan_reshard(shard_dir: Path, samples_per_shard: int) -> list[ReshardTask]:
     width = len(inputs[0])
     outputs: list[dict] = [{"keys": [], "rows": [], "sources": set()}]
     for shard in inputs:
-        table = pq.read_table(shard_dir / f"{shard}.parquet", columns=["key", "status"])
+        table = pq.read_table(shard_dir / parquet_file(shard), columns=["key", "status"])
         for index, (key, status) in enumerate(zip(table["key"].to_pylist(), table["status"].to_pylist())):
             current = outputs[-1]
             if status == "success":

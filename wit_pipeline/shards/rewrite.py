@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import webdataset as wds
 
 from loaders.tar_reader import iter_samples
-from wit_pipeline.layout.shard_dir import reason_of
+from wit_pipeline.layout.shard_dir import parquet_file, reason_of, stats_file, tar_file
 from wit_pipeline.runtime.faults import fault_point
 from wit_pipeline.runtime.results import StageCounters
 
@@ -39,8 +39,8 @@ class RewriteShardTask:
         src = Path(self.source_dir)
         removed = dict(self.removals)
         counters = StageCounters(stage=STAGE)
-        with open(tmp_dir / f"{self.name}.tar", "wb") as fh, wds.TarWriter(fh) as sink:
-            for sample in iter_samples(src / f"{self.name}.tar"):
+        with open(tmp_dir / tar_file(self.name), "wb") as fh, wds.TarWriter(fh) as sink:
+            for sample in iter_samples(src / tar_file(self.name)):
                 counters.rows_in += 1
                 message = removed.get(str(sample["__key__"]))
                 if message is not None:
@@ -49,7 +49,7 @@ class RewriteShardTask:
                 counters.kept += 1
                 sink.write(sample)
                 fault_point("sample", STAGE, self.name, counters.rows_in - 1)
-        table = pq.read_table(src / f"{self.name}.parquet")
+        table = pq.read_table(src / parquet_file(self.name))
         keys = table["key"].to_pylist()
         status = [FILTERED if k in removed else s for k, s in zip(keys, table["status"].to_pylist())]
         errors = [removed.get(k, e) for k, e in zip(keys, table["error_message"].to_pylist())]
@@ -57,10 +57,10 @@ class RewriteShardTask:
         table = table.set_column(
             table.column_names.index("error_message"), "error_message", pa.array(errors, pa.string())
         )
-        pq.write_table(table, tmp_dir / f"{self.name}.parquet")
-        stats = json.loads((src / f"{self.name}_stats.json").read_text(encoding="utf-8"))
+        pq.write_table(table, tmp_dir / parquet_file(self.name))
+        stats = json.loads((src / stats_file(self.name)).read_text(encoding="utf-8"))
         stats["successes"] = int(pc.sum(pc.equal(table["status"], "success")).as_py() or 0)
         stats["filtered"] = counters.rejected_total
         stats["filter_reasons"] = dict(Counter(reason_of(removed[k]) for k in keys if k in removed))
-        (tmp_dir / f"{self.name}_stats.json").write_text(json.dumps(stats, indent=4), encoding="utf-8")
+        (tmp_dir / stats_file(self.name)).write_text(json.dumps(stats, indent=4), encoding="utf-8")
         return [counters]

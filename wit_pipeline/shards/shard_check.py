@@ -20,10 +20,17 @@ import pyarrow.parquet as pq
 from loaders.tar_members import IMAGE_EXTS
 from loaders.tar_reader import iter_samples
 from wit_pipeline.errors import WitError
-from wit_pipeline.layout.shard_dir import SIZES_FILE, read_sizes, shard_parquets, shard_tars, sizes_location
+from wit_pipeline.layout.shard_dir import (
+    SIZES_FILE,
+    STATUS_STAGE,
+    TAR_SUFFIX,
+    read_sizes,
+    shard_parquets,
+    shard_tars,
+    sizes_location,
+)
 
 # The stage a non-success row of a final shard parquet was dropped at, by its status.
-STATUS_STAGE = {"failed_to_download": "download", "failed_to_resize": "download", "filtered": "image_filter"}
 ROW_COLUMNS = ["uid", "source", "page_url", "key", "status", "error_message"]
 
 
@@ -71,7 +78,7 @@ def check_shard_dir(shard_dir: str | Path) -> ShardCheck:
             elif r["status"] != "success" and not r["error_message"]:
                 result.problems.append(Problem("failed_without_reason", f"{parquet.name} key {r['key']}"))
         successes = {r["key"]: r["uid"] for r in rows if r["status"] == "success"}
-        counted[parquet.with_suffix(".tar").name] = _check_tar(parquet.with_suffix(".tar"), successes, result)
+        counted[parquet.with_suffix(TAR_SUFFIX).name] = _check_tar(parquet.with_suffix(TAR_SUFFIX), successes, result)
     for key, n in seen_keys.items():
         if n > 1:
             result.problems.append(Problem("duplicate_key", str(key), f"{n} parquet rows"))

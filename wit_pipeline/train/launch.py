@@ -26,7 +26,7 @@ from wit_pipeline.errors import WitError
 from wit_pipeline.eval.during_training import training_evaluator
 from wit_pipeline.layout.shard_dir import TOKENIZER_FILE
 from wit_pipeline.model import get_model_config
-from wit_pipeline.model.run_dir import STATE, RunDir
+from wit_pipeline.model.run_dir import STATE, RunDir, is_complete_checkpoint
 from wit_pipeline.model.weights import read_model_config
 from wit_pipeline.train.distributed import DistEnv, barrier, broadcast_object, init_distributed, shutdown_distributed
 from wit_pipeline.train.trainer import Trainer, TrainResult
@@ -100,7 +100,7 @@ def resume_point(run: RunDir, resume: str | None) -> Path | None:
             raise WitError(f"{run.path}: no run to resume (no checkpoint there); drop --resume to start a new run")
         return latest
     path = Path(resume).expanduser()
-    if not (path / STATE).is_file():
+    if not is_complete_checkpoint(path):
         raise WitError(f"{path}: not a checkpoint directory (no {STATE})")
     return path
 

@@ -91,11 +91,6 @@ def truncate_metrics(path: Path, step: int) -> None:
     write_text(path, "".join(line + "\n" for line in kept))
 
 
-def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """All records of a ``metrics.jsonl``."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def _step_of(line: str) -> float:
     try:
         return json.loads(line)["step"]

@@ -29,7 +29,7 @@ def parquet_rows(directory: Path, pattern: str) -> dict[str, list[dict]]:
 
 
 def build_outputs(out: Path) -> dict:
-    """Everything a build publishes, minus wall times and absolute paths of its own directory."""
+    """Everything a build writes, minus wall times and absolute paths of its own directory."""
     shards = out / "shards"
     stats = json.loads((shards / STATS_FILE).read_text())
     info = json.loads((shards / "_info.json").read_text())

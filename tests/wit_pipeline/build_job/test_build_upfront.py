@@ -33,9 +33,11 @@ def assert_nothing_written(tmp_path: Path, out: Path) -> None:
         ('[download]\nresize_mode = "stretch"\n', "'download.resize_mode' must be one of no, keep_ratio"),
         ("[shards]\nphash_distance = 65\n", "'shards.phash_distance' must be between 0 and 64, got 65"),
         ("[shards]\nsamples_per_shard = 0\n", "'shards.samples_per_shard' must be at least 1, got 0"),
+        ('[train]\ndevice = "tpu"\n', "'train.device' must be a device (auto, cpu, cuda, cuda:N or mps), got 'tpu'"),
+        ('[eval]\ndevice = "gpu"\n', "'eval.device' must be a device"),
     ],
 )
-def test_a_bad_download_or_shards_value_fails_before_any_output(tmp_path: Path, extra: str, fragment: str) -> None:
+def test_a_bad_value_in_any_section_fails_before_any_output(tmp_path: Path, extra: str, fragment: str) -> None:
     config = write_config(tmp_path, extra)
     out = tmp_path / "out"
     result = wit("build", str(config), "--out", str(out), "--workers", "1", "--quiet")
@@ -63,6 +65,8 @@ def test_a_config_changed_after_loading_is_checked_before_the_first_step(tmp_pat
         (lambda c, tmp: setattr(c.sources, "lists", []), "config has no sources"),
         (lambda c, tmp: setattr(c.filters, "clip_model", str(tmp / "no-run")), "no such run directory"),
         (lambda c, tmp: setattr(c.filters, "clip_top_fraction", 0.0), "'filters.clip_top_fraction' must be greater"),
+        (lambda c, tmp: setattr(c.train, "model", "ViT-Z-99"), "'train.model': unknown model 'ViT-Z-99'"),
+        (lambda c, tmp: setattr(c.filters, "clip_device", "cuda:x"), "'filters.clip_device' must be a device"),
     ],
 )
 def test_what_only_a_step_can_check_is_checked_before_the_first_step(tmp_path: Path, change, message: str) -> None:

@@ -29,12 +29,12 @@ from wit_pipeline.config import load_config
 from wit_pipeline.verify import verify_build
 
 REPO = Path(__file__).resolve().parents[3]
-# (stage, point): every step of a build, at its start, middle and publishing.
+# (stage, point): every step of a build, at its start, middle and moving into place.
 POINTS = [
     ("import", "chunk:import:00000:2"),  # mid-file: 3 of 5 chunks written
     ("import", "task:import:00000:filled"),
     ("import", "place:import:2"),  # parts 0-2 moved into place, 3-4 not
-    ("import", "place:import:stats"),  # everything published but _SUCCESS
+    ("import", "place:import:stats"),  # everything moved into place but _SUCCESS
     ("import", "build:import:done"),
     ("caption+lang", "task:filter-clean:00001:filled"),
     ("caption+lang", "task:filter-clean:00003:done"),
@@ -49,7 +49,7 @@ POINTS = [
     ("filter final step", "build:filter:done"),
     ("download", "sample:download:00001:3"),  # mid-shard: 4 samples of shard 1 in its tar
     ("download", "task:download:00002:filled"),
-    ("download", "place:download:00003.tar"),  # a shard's tar published, its parquet not
+    ("download", "place:download:00003.tar"),  # a shard's tar moved into place, its parquet not
     ("download", "place:download:stats"),  # sizes.json and _info.json written, no _SUCCESS
     ("image dedup", "image_filter:planned"),
     ("image dedup", "sample:image_filter:00002:4"),

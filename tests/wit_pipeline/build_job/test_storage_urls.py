@@ -93,7 +93,7 @@ def test_file_and_memory_urls_give_the_same_shards(inputs, dask_client, tmp_path
         assert tar_members("memory://out") == tar_members(local)
         assert filtered_rows("memory://out") == filtered_rows(local)
         assert staging.uploaded("memory://out/shards") and memory.exists("/out/shards/_SUCCESS")
-        assert not list((tmp_path / "staging").iterdir()), "staging copies are removed once published"
+        assert not list((tmp_path / "staging").iterdir()), "staging copies are removed once uploaded"
         shard = pq.read_table(io.BytesIO(memory.cat("/out/shards/00000.parquet")))
         assert shard.num_rows == 8
     finally:
@@ -101,7 +101,7 @@ def test_file_and_memory_urls_give_the_same_shards(inputs, dask_client, tmp_path
         memory.rm("/in", recursive=True)
 
 
-def test_cli_publishes_to_a_url_and_skips_a_finished_one(inputs, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_uploads_to_a_url_and_skips_a_finished_one(inputs, tmp_path: Path, monkeypatch, capsys) -> None:
     tmp, _ = inputs
     monkeypatch.setenv(WORK_DIR_ENV, str(tmp_path / "staging"))
     memory = fsspec.filesystem("memory")

@@ -102,10 +102,14 @@ def test_bad_input_fails_before_the_model_is_loaded(tmp_path: Path, data: dict[s
         evaluate(missing_run, data["folder"], templates=str(tmp_path / "none.txt"))
     with pytest.raises(WitError, match="no such run directory"):
         evaluate(missing_run, data["folder"])
-    with pytest.raises(WitError, match="--batch-size must be at least 1"):
+    with pytest.raises(WitError, match="^eval settings: 'eval.batch_size' must be at least 1, got 0$"):
         evaluate(missing_run, data["folder"], batch_size=0)
-    with pytest.raises(WitError, match="--workers must be at least 0"):
+    with pytest.raises(WitError, match="^eval settings: 'eval.workers' must be at least 0, got -1$"):
         evaluate(missing_run, data["folder"], workers=-1)
+    with pytest.raises(WitError, match="^eval settings: 'eval.device' must be a device"):
+        evaluate(missing_run, data["folder"], device="gpu")
+    with pytest.raises(WitError, match="^eval settings: 'eval.task' must be one of"):
+        evaluate(missing_run, data["folder"], task="zero-shot")
 
 
 def test_several_sets_load_the_model_once(

@@ -19,8 +19,8 @@ from tests.wit_pipeline.eval.helpers import (
 from tests.wit_pipeline.train.helpers import write_shards
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.eval import evaluate
+from wit_pipeline.model.run_dir import read_metrics
 from wit_pipeline.train.launch import run_training
-from wit_pipeline.train.metrics import read_metrics
 
 CHANCE = 1 / len(SHAPE_CLASSES)
 

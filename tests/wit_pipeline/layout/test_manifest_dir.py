@@ -124,7 +124,7 @@ def test_inspect_rejects(outputs: dict[str, Path], capsys: pytest.CaptureFixture
     assert capsys.readouterr().err.strip() == "wit: error: --stage needs --rejects"
 
 
-def test_a_publish_an_older_wit_began_is_finished_in_the_new_layout(tmp_path: Path) -> None:
+def test_a_move_into_place_an_older_wit_began_is_finished_in_the_new_layout(tmp_path: Path) -> None:
     """Killed after moving rejects into rejects/ but before stats and _SUCCESS: the rerun loses none of them."""
     csv = mixed_csv(tmp_path / "list.csv", 300)
     import_lists([str(csv)], tmp_path / "ref", ImportOptions(rows_per_part=100), progress=False)

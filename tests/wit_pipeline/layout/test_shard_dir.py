@@ -95,10 +95,23 @@ def test_sizes_json_is_read_locally_and_from_urls_and_a_bad_one_is_named(tmp_pat
         fh.write('{"00000.tar": 2}')
     assert shard_dir.read_sizes("memory://sd") == {"00000.tar": 2}
     assert shard_dir.sizes_location("memory://sd") == "memory://sd/sizes.json"
+    assert shard_dir.has_sizes("memory://sd") and shard_dir.has_sizes(tmp_path)
+    assert not shard_dir.has_sizes("memory://none") and not shard_dir.has_sizes(tmp_path / "none")
     for bad in ('{"00000.tar": -1}', '{"00000.tar": true}', "[1, 2]", "{not json"):
         (tmp_path / shard_dir.SIZES_FILE).write_text(bad)
         with pytest.raises(WitError, match="sizes.json"):
             shard_dir.read_sizes(tmp_path)
+
+
+def test_a_shard_s_file_names_and_paths_come_from_the_layout() -> None:
+    assert [shard_dir.tar_file("00007"), shard_dir.parquet_file("00007"), shard_dir.stats_file("00007")] == [
+        "00007.tar",
+        "00007.parquet",
+        "00007_stats.json",
+    ]
+    assert shard_dir.shard_file("s3://b/shards", "00000.tar") == "s3://b/shards/00000.tar"
+    assert shard_dir.shard_file(Path("/d"), "sizes.json") == str(Path("/d") / "sizes.json")
+    assert shard_dir.STATUS_STAGE["filtered"] == "image_filter" and shard_dir.STATUS_STAGE["failed_to_download"]
 
 
 def test_shard_names_are_zero_padded_to_at_least_five_digits() -> None:

@@ -16,10 +16,9 @@ from tests.wit_pipeline.train.helpers import SyntheticLoader
 from tests.wit_pipeline.train.test_trainer import make_run, restore_determinism, trainer  # noqa: F401 - fixture
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import load_run
-from wit_pipeline.model.run_dir import CHECKSUMS, RunDir
+from wit_pipeline.model.run_dir import CHECKSUMS, RunDir, read_metrics
 from wit_pipeline.model.weights import verify_checkpoint
 from wit_pipeline.train.checkpoint import read_state
-from wit_pipeline.train.metrics import read_metrics
 
 REPO = Path(__file__).resolve().parents[3]
 BATCHES = 6  # 2 epochs of 6 steps, a checkpoint every 2 steps

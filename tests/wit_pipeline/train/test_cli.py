@@ -19,9 +19,8 @@ from tests.wit_pipeline.train.helpers import free_port, write_shards
 from wit_pipeline.config import BuildConfig
 from wit_pipeline.errors import WitError
 from wit_pipeline.model import load_run
-from wit_pipeline.model.run_dir import RunDir
+from wit_pipeline.model.run_dir import RunDir, read_metrics
 from wit_pipeline.train.launch import resume_point, run_training
-from wit_pipeline.train.metrics import read_metrics
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 RESUME_ARGS = ["--epochs", "2", "--batch-size", "8", "--checkpoint-every", "3", "--log-every", "1", "--warmup", "2"]

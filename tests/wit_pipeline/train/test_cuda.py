@@ -18,10 +18,9 @@ from tests.wit_pipeline.train.helpers import (
     write_tokenizer_stub,
 )
 from wit_pipeline.model import CLIP
-from wit_pipeline.model.run_dir import RunDir
+from wit_pipeline.model.run_dir import RunDir, read_metrics
 from wit_pipeline.train import Trainer
 from wit_pipeline.train.loss import ClipLoss
-from wit_pipeline.train.metrics import read_metrics
 from wit_pipeline.train.optim import make_optimizer
 from wit_pipeline.train.precision import Precision
 from wit_pipeline.train.step import TrainStep

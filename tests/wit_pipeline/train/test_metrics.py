@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from wit_pipeline.errors import WitError
-from wit_pipeline.train.metrics import IntervalMeter, MetricsLog, read_metrics, truncate_metrics
+from wit_pipeline.model.run_dir import read_metrics
+from wit_pipeline.train.metrics import IntervalMeter, MetricsLog, truncate_metrics
 
 
 def test_truncate_drops_records_after_the_checkpoint(tmp_path: Path) -> None:

@@ -10,9 +10,8 @@ import torch
 from safetensors.torch import load_file
 
 from tests.wit_pipeline.train.helpers import SyntheticLoader, micro_config, train_config, write_tokenizer_stub
-from wit_pipeline.model.run_dir import RunDir
+from wit_pipeline.model.run_dir import RunDir, read_metrics
 from wit_pipeline.train import Trainer
-from wit_pipeline.train.metrics import read_metrics
 from wit_pipeline.train.precision import batch_mover
 from wit_pipeline.train.speed import COMPILE_MIN_STEPS, SpeedSettings, compile_wanted, speed_settings
 
