@@ -7,7 +7,9 @@ on CUDA, gloo on CPU.
 
 from __future__ import annotations
 
+import gc
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +18,7 @@ import torch.distributed as dist
 
 from wit_pipeline.model.device import resolve_device
 
+_GIL_YIELD_S = 0.2  # see shutdown_distributed
 _CPU_GROUPS: dict[str, Any] = {}  # a gloo group for small CPU-side exchanges when the main backend is NCCL
 
 
@@ -58,10 +61,20 @@ def _device_id(device: torch.device) -> torch.device | None:
 
 
 def shutdown_distributed() -> None:
-    """Leave the process group (no-op in a single process)."""
+    """Leave the process group (no-op in a single process).
+
+    gloo's worker threads may still be releasing the tensors of the last collective, which takes
+    the GIL, while a group's destructor holds the GIL and joins those threads: an intermittent hang
+    at exit (pytorch/pytorch#75097, seen here about once in five CPU torchrun runs under load).
+    Dropping our references and yielding the GIL first lets the workers finish before any group goes.
+    """
+    if not dist.is_initialized():
+        _CPU_GROUPS.clear()
+        return
+    gc.collect()
+    time.sleep(_GIL_YIELD_S)
     _CPU_GROUPS.clear()
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    dist.destroy_process_group()
 
 
 class _GatherWithGrad(torch.autograd.Function):
