@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/wit demo --out demo-out
 
 test: $(STAMP) system-packages
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	WIT_REQUIRE_OPEN_CLIP=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The long variants of RELIABILITY.md: the whole kill-point matrix, the 1 GiB single-line CSV, and a
 # 20,000-input atheris run over the readers (the `fuzz` extra, installed here for this target only),

@@ -2,12 +2,15 @@
 
 open_clip imports torchvision for its image transforms only; torchvision's wheels do not import with the
 CPU torch build here, so ``tests/stubs/torchvision`` (the eval ops with torchvision's semantics) takes its
-place. A working torchvision, where installed, is used as is. Tests skip when open_clip is not installed
-(`make test` installs it without its dependencies, see the Makefile).
+place. A working torchvision, where installed, is used as is. Tests skip when open_clip is not installed,
+except under `make test`, which installs it (without its dependencies, see the Makefile) and sets
+``WIT_REQUIRE_OPEN_CLIP=1``: there a missing or broken open_clip fails, so no reference check passes by skipping.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +19,26 @@ import pytest
 import torch
 
 STUBS = Path(__file__).parent / "stubs"
+REQUIRE_ENV = "WIT_REQUIRE_OPEN_CLIP"
+BPE_FILE = "bpe_simple_vocab_16e6.txt.gz"
+
+
+def open_clip_missing(reason: str) -> None:
+    """Skip for want of open_clip, or fail where `make test` installed it (``WIT_REQUIRE_OPEN_CLIP=1``)."""
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason} (make test installs open_clip; {REQUIRE_ENV}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def open_clip_bpe_file() -> Path:
+    """open_clip's shipped CLIP BPE file, found without importing open_clip (which needs torchvision)."""
+    spec = importlib.util.find_spec("open_clip")
+    if spec is None or spec.origin is None:
+        open_clip_missing("open_clip is not installed: its shipped CLIP BPE file is the reference vocabulary")
+    path = Path(spec.origin).parent / BPE_FILE
+    if not path.exists():
+        open_clip_missing(f"{path}: open_clip's CLIP BPE file is absent")
+    return path
 
 
 def child_pythonpath() -> list[str]:
@@ -40,11 +63,15 @@ def ensure_torchvision() -> None:
 
 
 def import_open_clip() -> ModuleType:
-    """The ``open_clip`` module, or a skip naming why it cannot be imported."""
+    """The ``open_clip`` module; a skip (a failure under `make test`) when it is not installed."""
     if "open_clip" in sys.modules:
         return sys.modules["open_clip"]
     ensure_torchvision()
-    return pytest.importorskip("open_clip", reason="open_clip_torch is not installed (pip install -e '.[test]')")
+    if importlib.util.find_spec("open_clip") is None:
+        open_clip_missing("open_clip_torch is not installed (pip install -e '.[test]')")
+    import open_clip  # an installed open_clip that fails to import is an error, never a skip
+
+    return open_clip
 
 
 def randomise_batch_norms(model: torch.nn.Module) -> None:

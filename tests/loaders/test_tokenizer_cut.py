@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import random
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 import loaders.tokenizer as tokenizer_module
 from loaders import Tokenizer
 from loaders.tokenizer import clean_caption, cut_caption
+from tests.open_clip_ref import open_clip_bpe_file
 
 PIECES = [
     "a",
@@ -46,13 +46,7 @@ def hostile(rng: random.Random, words: int) -> str:
 
 
 def clip_tokenizer(tmp_path: Path) -> Tokenizer:
-    spec = importlib.util.find_spec("open_clip")
-    if spec is None or spec.origin is None:
-        pytest.skip("open_clip is not installed: its shipped CLIP BPE file is the reference vocabulary")
-    path = Path(spec.origin).parent / "bpe_simple_vocab_16e6.txt.gz"
-    if not path.exists():
-        pytest.skip(f"{path}: open_clip's CLIP BPE file is absent")
-    lines = gzip.decompress(path.read_bytes()).decode().split("\n")
+    lines = gzip.decompress(open_clip_bpe_file().read_bytes()).decode().split("\n")
     merges = tmp_path / "merges.txt"  # CLIP skips the first line, whatever it says (the shipped one names the file)
     merges.write_text("\n".join(lines[1:]))
     return Tokenizer.from_clip_merges(merges)

@@ -25,11 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def prepare(args: argparse.Namespace, config: BuildConfig) -> StageRun:
     """Run every step of the build; print the final shards' funnel and each step's time."""
-    from wit_pipeline.build_job.options import check_build
     from wit_pipeline.build_job.runner import build
     from wit_pipeline.layout.build_dir import final_shards, read_build
-
-    check_build(config)  # every section, before the cluster starts (build checks again for Python callers)
 
     def summary(stats: dict) -> str:
         table = summary_table(read_build(args.out)["steps"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from wit_pipeline.cli.common import default_of, out_path, resolve_config, runtime_group
+from wit_pipeline.config import EVAL_TASK_CHOICES
 from wit_pipeline.errors import WitError
-from wit_pipeline.eval import TASK_CHOICES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "set; 'imagenet': CLIP's 1000 ImageNet names (folders n01440764 ...) and its 80 templates",
     )
     p.add_argument("--split", default="test", metavar="NAME", help="CLIP_benchmark split folder (default test)")
-    p.add_argument("--task", dest="eval.task", choices=TASK_CHOICES, help="what to run (default: all the data allows)")
+    p.add_argument(
+        "--task", dest="eval.task", choices=EVAL_TASK_CHOICES, help="what to run (default: all the data allows)"
+    )
     p.add_argument(
         "--templates",
         dest="eval.templates",

@@ -4,15 +4,13 @@
 >>> record = evaluate("runs/tiny", "eval/pets", task="all")   # writes runs/tiny/eval.json
 >>> record["results"]["zeroshot"]["acc1"]
 
-``evaluate`` and friends are imported on first use, so the CLI can read ``TASK_CHOICES`` without torch.
+``evaluate`` and friends are imported on first use, so importing the package needs no torch. The task
+names are the config's (``wit_pipeline.config.EVAL_TASKS``).
 """
 
 from typing import Any
 
-from wit_pipeline.config import EVAL_TASK_CHOICES as TASK_CHOICES
-from wit_pipeline.config import EVAL_TASKS as TASKS
-
-__all__ = ["TASKS", "TASK_CHOICES", "TrainingEval", "evaluate", "evaluate_model"]
+__all__ = ["TrainingEval", "evaluate", "evaluate_model"]
 
 
 def __getattr__(name: str) -> Any:

@@ -15,9 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from wit_pipeline.config import EVAL_TASK_CHOICES as TASK_CHOICES
-from wit_pipeline.config import EVAL_TASKS as TASKS
-from wit_pipeline.config import EvalConfig, check_bounds
+from wit_pipeline.config import EVAL_TASK_CHOICES, EVAL_TASKS, EvalConfig, check_bounds
 from wit_pipeline.errors import WitError
 from wit_pipeline.eval.benchmark_results import write_benchmark_results
 from wit_pipeline.eval.clip_benchmark import DEFAULT_SPLIT
@@ -50,11 +48,11 @@ NEEDS = {
 
 
 def select_tasks(task: str, kind: str, data: str | Path) -> list[str]:
-    """The tasks ``task`` (one of ``TASK_CHOICES``) means on a set of ``kind`` (classification or retrieval)."""
+    """The tasks ``task`` (one of ``EVAL_TASK_CHOICES``) means on a set of ``kind`` (classification or retrieval)."""
     if task == "all":
         return list(KIND_TASKS[kind])
-    if task not in TASKS:
-        raise WitError(f"--task {task}: unknown task (choose from {', '.join(TASK_CHOICES)})")
+    if task not in EVAL_TASKS:
+        raise WitError(f"--task {task}: unknown task (choose from {', '.join(EVAL_TASK_CHOICES)})")
     if task not in KIND_TASKS[kind]:
         wanted = RETRIEVAL if task == "retrieval" else CLASSIFICATION
         raise WitError(f"--task {task} needs {NEEDS[wanted]}; {data} is a {kind} set")
